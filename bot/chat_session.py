@@ -1,0 +1,207 @@
+"""A person's chat connection, whatever the wire protocol: opening and talking.
+
+The WebSocket protocol (``bot.ws_chat``) and Rasa's socket.io protocol
+(``bot.socketio_channel``) are thin adapters around this class, so both channels follow
+the same rules: server-issued ids, resume codes, size and flood limits, transcripts.
+
+Usage::
+
+    session = ChatSession(settings, store, relay, resume_attempts, client_key="1.2.3.4",
+                          channel="widget")
+    problems = await session.open(conversation_id=None, resume_code=None,
+                                  language="fr", user_agent="Mozilla/5.0 ...")
+    request = await session.prepare("mot de passe oublié", payload=None)
+    if isinstance(request, Problem): ...         # tell the person, nothing stored
+    else: said = await session.run(request)      # said.replies, said.problem
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot.conversations import Button, ConversationStore
+from bot.db.models import Conversation, Message
+from bot.rate_limit import KeyedSlidingWindow, SlidingWindow
+from bot.relay import ChatRelay, UnknownButton
+from bot.settings import Settings
+from bot.text_policy import check_text
+
+__all__ = ["LANGUAGES", "ChatSession", "Problem", "Said", "SayRequest"]
+
+LANGUAGES = ("fr", "en")
+_USER_AGENT_CHARS = 512
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """Something to tell the person instead of (or after) an answer."""
+
+    code: str  # see bot.chat_errors.ErrorCode
+    reason: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class SayRequest:
+    """A validated message, ready to relay."""
+
+    text: str
+    button: Button | None
+
+
+@dataclasses.dataclass
+class Said:
+    """What came of a message: stored replies and possibly a problem."""
+
+    replies: list[Message]
+    problem: Problem | None = None
+
+
+class ChatSession:
+    """State and rules of one chat connection."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ConversationStore,
+        relay: ChatRelay,
+        resume_attempts: KeyedSlidingWindow,
+        *,
+        client_key: str,
+        channel: str,
+    ) -> None:
+        self.settings = settings
+        self._store = store
+        self._relay = relay
+        self._resume_attempts = resume_attempts
+        self._client_key = client_key
+        self.channel = channel
+        self.conversation: Conversation | None = None
+        self.language = settings.default_language
+        self.user_agent = ""
+        # The language Rasa last detected for this person; it beats the widget's
+        # language for error texts until the person picks a language explicitly.
+        self._detected_language: str | None = None
+        self._flood = SlidingWindow(
+            settings.rate_limit_messages, settings.rate_limit_window_seconds
+        )
+        self._flood_reported = False
+
+    @property
+    def person_language(self) -> str:
+        """The language to address the person in."""
+        return self._detected_language or self.language
+
+    def allow_frame(self) -> bool:
+        """Count one incoming frame against the flood limit."""
+        if self._flood.allow():
+            self._flood_reported = False
+            return True
+        return False
+
+    def should_report_flood(self) -> bool:
+        """True once per burst, so a flood does not get a flood of errors back."""
+        if self._flood_reported:
+            return False
+        self._flood_reported = True
+        return True
+
+    def set_language(self, language: object) -> bool:
+        if language not in LANGUAGES:
+            return False
+        self.language = str(language)
+        self._detected_language = None
+        return True
+
+    async def open(
+        self,
+        *,
+        conversation_id: object,
+        resume_code: object,
+        language: object,
+        user_agent: object,
+    ) -> list[Problem]:
+        """Attach to the conversation a resume code opens, else the named one, else a new one.
+
+        Ids the server did not issue are never honoured: the person gets a new
+        conversation, never someone else's. Opening again on the same connection switches
+        conversation only if the id or code is valid.
+        """
+        self.set_language(language)
+        if isinstance(user_agent, str):
+            self.user_agent = user_agent[:_USER_AGENT_CHARS]
+        problems: list[Problem] = []
+        conversation = None
+        # A typed code says where the person wants to be; if it fails they stay in the
+        # conversation they had (the id), so a typo never loses a conversation.
+        if isinstance(resume_code, str) and resume_code.strip():
+            conversation, problem = await self._resume(resume_code)
+            if problem is not None:
+                problems.append(problem)
+        if conversation is None:
+            conversation = await self._store.get(conversation_id)
+        if conversation is None and self.conversation is None:
+            conversation = await self._store.create(self.language, self.channel)
+        if conversation is not None:
+            self.conversation = conversation
+            if conversation.language != self.language:
+                await self._store.set_language(conversation.id, self.language)
+                conversation.language = self.language
+        return problems
+
+    async def _resume(self, raw_code: str) -> tuple[Conversation | None, Problem | None]:
+        if self._resume_attempts.exhausted(self._client_key):
+            return None, Problem("rate_limited", "resume")
+        conversation = await self._store.find_by_resume_code(raw_code)
+        if conversation is None:
+            self._resume_attempts.record(self._client_key)
+            return None, Problem("resume_not_found")
+        return conversation, None
+
+    async def transcript(self) -> list[Message]:
+        assert self.conversation is not None
+        return await self._store.transcript(self.conversation.id)
+
+    async def change_language(self, language: object) -> Problem | None:
+        """The person picked a language in the widget."""
+        if not self.set_language(language):
+            return Problem("bad_request")
+        if self.conversation is not None:
+            await self._store.set_language(self.conversation.id, self.language)
+            self.conversation.language = self.language
+        return None
+
+    async def prepare(self, text: object, payload: object = None) -> SayRequest | Problem:
+        """Check a message before anything is stored."""
+        if self.conversation is None:
+            return Problem("bad_request", "no_hello")
+        if payload is not None:
+            if not isinstance(payload, str) or len(payload) > self.settings.max_message_chars:
+                return Problem("bad_request")
+            try:
+                button = await self._relay.resolve_button(self.conversation.id, payload)
+            except UnknownButton:
+                return Problem("bad_request", "unknown_button")
+            return SayRequest(text=button["title"], button=button)
+        if not isinstance(text, str):
+            return Problem("bad_request")
+        problem = check_text(text, self.settings.max_message_chars)
+        if problem == "too_long":
+            return Problem("too_long")
+        if problem is not None:
+            return Problem("bad_request", problem)
+        return SayRequest(text=text, button=None)
+
+    async def run(self, request: SayRequest) -> Said:
+        """Relay a prepared message and store the replies."""
+        assert self.conversation is not None
+        turn = await self._relay.person_says(
+            self.conversation,
+            request.text,
+            language=self.language,
+            user_agent=self.user_agent,
+            button=request.button,
+        )
+        if turn.language is not None:
+            self._detected_language = turn.language
+        problem = Problem(turn.error) if turn.error else None
+        return Said(replies=turn.replies, problem=problem)

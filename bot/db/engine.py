@@ -1,0 +1,87 @@
+"""Opening the database: the async engine, the session factory, and migrations at start.
+
+Usage::
+
+    engine = create_engine(settings)
+    await upgrade_to_head(engine)                 # Alembic, programmatically
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        ...                                       # one unit of work
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import sessionmaker
+
+from bot.settings import Settings
+
+__all__ = [
+    "SessionFactory",
+    "alembic_config",
+    "create_engine",
+    "session_factory",
+    "upgrade_to_head",
+]
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+SessionFactory = sessionmaker  # of AsyncSession; SQLAlchemy 1.4 has no async_sessionmaker
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """An engine for ``settings.database_url``; creates the SQLite file's directory."""
+    url = make_url(settings.database_url)
+    kwargs: dict[str, Any] = {"future": True}
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # Wait for a competing writer instead of failing with "database is locked".
+        kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_async_engine(url, **kwargs)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL lets the transcript be read while a message is being written.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def session_factory(engine: AsyncEngine) -> sessionmaker:
+    """Sessions that keep loaded attributes after commit (no lazy I/O in async code)."""
+    return sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+    """An Alembic config pointing at ``bot/migrations``, without needing alembic.ini."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        # ConfigParser interpolation treats '%' specially (URL-encoded passwords).
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def upgrade_to_head(engine: AsyncEngine) -> None:
+    """Apply every pending migration on ``engine`` (what ``alembic upgrade head`` does)."""
+
+    def _upgrade(connection: Connection) -> None:
+        command.upgrade(alembic_config(connection), "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)

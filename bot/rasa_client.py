@@ -1,0 +1,189 @@
+"""Talking to the Rasa server and checking on the action server, over HTTP.
+
+Usage::
+
+    async with aiohttp.ClientSession() as http:
+        rasa = RasaClient(http, settings)
+        replies = await rasa.send("conv-id", "mot de passe oublié",
+                                  {"language": "fr", "user_agent": "..."})
+        understood = await rasa.understanding("conv-id")   # intent, confidence, language
+
+Rasa must run with the REST channel (``rest:`` in credentials.yml) and
+``--enable-api --auth-token <GEM_RASA_TOKEN>``. Any failure to reach Rasa becomes
+:class:`AssistantUnavailable`; the caller decides what the person is told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import Any
+
+import aiohttp
+
+from bot.settings import Settings
+
+__all__ = ["AssistantReply", "AssistantUnavailable", "RasaClient", "Understanding"]
+
+log = logging.getLogger(__name__)
+
+# Bounds on what is accepted from Rasa, so a misbehaving model cannot flood a widget.
+_MAX_REPLIES = 20
+_MAX_BUTTONS = 12
+
+
+class AssistantUnavailable(Exception):
+    """Rasa (or the action server behind it) could not answer."""
+
+
+@dataclasses.dataclass(frozen=True)
+class AssistantReply:
+    """One bot message from Rasa's REST channel."""
+
+    text: str
+    buttons: list[dict[str, str]]
+    custom: Any = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Understanding:
+    """What Rasa's NLU made of the latest user message (from the tracker)."""
+
+    intent: str | None
+    confidence: float | None
+    language: str | None
+
+
+def _parse_replies(body: Any) -> list[AssistantReply]:
+    if not isinstance(body, list):
+        raise AssistantUnavailable(f"unexpected webhook body: {type(body).__name__}")
+    replies = []
+    for item in body[:_MAX_REPLIES]:
+        if not isinstance(item, dict):
+            continue
+        text = item.get("text") if isinstance(item.get("text"), str) else ""
+        buttons = []
+        for button in item.get("buttons") or []:
+            if isinstance(button, dict) and isinstance(button.get("payload"), str):
+                title = button.get("title")
+                buttons.append(
+                    {
+                        "title": title if isinstance(title, str) else button["payload"],
+                        "payload": button["payload"],
+                    }
+                )
+        custom = item.get("custom")
+        if text or buttons or custom is not None:
+            replies.append(AssistantReply(text=text, buttons=buttons[:_MAX_BUTTONS], custom=custom))
+    return replies
+
+
+def _parse_understanding(tracker: Any) -> Understanding:
+    latest = tracker.get("latest_message") if isinstance(tracker, dict) else None
+    intent = (latest or {}).get("intent") or {}
+    slots = tracker.get("slots") if isinstance(tracker, dict) else None
+    name = intent.get("name") if isinstance(intent, dict) else None
+    confidence = intent.get("confidence") if isinstance(intent, dict) else None
+    language = (slots or {}).get("language") if isinstance(slots, dict) else None
+    return Understanding(
+        intent=name if isinstance(name, str) else None,
+        confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
+        language=language if language in ("fr", "en") else None,
+    )
+
+
+class RasaClient:
+    """The hub's side of Rasa's HTTP API; one instance per app, sharing one session."""
+
+    def __init__(self, http: aiohttp.ClientSession, settings: Settings) -> None:
+        self._http = http
+        self._rasa_url = settings.rasa_url.rstrip("/")
+        self._actions_url = settings.action_server_url.rstrip("/")
+        self._token = settings.rasa_token
+        self._timeout = aiohttp.ClientTimeout(total=settings.rasa_timeout_seconds)
+        self._health_timeout = aiohttp.ClientTimeout(total=settings.health_timeout_seconds)
+
+    def _token_params(self) -> dict[str, str]:
+        return {"token": self._token} if self._token else {}
+
+    async def send(
+        self, sender_id: str, text: str, metadata: dict[str, Any]
+    ) -> list[AssistantReply]:
+        """Relay one user message; Rasa's replies, in order."""
+        body = {"sender": sender_id, "message": text, "metadata": metadata}
+        try:
+            async with self._http.post(
+                f"{self._rasa_url}/webhooks/rest/webhook", json=body, timeout=self._timeout
+            ) as response:
+                if response.status != 200:
+                    raise AssistantUnavailable(f"webhook answered HTTP {response.status}")
+                return _parse_replies(await response.json(content_type=None))
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            raise AssistantUnavailable(f"webhook failed: {exc!r}") from exc
+
+    async def understanding(self, sender_id: str) -> Understanding | None:
+        """Intent, confidence and language of the latest message; None if unreadable."""
+        params = {"include_events": "NONE", **self._token_params()}
+        try:
+            async with self._http.get(
+                f"{self._rasa_url}/conversations/{sender_id}/tracker",
+                params=params,
+                timeout=self._timeout,
+            ) as response:
+                if response.status != 200:
+                    log.warning("tracker for NLU result: HTTP %s", response.status)
+                    return None
+                return _parse_understanding(await response.json(content_type=None))
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            log.warning("tracker for NLU result failed: %r", exc)
+            return None
+
+    async def rasa_health(self) -> dict[str, Any]:
+        """Rasa's root and authenticated /status: {"ok": bool, ...}."""
+        try:
+            async with self._http.get(
+                f"{self._rasa_url}/", timeout=self._health_timeout
+            ) as response:
+                if response.status != 200:
+                    return {"ok": False, "error": f"HTTP {response.status} from /"}
+                version = (await response.text())[:100]
+            async with self._http.get(
+                f"{self._rasa_url}/status",
+                params=self._token_params(),
+                timeout=self._health_timeout,
+            ) as response:
+                if response.status != 200:
+                    return {
+                        "ok": False,
+                        "version": version,
+                        "error": f"HTTP {response.status} from /status",
+                    }
+                status = await response.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            return {"ok": False, "error": _describe(exc)}
+        model = status.get("model_file") if isinstance(status, dict) else None
+        if not model:
+            return {"ok": False, "version": version, "error": "no model loaded"}
+        return {"ok": True, "version": version, "model": str(model)}
+
+    async def action_server_health(self) -> dict[str, Any]:
+        """The action server's /health: {"ok": bool, ...}."""
+        try:
+            async with self._http.get(
+                f"{self._actions_url}/health", timeout=self._health_timeout
+            ) as response:
+                if response.status != 200:
+                    return {"ok": False, "error": f"HTTP {response.status} from /health"}
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            return {"ok": False, "error": _describe(exc)}
+        return {"ok": True}
+
+
+def _describe(exc: BaseException) -> str:
+    """A short description of a failure, without addresses or tracebacks."""
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timed out"
+    if isinstance(exc, aiohttp.ClientConnectionError):
+        return "unreachable"
+    return type(exc).__name__

@@ -1,0 +1,128 @@
+"""One turn of a conversation with the assistant, shared by every chat channel.
+
+Usage::
+
+    relay = ChatRelay(store, rasa)
+    turn = await relay.person_says(conversation, "mot de passe oublié",
+                                   language="fr", user_agent="Mozilla/5.0 ...")
+    for reply in turn.replies: ...          # stored assistant messages, in order
+    if turn.error: ...                      # e.g. "assistant_unavailable"
+
+The person's message is stored before Rasa is called, so it is kept whatever happens
+next; the NLU result (intent, confidence, language) is read back from Rasa's tracker and
+stored on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import weakref
+
+from bot.conversations import Button, ConversationStore
+from bot.db.models import Conversation, Message
+from bot.rasa_client import AssistantUnavailable, RasaClient
+
+__all__ = ["ChatRelay", "Turn", "UnknownButton"]
+
+log = logging.getLogger(__name__)
+
+# Longest user agent passed on to Rasa; enough to tell browsers apart.
+_USER_AGENT_CHARS = 512
+
+
+class UnknownButton(Exception):
+    """A clicked payload that this conversation was never offered."""
+
+
+@dataclasses.dataclass
+class Turn:
+    """The outcome of one person's message."""
+
+    person_message: Message
+    replies: list[Message] = dataclasses.field(default_factory=list)
+    # The language Rasa detected for the person's message, when it could tell.
+    language: str | None = None
+    error: str | None = None
+
+
+def _text_for_rasa(text: str) -> str:
+    # Rasa reads text starting with "/" as an intent with slot values ("/inform{...}");
+    # only buttons the assistant offered may do that, never typed text.
+    return text.lstrip().lstrip("/").lstrip()
+
+
+class ChatRelay:
+    """Stores a person's message, asks Rasa, stores and returns the replies."""
+
+    def __init__(self, store: ConversationStore, rasa: RasaClient) -> None:
+        self._store = store
+        self._rasa = rasa
+        # One turn at a time per conversation (two tabs on one conversation), so that the
+        # tracker we read back belongs to the message we just sent.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _lock(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[conversation_id] = lock
+        return lock
+
+    async def resolve_button(self, conversation_id: str, payload: str) -> Button:
+        """The offered button for ``payload``; raises :class:`UnknownButton` otherwise."""
+        button = await self._store.offered_button(conversation_id, payload)
+        if button is None:
+            raise UnknownButton(payload)
+        return button
+
+    async def person_says(
+        self,
+        conversation: Conversation,
+        text: str,
+        *,
+        language: str,
+        user_agent: str,
+        button: Button | None = None,
+    ) -> Turn:
+        """Run one turn. ``button``: the offered button the person clicked, if any."""
+        async with self._lock(conversation.id):
+            if button is not None:
+                shown, for_rasa, payload = button["title"], button["payload"], button["payload"]
+            else:
+                shown, for_rasa, payload = text, _text_for_rasa(text), None
+            person = await self._store.add_message(
+                conversation.id, "person", shown, payload=payload
+            )
+            turn = Turn(person_message=person)
+            if not for_rasa:
+                return turn
+            metadata = {"language": language, "user_agent": user_agent[:_USER_AGENT_CHARS]}
+            try:
+                replies = await self._rasa.send(conversation.id, for_rasa, metadata)
+            except AssistantUnavailable as exc:
+                log.warning("conversation %.8s…: %s", conversation.id, exc)
+                turn.error = "assistant_unavailable"
+                return turn
+            if not replies and not (await self._rasa.action_server_health())["ok"]:
+                # Rasa swallows action-server failures and answers with nothing.
+                log.warning("conversation %.8s…: action server down", conversation.id)
+                turn.error = "assistant_unavailable"
+            understood = await self._rasa.understanding(conversation.id)
+            if understood is not None:
+                await self._store.record_understanding(
+                    person.id, understood.intent, understood.confidence, understood.language
+                )
+                person.intent = understood.intent
+                person.confidence = understood.confidence
+                person.language = understood.language
+                turn.language = understood.language
+            lines = [
+                ("assistant", reply.text, reply.buttons)
+                for reply in replies
+                if reply.text or reply.buttons
+            ]
+            if lines:
+                turn.replies = await self._store.add_messages(conversation.id, lines)
+            return turn

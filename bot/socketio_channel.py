@@ -1,0 +1,161 @@
+"""Rasa's socket.io channel protocol, so existing widgets (``rasa-webchat``) connect as is.
+
+Served at the default path ``/socket.io/``. Events, as in ``rasa.core.channels.socketio``
+with ``session_persistence: true``:
+
+- client ``session_request`` ``{"session_id": str|null}`` → server ``session_confirm``
+  with the session id (a plain string, as Rasa sends it). The id is the hub's
+  conversation id: a client-supplied id is kept only if this server issued it;
+  otherwise a new conversation is opened.
+- client ``user_uttered`` ``{"message": str, "session_id": str, "customData"|"metadata":
+  {"language": "fr"|"en", ...}}`` → server ``bot_uttered`` ``{"text": str,
+  "quick_replies": [{"content_type": "text", "title": str, "payload": str}]}`` for each
+  reply, to every socket in the conversation. A message equal to the payload of a button
+  the assistant offered counts as that button's click (rasa-webchat sends payloads as
+  messages). Errors come back as a ``bot_uttered`` whose text explains, in the person's
+  language, like any other bot message.
+
+Same rules as the WebSocket channel (``bot.chat_session``): server-issued ids, size,
+character and flood limits, transcript stored, Rasa down → message kept and the person is
+told to write to the support address.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from bot.appkeys import RELAY, RESUME_ATTEMPTS, SETTINGS, SOCKETIO, STORE
+from bot.chat_errors import error_text
+from bot.chat_session import ChatSession, Problem
+from bot.db.models import Message
+
+__all__ = ["attach_socketio"]
+
+log = logging.getLogger(__name__)
+
+
+def _bot_uttered(message: Message) -> dict[str, Any]:
+    event: dict[str, Any] = {"text": message.text}
+    if message.buttons:
+        event["quick_replies"] = [
+            {"content_type": "text", "title": b["title"], "payload": b["payload"]}
+            for b in message.buttons
+        ]
+    return event
+
+
+def _client_language(data: dict[str, Any]) -> str | None:
+    for key in ("customData", "metadata"):
+        extra = data.get(key)
+        if isinstance(extra, dict) and extra.get("language") in ("fr", "en"):
+            return str(extra["language"])
+    return None
+
+
+def attach_socketio(app: web.Application) -> socketio.AsyncServer:
+    """Create the socket.io server, register its events and attach it to ``app``."""
+    settings = app[SETTINGS]
+    # python-engineio checks Origin against this list (no "*", never None = same host).
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        cors_allowed_origins=list(settings.allowed_origins),
+        max_http_buffer_size=1024 * 1024,
+        logger=False,
+        engineio_logger=False,
+    )
+    sessions: dict[str, ChatSession] = {}
+
+    async def emit_problem(sid: str, session: ChatSession, problem: Problem) -> None:
+        text = error_text(problem.code, session.person_language, settings, problem.reason)  # type: ignore[arg-type]
+        await sio.emit("bot_uttered", {"text": text}, to=sid)
+
+    async def ensure_open(sid: str, session: ChatSession, requested_id: object) -> str:
+        if session.conversation is None or (
+            isinstance(requested_id, str) and requested_id != session.conversation.id
+        ):
+            await session.open(
+                conversation_id=requested_id,
+                resume_code=None,
+                language=session.language,
+                user_agent=session.user_agent,
+            )
+        assert session.conversation is not None
+        await sio.enter_room(sid, session.conversation.id)
+        return session.conversation.id
+
+    @sio.event
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        request = environ.get("aiohttp.request")
+        session = ChatSession(
+            settings,
+            app[STORE],
+            app[RELAY],
+            app[RESUME_ATTEMPTS],
+            client_key=(request.remote if request is not None else None) or "unknown",
+            channel="socketio",
+        )
+        session.user_agent = str(environ.get("HTTP_USER_AGENT", ""))[:512]
+        sessions[sid] = session
+        return True
+
+    @sio.event
+    async def disconnect(sid: str, *args: Any) -> None:
+        sessions.pop(sid, None)
+
+    @sio.event
+    async def session_request(sid: str, data: Any = None) -> None:
+        session = sessions.get(sid)
+        if session is None or not session.allow_frame():
+            return
+        data = data if isinstance(data, dict) else {}
+        language = _client_language(data)
+        if language:
+            session.set_language(language)
+        conversation_id = await ensure_open(sid, session, data.get("session_id"))
+        await sio.emit("session_confirm", conversation_id, to=sid)
+
+    @sio.event
+    async def user_uttered(sid: str, data: Any = None) -> None:
+        session = sessions.get(sid)
+        if session is None:
+            return
+        if not session.allow_frame():
+            if session.should_report_flood():
+                await emit_problem(sid, session, Problem("rate_limited"))
+            return
+        if not isinstance(data, dict):
+            await emit_problem(sid, session, Problem("bad_request"))
+            return
+        try:
+            language = _client_language(data)
+            if language and language != session.language:
+                await session.change_language(language)
+            conversation_id = await ensure_open(sid, session, data.get("session_id"))
+            text = data.get("message")
+            request = None
+            if isinstance(text, str) and text.startswith("/"):
+                # rasa-webchat sends a clicked quick reply as its payload.
+                request = await session.prepare(None, payload=text)
+                if isinstance(request, Problem):
+                    request = None
+            if request is None:
+                request = await session.prepare(text)
+            if isinstance(request, Problem):
+                await emit_problem(sid, session, request)
+                return
+            said = await session.run(request)
+            for reply in said.replies:
+                await sio.emit("bot_uttered", _bot_uttered(reply), room=conversation_id)
+            if said.problem is not None:
+                await emit_problem(sid, session, said.problem)
+        except Exception:
+            log.exception("socket.io message failed")
+            await emit_problem(sid, session, Problem("assistant_unavailable", "internal"))
+
+    sio.attach(app, socketio_path="socket.io")
+    app[SOCKETIO] = sio
+    return sio

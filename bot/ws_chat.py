@@ -1,0 +1,212 @@
+"""The widget's chat protocol: JSON text frames over a WebSocket at ``/ws``.
+
+Client → server
+---------------
+``{"type": "hello", "conversation_id": str|null, "resume_code": str|null,
+"language": "fr"|"en", "user_agent": str}``
+    Must be the first frame. ``conversation_id`` is the id from an earlier ``welcome``
+    (kept in the browser); an id this server did not issue is ignored and a new
+    conversation is opened. ``resume_code`` (any case, dash optional, e.g. "k7qm-4hxt")
+    reopens the conversation it belongs to when the id is missing or unknown. A later
+    ``hello`` on the same connection switches conversation only if its id or code is
+    valid (useful for a "resume" box in an open widget); otherwise the current one stays.
+``{"type": "message", "text": str, "payload": str|null}``
+    ``payload`` is set when a quick-reply button was clicked: it must be the payload of a
+    button the assistant offered in this conversation; the button's title is stored as
+    the person's text and the payload goes to Rasa.
+``{"type": "set_language", "language": "fr"|"en"}``
+    The person switched the widget's language. No reply frame.
+
+Server → client
+---------------
+``{"type": "welcome", "conversation_id": str, "resume_code": "ABCD-EFGH",
+"language": "fr"|"en", "transcript": [{"author", "text", "buttons", "ts"}]}``
+    Reply to every ``hello``. ``author`` is "person", "assistant", "agent" or "system";
+    ``buttons`` is ``[{"title", "payload"}]`` (maybe empty); ``ts`` is ISO 8601 UTC.
+    Store ``conversation_id`` (it is the key to the conversation) and show
+    ``resume_code`` to the person.
+``{"type": "typing", "on": bool}``
+    ``on: true`` when a message goes to the assistant; ``on: false`` is the last frame of
+    that turn, after the replies and any error.
+``{"type": "message", "author": "assistant"|"agent", "text": str,
+"buttons": [{"title", "payload"}], "ts": str}``
+    One reply. ``text`` may contain Markdown links ``[label](https://...)`` and bare URLs.
+``{"type": "error", "code": str, "message": str}``
+    ``message`` is ready to show, in the person's language. Codes: "too_long",
+    "rate_limited", "bad_request", "assistant_unavailable" (the message was saved;
+    the text gives the support address), "resume_not_found" (after the ``welcome`` of
+    the new conversation). The connection stays open after every error.
+
+Limits: text up to ``Settings.max_message_chars`` (2000) characters; no NUL or other
+control characters, lone surrogates or bidirectional overrides; at most
+``Settings.rate_limit_messages`` frames per ``rate_limit_window_seconds`` (20 per 10 s),
+beyond which frames are dropped and one "rate_limited" error is sent. Binary frames and
+invalid JSON get "bad_request". Frames over 1 MiB close the connection (code 1009).
+The upgrade is refused (403) when the browser's ``Origin`` is not in
+``Settings.allowed_origins``. On shutdown the server closes with 1001 (going away).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from bot.appkeys import RELAY, RESUME_ATTEMPTS, SETTINGS, SHUTTING_DOWN, STORE, WEBSOCKETS
+from bot.chat_errors import error_frame
+from bot.chat_session import ChatSession, Problem, SayRequest
+from bot.conversations import transcript_line
+from bot.resume_codes import display_code
+
+__all__ = ["MAX_FRAME_BYTES", "chat_websocket", "origin_allowed"]
+
+log = logging.getLogger(__name__)
+
+# Big enough that 10,000 emoji written as JSON \u escapes still arrive and get a polite
+# "too_long"; bigger frames are not a person typing.
+MAX_FRAME_BYTES = 1024 * 1024
+
+
+def origin_allowed(request: web.Request) -> bool:
+    """Browsers always send Origin on a WebSocket upgrade; it must be a listed one.
+
+    A request without Origin does not come from a web page (so cannot be a cross-site
+    hijack) and is let through, as python-engineio does.
+    """
+    origin = request.headers.get("Origin")
+    return origin is None or origin.rstrip("/") in request.app[SETTINGS].allowed_origins
+
+
+class _Connection:
+    """One WebSocket and its chat session."""
+
+    def __init__(self, ws: web.WebSocketResponse, session: ChatSession) -> None:
+        self.ws = ws
+        self.session = session
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        if not self.ws.closed:
+            await self.ws.send_json(frame)
+
+    async def send_problem(self, problem: Problem) -> None:
+        language = self.session.person_language
+        await self.send(
+            error_frame(problem.code, language, self.session.settings, problem.reason)  # type: ignore[arg-type]
+        )
+
+    async def on_text(self, data: str) -> None:
+        try:
+            frame = json.loads(data)
+        except ValueError:
+            await self.send_problem(Problem("bad_request"))
+            return
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        if kind == "hello":
+            await self.on_hello(frame)
+        elif kind == "message":
+            await self.on_message(frame)
+        elif kind == "set_language":
+            problem = await self.session.change_language(frame.get("language"))
+            if problem is not None:
+                await self.send_problem(problem)
+        else:
+            await self.send_problem(Problem("bad_request"))
+
+    async def on_hello(self, frame: dict[str, Any]) -> None:
+        problems = await self.session.open(
+            conversation_id=frame.get("conversation_id"),
+            resume_code=frame.get("resume_code"),
+            language=frame.get("language"),
+            user_agent=frame.get("user_agent"),
+        )
+        conversation = self.session.conversation
+        assert conversation is not None
+        transcript = await self.session.transcript()
+        await self.send(
+            {
+                "type": "welcome",
+                "conversation_id": conversation.id,
+                "resume_code": display_code(conversation.resume_code),
+                "language": self.session.language,
+                "transcript": [transcript_line(message) for message in transcript],
+            }
+        )
+        for problem in problems:
+            await self.send_problem(problem)
+
+    async def on_message(self, frame: dict[str, Any]) -> None:
+        request = await self.session.prepare(frame.get("text"), frame.get("payload"))
+        if isinstance(request, Problem):
+            await self.send_problem(request)
+            return
+        await self.say(request)
+
+    async def say(self, request: SayRequest) -> None:
+        await self.send({"type": "typing", "on": True})
+        try:
+            said = await self.session.run(request)
+            for reply in said.replies:
+                await self.send({"type": "message", **transcript_line(reply)})
+            if said.problem is not None:
+                await self.send_problem(said.problem)
+        finally:
+            # Always last: "typing off" tells the client the turn is over.
+            await self.send({"type": "typing", "on": False})
+
+
+async def chat_websocket(request: web.Request) -> web.StreamResponse:
+    """GET /ws: the widget's chat connection (protocol in this module's docstring)."""
+    if not origin_allowed(request):
+        log.info("websocket refused for origin %r", request.headers.get("Origin"))
+        raise web.HTTPForbidden(text="origin not allowed")
+    ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30.0)
+    await ws.prepare(request)
+    app = request.app
+    session = ChatSession(
+        app[SETTINGS],
+        app[STORE],
+        app[RELAY],
+        app[RESUME_ATTEMPTS],
+        client_key=request.remote or "unknown",
+        channel="widget",
+    )
+    connection = _Connection(ws, session)
+    app[WEBSOCKETS].add(ws)
+    try:
+        async for message in ws:
+            if not session.allow_frame():
+                if session.should_report_flood():
+                    await connection.send_problem(Problem("rate_limited"))
+                continue
+            if message.type == WSMsgType.ERROR:
+                log.info("websocket error: %r", ws.exception())
+                break
+            try:
+                if message.type == WSMsgType.TEXT:
+                    await connection.on_text(message.data)
+                else:
+                    await connection.send_problem(Problem("bad_request"))
+            except (ConnectionResetError, asyncio.CancelledError):
+                raise
+            except Exception:
+                # A bug or a database outage must not drop the person's connection.
+                log.exception("chat frame failed")
+                await connection.send_problem(Problem("assistant_unavailable", "internal"))
+    finally:
+        app[WEBSOCKETS].discard(ws)
+        if app[SHUTTING_DOWN].is_set():
+            # Close here: once this handler returns, aiohttp closes with 1000 (normal),
+            # before close_websockets' own close() gets its turn.
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+    return ws
+
+
+async def close_websockets(app: web.Application) -> None:
+    """on_shutdown: tell every open chat the server is going away (1001), so widgets
+    reconnect to the next hub rather than report an error."""
+    app[SHUTTING_DOWN].set()
+    for ws in set(app[WEBSOCKETS]):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")

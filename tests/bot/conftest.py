@@ -1,0 +1,99 @@
+"""Fixtures for the hub: the real app on a real SQLite file, with Rasa down or faked."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import init_app
+from bot.settings import Settings
+from tests.bot.fake_rasa import TOKEN, FakeRasa
+
+ClientFactory = Callable[..., Awaitable[TestClient]]
+
+
+def closed_port_url() -> str:
+    """A loopback URL where nothing listens: Rasa or the action server is down."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Hub settings with a fresh SQLite file and nothing listening for Rasa."""
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
+        rasa_url=closed_port_url(),
+        rasa_token=TOKEN,
+        action_server_url=closed_port_url(),
+        rasa_timeout_seconds=5.0,
+        health_timeout_seconds=2.0,
+    )
+
+
+@pytest_asyncio.fixture
+async def hub(aiohttp_client: ClientFactory, settings: Settings) -> TestClient:
+    """The real hub app, Rasa down."""
+    return await aiohttp_client(init_app(settings))
+
+
+@pytest_asyncio.fixture
+async def fake_rasa(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> tuple[FakeRasa, str]:
+    fake = FakeRasa()
+    server = await aiohttp_server(fake.app())
+    return fake, str(server.make_url("")).rstrip("/")
+
+
+@pytest_asyncio.fixture
+async def hub_with_fake_rasa(
+    aiohttp_client: ClientFactory, settings: Settings, fake_rasa: tuple[FakeRasa, str]
+) -> tuple[TestClient, FakeRasa]:
+    """The real hub app, talking to the fake Rasa and action server."""
+    fake, url = fake_rasa
+    app: web.Application = init_app(
+        dataclasses.replace(settings, rasa_url=url, action_server_url=url)
+    )
+    return await aiohttp_client(app), fake
+
+
+async def hello(ws: Any, **fields: Any) -> dict[str, Any]:
+    """Send a hello frame and return the welcome."""
+    frame = {
+        "type": "hello",
+        "conversation_id": None,
+        "resume_code": None,
+        "language": "fr",
+        "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+    }
+    frame.update(fields)
+    await ws.send_json(frame)
+    welcome = await ws.receive_json(timeout=10)
+    assert welcome["type"] == "welcome", welcome
+    return welcome
+
+
+async def say(ws: Any, text: str, payload: str | None = None) -> list[dict[str, Any]]:
+    """Send a message; the frames of the turn (up to "typing off", or a refusal)."""
+    await ws.send_json({"type": "message", "text": text, "payload": payload})
+    frames = []
+    while True:
+        frame = await ws.receive_json(timeout=30)
+        frames.append(frame)
+        if frame["type"] == "typing" and not frame["on"]:
+            return frames
+        if frame["type"] == "error" and len(frames) == 1:
+            return frames  # refused before the assistant was asked
+
+
+def of_type(frames: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [frame for frame in frames if frame["type"] == kind]
