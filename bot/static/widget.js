@@ -67,10 +67,9 @@
       copied: "Copié!",
       resume_offer: "Reprendre une conversation",
       resume_hint:
-        "Entrez le code de reprise affiché dans votre conversation précédente, par exemple K7P4-M2QX.",
+        "Entrez le code de reprise affiché dans votre conversation précédente, par exemple K7P4‑M2QX.",
       resume_label: "Code de reprise",
       resume_submit: "Reprendre",
-      resume_cancel: "Annuler",
       resume_empty: "Entrez votre code de reprise.",
       resume_unknown: "Ce code de reprise est inconnu ou a expiré.",
       connecting: "Connexion…",
@@ -109,10 +108,9 @@
       copied: "Copied!",
       resume_offer: "Resume a conversation",
       resume_hint:
-        "Enter the resume code shown in your previous conversation, for example K7P4-M2QX.",
+        "Enter the resume code shown in your previous conversation, for example K7P4‑M2QX.",
       resume_label: "Resume code",
       resume_submit: "Resume",
-      resume_cancel: "Cancel",
       resume_empty: "Enter your resume code.",
       resume_unknown: "That resume code is unknown or has expired.",
       connecting: "Connecting…",
@@ -414,10 +412,6 @@
       { class: "gb-resume__row" },
       resumeInput,
       i18n(h("button", { type: "submit", class: "gb-btn gb-btn--primary" }), "resume_submit"),
-      i18n(
-        h("button", { type: "button", class: "gb-btn gb-btn--ghost", onclick: () => toggleResume(false) }),
-        "resume_cancel",
-      ),
     ),
     resumeError,
   );
@@ -772,7 +766,9 @@
     resumeError.textContent = "";
     resumeForm.classList.add("gb-resume__form--busy");
     state.pendingResume = code;
-    connect(code);
+    // A second hello on an open connection switches conversation if the code is good,
+    // and otherwise leaves us where we were (bot/ws_chat.py).
+    if (!(state.connected && send(helloFrame(code)))) connect(code);
   }
 
   function resumeFailed(message) {
@@ -813,6 +809,17 @@
     composer.classList.toggle("gb-composer--offline", !state.connected);
   }
 
+  function helloFrame(resumeCode) {
+    return {
+      type: "hello",
+      // Sent with a resume code too: if the code is wrong, the hub keeps us here.
+      conversation_id: state.conversationId,
+      resume_code: resumeCode || null,
+      language: state.lang,
+      user_agent: navigator.userAgent,
+    };
+  }
+
   function connect(resumeCode) {
     clearTimeout(state.retryTimer);
     clearInterval(state.countdownTimer);
@@ -832,17 +839,7 @@
       return;
     }
     state.ws = ws;
-    ws.onopen = () => {
-      ws.send(
-        JSON.stringify({
-          type: "hello",
-          conversation_id: resumeCode ? null : state.conversationId,
-          resume_code: resumeCode || null,
-          language: state.lang,
-          user_agent: navigator.userAgent,
-        }),
-      );
-    };
+    ws.onopen = () => ws.send(JSON.stringify(helloFrame(resumeCode)));
     ws.onmessage = (event) => {
       let frame;
       try {
@@ -883,14 +880,19 @@
   }
 
   function handleFrame(frame) {
+    const resumeErrorDue = state.resumeErrorDue;
+    state.resumeErrorDue = false; // only the frame right after a failed resume
     switch (frame.type) {
       case "welcome": {
         // A resume worked if the hub gave back the conversation of the code we typed.
-        // An unknown code gets a fresh conversation (and a resume_not_found error, which
-        // may come before or after this frame).
+        // Otherwise this welcome is for the conversation we already had, and a
+        // resume_not_found error follows with the hub's own wording.
         const tried = state.pendingResume;
         const resumed = tried != null && codeKey(frame.resume_code) === tried;
-        if (tried != null && !resumed) resumeFailed(resumeError.textContent || t("resume_unknown"));
+        if (tried != null && !resumed) {
+          resumeFailed(resumeError.textContent || t("resume_unknown"));
+          state.resumeErrorDue = true;
+        }
         state.pendingResume = null;
         resumeForm.classList.remove("gb-resume__form--busy");
         state.connected = true;
@@ -925,7 +927,9 @@
         const text = typeof frame.message === "string" && frame.message ? frame.message : t("error_generic");
         // Trouble with a typed code belongs next to the code field, not in the conversation.
         const aboutResume =
-          state.pendingResume != null || (frame.code === "resume_not_found" && !resumeBox.hidden);
+          state.pendingResume != null ||
+          resumeErrorDue ||
+          (frame.code === "resume_not_found" && !resumeBox.hidden);
         if (aboutResume) resumeFailed(text);
         else appendMessage({ author: "system", text, error: true });
         break;

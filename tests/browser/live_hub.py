@@ -1,0 +1,100 @@
+"""The real hub and the real assistant (Rasa + action server), run beside a browser test.
+
+Usage::
+
+    with LiveHub(tmp_dir) as hub:
+        page.goto(f"{hub.url}/demo")
+
+Playwright's sync API owns the test thread, so the hub and `tools.stack.RasaStack` run
+on their own asyncio loop in a background thread, and stop when the block ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from types import TracebackType
+
+from aiohttp import web
+
+from bot.app import init_app
+from bot.settings import Settings
+from tools.stack import PROJECT_ROOT, RasaStack, free_port
+
+__all__ = ["LiveHub"]
+
+# Rasa loads its model in a minute or so on a laptop; a cold CI machine can take longer.
+STARTUP_TIMEOUT_SECONDS = 300.0
+
+
+class LiveHub:
+    """The hub on a free loopback port, with Rasa and the action server behind it."""
+
+    def __init__(self, work_dir: Path) -> None:
+        self.work_dir = work_dir
+        self.url = ""
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="live-hub", daemon=True)
+
+    def __enter__(self) -> LiveHub:
+        self._thread.start()
+        if not self._ready.wait(STARTUP_TIMEOUT_SECONDS + 30):
+            raise RuntimeError(f"the hub and Rasa did not start; logs in {self.work_dir}")
+        if self._error is not None:
+            raise RuntimeError(
+                f"the hub or Rasa did not start ({self._error}); logs in {self.work_dir}"
+            ) from self._error
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=60)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # reported to the test thread by __enter__
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        port = free_port()
+        hub_url = f"http://127.0.0.1:{port}"
+        stack = RasaStack(
+            PROJECT_ROOT,
+            log_dir=self.work_dir,
+            tracker_db=self.work_dir / "tracker.db",
+            startup_timeout=STARTUP_TIMEOUT_SECONDS,
+            env={"GEM_HUB_URL": hub_url},  # where the actions reach the hub
+        )
+        async with stack:
+            settings = Settings(
+                host="127.0.0.1",
+                port=port,
+                database_url=f"sqlite+aiosqlite:///{self.work_dir / 'hub.db'}",
+                rasa_url=stack.rasa_url,
+                rasa_token=stack.token,
+                action_server_url=stack.actions_url,
+            )
+            runner = web.AppRunner(init_app(settings))
+            await runner.setup()
+            try:
+                await web.TCPSite(runner, settings.host, settings.port).start()
+                self.url = settings.public_base_url
+                self._ready.set()
+                await self._stop.wait()
+            finally:
+                await runner.cleanup()
