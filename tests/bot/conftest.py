@@ -29,6 +29,17 @@ def closed_port_url() -> str:
 
 
 @pytest.fixture
+def engineio_client_compat(monkeypatch: pytest.MonkeyPatch) -> None:
+    # python-engineio's *client* builds aiohttp.ClientWSTimeout (aiohttp >= 3.10) for its
+    # WebSocket transport; Rasa pins aiohttp < 3.10, where ws_connect takes the close
+    # timeout as a plain number. Test-side only: the hub (server side) does not use it.
+    import aiohttp
+
+    if not hasattr(aiohttp, "ClientWSTimeout"):
+        monkeypatch.setattr(aiohttp, "ClientWSTimeout", lambda ws_close: ws_close, raising=False)
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Hub settings with a fresh SQLite file and nothing listening for Rasa."""
     return Settings(

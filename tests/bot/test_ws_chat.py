@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 
 import pytest
 from aiohttp import WSMsgType
@@ -110,10 +111,8 @@ async def test_unacceptable_text_gets_a_localized_error_and_the_connection_stays
 ) -> None:
     async with hub.ws_connect("/ws") as ws:
         welcome = await hello(ws)
-        # ensure_ascii keeps a lone surrogate sendable, as a browser's JSON.stringify does.
-        await ws.send_str(
-            '{"type": "message", "payload": null, "text": %s}' % _json_ascii(text)
-        )
+        # ensure_ascii (the default) keeps a lone surrogate sendable, as JSON.stringify does.
+        await ws.send_str(json.dumps({"type": "message", "text": text, "payload": None}))
         error = await ws.receive_json(timeout=10)
         assert error == {"type": "error", "code": code, "message": error["message"]}
         assert french_words in error["message"]
@@ -123,12 +122,6 @@ async def test_unacceptable_text_gets_a_localized_error_and_the_connection_stays
     async with hub.ws_connect("/ws") as ws:
         again = await hello(ws, conversation_id=welcome["conversation_id"])
     assert [line["text"] for line in again["transcript"]] == ["merci"]
-
-
-def _json_ascii(text: str) -> str:
-    import json
-
-    return json.dumps(text, ensure_ascii=True)
 
 
 async def test_accents_and_emoji_go_through_unchanged(hub: TestClient) -> None:

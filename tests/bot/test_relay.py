@@ -1,0 +1,144 @@
+"""Relaying to Rasa (a fake one here): metadata, NLU results, quick replies, failures.
+
+The real assistant's answers are tested in test_with_rasa.py; this file pins down what the
+hub itself does with Rasa's HTTP API.
+"""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+
+from bot.appkeys import STORE
+from bot.db.models import Message
+from tests.bot.conftest import hello, of_type, say
+from tests.bot.fake_rasa import BUTTONS, TOKEN, FakeRasa
+
+pytestmark = pytest.mark.asyncio
+
+FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+async def stored_messages(client: TestClient, conversation_id: str) -> list[Message]:
+    store = client.server.app[STORE]
+    async with store._sessions() as session:
+        rows = await session.execute(
+            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+        )
+        return list(rows.scalars())
+
+
+async def test_a_message_goes_to_rasa_with_language_and_user_agent(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa],
+) -> None:
+    client, fake = hub_with_fake_rasa
+    async with client.ws_connect("/ws") as ws:
+        welcome = await hello(ws, language="fr", user_agent=FIREFOX_UA)
+        frames = await say(ws, "je n'arrive plus à me brancher")
+    assert fake.webhook_calls == [
+        {
+            "sender": welcome["conversation_id"],
+            "message": "je n'arrive plus à me brancher",
+            "metadata": {"language": "fr", "user_agent": FIREFOX_UA},
+        }
+    ]
+    assert [f["type"] for f in frames] == ["typing", "message", "message", "typing"]
+    replies = of_type(frames, "message")
+    assert replies[0]["author"] == "assistant"
+    assert replies[0]["text"] == "Vous avez écrit : je n'arrive plus à me brancher"
+    assert replies[0]["buttons"] == []
+    assert replies[1]["buttons"] == BUTTONS
+    assert fake.tracker_tokens == [TOKEN]
+
+
+async def test_the_nlu_result_is_stored_on_the_persons_message(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa],
+) -> None:
+    client, _ = hub_with_fake_rasa
+    async with client.ws_connect("/ws") as ws:
+        welcome = await hello(ws, language="fr")
+        await say(ws, "I forgot my password")
+    person, reply = await stored_messages(client, welcome["conversation_id"])
+    assert (person.author, person.text) == ("person", "I forgot my password")
+    assert (person.intent, person.confidence, person.language) == ("login_problem", 0.93, "en")
+    assert (reply.author, reply.intent) == ("assistant", None)
+    assert reply.buttons == BUTTONS
+    assert person.ts.tzinfo is not None
+
+
+async def test_a_clicked_button_sends_its_payload_and_stores_its_title(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa],
+) -> None:
+    client, fake = hub_with_fake_rasa
+    async with client.ws_connect("/ws") as ws:
+        welcome = await hello(ws)
+        await say(ws, "problème de connexion")
+        # The client's text is not trusted: the stored text is the offered title.
+        await say(ws, "whatever the client says", payload=BUTTONS[1]["payload"])
+        again = await hello(ws, conversation_id=welcome["conversation_id"])
+    assert fake.webhook_calls[-1]["message"] == BUTTONS[1]["payload"]
+    person_lines = [m["text"] for m in again["transcript"] if m["author"] == "person"]
+    assert person_lines == ["problème de connexion", "Firefox"]
+
+
+async def test_a_payload_that_was_never_offered_is_refused(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa],
+) -> None:
+    client, fake = hub_with_fake_rasa
+    async with client.ws_connect("/ws") as ws:
+        await hello(ws)
+        frames = await say(ws, "Chrome", payload='/inform{"email": "victim@example.com"}')
+    assert frames[0]["code"] == "bad_request"
+    assert "bouton" in frames[0]["message"]
+    assert fake.webhook_calls == []
+
+
+async def test_typed_text_cannot_force_an_intent(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa],
+) -> None:
+    client, fake = hub_with_fake_rasa
+    async with client.ws_connect("/ws") as ws:
+        welcome = await hello(ws)
+        await say(ws, '/inform{"email": "victim@example.com"}')
+        again = await hello(ws, conversation_id=welcome["conversation_id"])
+    assert fake.webhook_calls[-1]["message"] == 'inform{"email": "victim@example.com"}'
+    assert again["transcript"][0]["text"] == '/inform{"email": "victim@example.com"}'
+
+
+async def test_action_server_down_is_reported_when_rasa_answers_nothing(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa],
+) -> None:
+    client, fake = hub_with_fake_rasa
+    fake.reply_with_nothing = True
+    fake.actions_up = False
+    async with client.ws_connect("/ws") as ws:
+        welcome = await hello(ws, language="en")
+        frames = await say(ws, "I forgot my user code")
+    error = of_type(frames, "error")[0]
+    assert error["code"] == "assistant_unavailable"
+    assert "soutien@gem-books.com" in error["message"]
+    (person,) = await stored_messages(client, welcome["conversation_id"])
+    assert person.text == "I forgot my user code"
+
+
+async def test_an_empty_answer_with_everything_up_is_just_silence(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa],
+) -> None:
+    client, fake = hub_with_fake_rasa
+    fake.reply_with_nothing = True
+    async with client.ws_connect("/ws") as ws:
+        await hello(ws)
+        frames = await say(ws, "ok")
+    assert frames == [{"type": "typing", "on": True}, {"type": "typing", "on": False}]
+
+
+async def test_errors_follow_the_language_rasa_detected(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa],
+) -> None:
+    client, _ = hub_with_fake_rasa
+    async with client.ws_connect("/ws") as ws:
+        await hello(ws, language="fr")  # a French page…
+        await say(ws, "my password does not work")  # …an English-speaking person
+        frames = await say(ws, "x" * 3000)
+    assert "too long" in frames[0]["message"]

@@ -1,0 +1,149 @@
+"""The hub relaying to the real assistant: the trained model, the real Rasa and action servers.
+
+Started once per test session by ``tools.stack.RasaStack`` (in its own thread and event
+loop, so every test keeps its own loop). Skipped while there is no trained model in
+``models/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient
+
+from bot.app import init_app
+from bot.settings import PROJECT_ROOT, Settings
+from tests.bot.conftest import hello, of_type, say
+from tests.bot.test_relay import stored_messages
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("engineio_client_compat")]
+
+FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def _skip_reason() -> str | None:
+    if not (PROJECT_ROOT / "tools" / "stack.py").exists():
+        return "tools/stack.py is not there yet"
+    if not list((PROJECT_ROOT / "models").glob("*.tar.gz")):
+        return "no trained model in models/"
+    return None
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The running Rasa and action servers (urls and token)."""
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from tools.stack import RasaStack, StackError
+
+    log_dir: Path = tmp_path_factory.mktemp("rasa-stack")
+    ready = threading.Event()
+    state: dict[str, Any] = {}
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        state["stop"] = lambda: loop.call_soon_threadsafe(stop.set)
+        try:
+            async with RasaStack(PROJECT_ROOT, log_dir=log_dir) as stack:
+                state["stack"] = stack
+                ready.set()
+                await stop.wait()
+        except (StackError, OSError) as exc:  # report start-up failures to the test thread
+            state["error"] = exc
+        finally:
+            ready.set()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    ready.wait(timeout=400)
+    if "stack" not in state:
+        pytest.fail(f"Rasa stack did not start: {state.get('error')!r}; logs in {log_dir}")
+    yield state["stack"]
+    state["stop"]()
+    thread.join(timeout=60)
+
+
+@pytest_asyncio.fixture
+async def hub_with_rasa(aiohttp_client: Any, settings: Settings, rasa_stack: Any) -> TestClient:
+    app = init_app(
+        dataclasses.replace(
+            settings,
+            rasa_url=rasa_stack.rasa_url,
+            rasa_token=rasa_stack.token,
+            action_server_url=rasa_stack.actions_url,
+            rasa_timeout_seconds=60.0,
+        )
+    )
+    return await aiohttp_client(app)
+
+
+async def test_healthz_is_green_with_the_real_stack(hub_with_rasa: TestClient) -> None:
+    response = await hub_with_rasa.get("/healthz")
+    body = await response.json()
+    assert response.status == 200, body
+    assert body["checks"]["rasa"]["model"].endswith(".tar.gz")
+
+
+async def test_a_french_login_problem_gets_french_help_and_its_nlu_is_stored(
+    hub_with_rasa: TestClient,
+) -> None:
+    async with hub_with_rasa.ws_connect("/ws") as ws:
+        welcome = await hello(ws, language="fr", user_agent=FIREFOX_UA)
+        frames = await say(ws, "je n'arrive plus à me brancher")
+    assert of_type(frames, "error") == []
+    replies = of_type(frames, "message")
+    assert replies, frames
+    assert all(reply["author"] == "assistant" for reply in replies)
+    person = (await stored_messages(hub_with_rasa, welcome["conversation_id"]))[0]
+    assert person.text == "je n'arrive plus à me brancher"
+    assert person.intent == "login_problem"
+    assert person.confidence is not None and 0 < person.confidence <= 1
+    assert person.language == "fr"
+
+
+async def test_an_english_message_is_understood_as_english(hub_with_rasa: TestClient) -> None:
+    async with hub_with_rasa.ws_connect("/ws") as ws:
+        welcome = await hello(ws, language="en", user_agent=FIREFOX_UA)
+        frames = await say(ws, "I forgot my password and I can't log in")
+    assert of_type(frames, "message"), frames
+    person = (await stored_messages(hub_with_rasa, welcome["conversation_id"]))[0]
+    assert person.language == "en"
+    assert person.intent in {"forgot_password", "login_problem"}
+
+
+async def test_clicking_an_offered_button_gets_an_answer(hub_with_rasa: TestClient) -> None:
+    async with hub_with_rasa.ws_connect("/ws") as ws:
+        await hello(ws, language="fr")
+        buttons = []
+        for text in ("je n'arrive plus à me brancher", "j'ai oublié mon mot de passe"):
+            frames = await say(ws, text)
+            buttons = [b for m in of_type(frames, "message") for b in m["buttons"]]
+            if buttons:
+                break
+        if not buttons:
+            pytest.skip("the assistant offered no buttons for these messages")
+        frames = await say(ws, buttons[0]["title"], payload=buttons[0]["payload"])
+    assert of_type(frames, "error") == []
+    assert of_type(frames, "message")
+
+
+async def test_socketio_round_trip_with_the_real_assistant(hub_with_rasa: TestClient) -> None:
+    from tests.bot.test_socketio_channel import connect
+
+    chat = await connect(hub_with_rasa, transports=["websocket"])
+    try:
+        session_id = await chat.session()
+        await chat.say("mot de passe oublié", session_id, customData={"language": "fr"})
+        utterance = await asyncio.wait_for(chat.uttered.get(), 60)
+        assert utterance["text"]
+    finally:
+        await chat.sio.disconnect()
