@@ -28,7 +28,10 @@ def main() -> None:
             flush=True,
         )
 
-    web.run_app(app, host=settings.host, port=settings.port, print=announce)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, print=announce)
+    except OSError as exc:  # typically: the port is taken
+        raise SystemExit(f"GEM-BOOKS hub could not start on {settings.host}:{settings.port}: {exc}")
 
 
 if __name__ == "__main__":

@@ -107,7 +107,8 @@ def init_app(settings: Settings) -> web.Application:
     attach_socketio(app)
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(rasa_ctx)
-    app.on_response_prepare.append(pages.security_headers)
-    app.on_shutdown.append(ws_chat.close_websockets)
-    app.on_shutdown.append(shutdown_socketio)
+    # The ignores: aiohttp 3.9's Signal annotations disagree with aiosignal >= 1.4.
+    app.on_response_prepare.append(pages.security_headers)  # type: ignore[arg-type]
+    app.on_shutdown.append(ws_chat.close_websockets)  # type: ignore[arg-type]
+    app.on_shutdown.append(shutdown_socketio)  # type: ignore[arg-type]
     return app

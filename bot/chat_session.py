@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from bot.chat_errors import ErrorCode
 from bot.conversations import Button, ConversationStore
 from bot.db.models import Conversation, Message
 from bot.rate_limit import KeyedSlidingWindow, SlidingWindow
@@ -36,7 +37,7 @@ _USER_AGENT_CHARS = 512
 class Problem:
     """Something to tell the person instead of (or after) an answer."""
 
-    code: str  # see bot.chat_errors.ErrorCode
+    code: ErrorCode
     reason: str = ""
 
 

@@ -62,7 +62,8 @@ def _parse_replies(body: Any) -> list[AssistantReply]:
     for item in body[:_MAX_REPLIES]:
         if not isinstance(item, dict):
             continue
-        text = item.get("text") if isinstance(item.get("text"), str) else ""
+        raw_text = item.get("text")
+        text = raw_text if isinstance(raw_text, str) else ""
         buttons = []
         for button in item.get("buttons") or []:
             if isinstance(button, dict) and isinstance(button.get("payload"), str):

@@ -20,6 +20,7 @@ import dataclasses
 import logging
 import weakref
 
+from bot.chat_errors import ErrorCode
 from bot.conversations import Button, ConversationStore
 from bot.db.models import Conversation, Message
 from bot.rasa_client import AssistantUnavailable, RasaClient
@@ -44,7 +45,7 @@ class Turn:
     replies: list[Message] = dataclasses.field(default_factory=list)
     # The language Rasa detected for the person's message, when it could tell.
     language: str | None = None
-    error: str | None = None
+    error: ErrorCode | None = None
 
 
 def _text_for_rasa(text: str) -> str:

@@ -70,7 +70,7 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
     sessions: dict[str, ChatSession] = {}
 
     async def emit_problem(sid: str, session: ChatSession, problem: Problem) -> None:
-        text = error_text(problem.code, session.person_language, settings, problem.reason)  # type: ignore[arg-type]
+        text = error_text(problem.code, session.person_language, settings, problem.reason)
         await sio.emit("bot_uttered", {"text": text}, to=sid)
 
     async def ensure_open(sid: str, session: ChatSession, requested_id: object) -> str:

@@ -93,9 +93,7 @@ class _Connection:
 
     async def send_problem(self, problem: Problem) -> None:
         language = self.session.person_language
-        await self.send(
-            error_frame(problem.code, language, self.session.settings, problem.reason)  # type: ignore[arg-type]
-        )
+        await self.send(error_frame(problem.code, language, self.session.settings, problem.reason))
 
     async def on_text(self, data: str) -> None:
         try:
@@ -208,5 +206,6 @@ async def close_websockets(app: web.Application) -> None:
     """on_shutdown: tell every open chat the server is going away (1001), so widgets
     reconnect to the next hub rather than report an error."""
     app[SHUTTING_DOWN].set()
-    for ws in set(app[WEBSOCKETS]):
+    open_sockets = app[WEBSOCKETS]
+    for ws in list(open_sockets):
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
