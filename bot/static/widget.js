@@ -163,6 +163,7 @@
     open: false,
     unread: 0,
     pendingResume: null,
+    outbox: [], // messages typed while (re)connecting: [{item, frame}]
   };
 
   const t = (key, vars) => {
@@ -247,7 +248,8 @@
   function link(href, label) {
     return h(
       "a",
-      { href, target: "_blank", rel: "noopener noreferrer" },
+      // A short address reads better whole than broken at its hyphen ("gem-/books.com").
+      { href, target: "_blank", rel: "noopener noreferrer", class: label.length <= 40 ? "gb-nowrap" : null },
       label,
       i18n(h("span", { class: "gb-sr" }, ` ${t("new_tab")}`), "new_tab"),
     );
@@ -572,6 +574,7 @@
         : [],
       ts: m.ts,
       error: Boolean(m.error),
+      pending: Boolean(m.pending),
     };
   }
 
@@ -584,7 +587,7 @@
   function renderMessage(raw) {
     const m = normalize(raw);
     const item = h("div", {
-      class: `gb-msg gb-msg--${m.author}${m.error ? " gb-msg--error" : ""}`,
+      class: `gb-msg gb-msg--${m.author}${m.error ? " gb-msg--error" : ""}${m.pending ? " gb-msg--pending" : ""}`,
       "data-author": m.author,
     });
     item.gbMessage = m; // kept to reconcile with the transcript after a reconnect
@@ -631,10 +634,12 @@
 
   function appendMessage(raw) {
     const nearEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
-    messages.append(renderMessage(raw));
+    const item = renderMessage(raw);
+    messages.append(item);
     settleReplies();
     updateConversationUi();
-    scrollToEnd(nearEnd || raw.author === "person");
+    scrollToEnd(nearEnd || raw.author === "person", true);
+    return item;
   }
 
   /**
@@ -643,16 +648,21 @@
    * anything else (a resumed or a different conversation) is drawn again from scratch.
    */
   function renderTranscript(transcript) {
-    const shown = [...messages.querySelectorAll(".gb-msg")].map((el) => el.gbMessage);
+    const nodes = [...messages.children];
+    // Error notes exist only here, and pending messages are not sent yet: neither is in
+    // the server's transcript.
+    const pending = nodes.filter((el) => el.gbMessage.pending);
+    const confirmed = nodes
+      .map((el) => el.gbMessage)
+      .filter((m) => !m.error && !m.pending);
     const incoming = transcript.map(normalize);
     const isPrefix =
-      shown.length <= incoming.length &&
-      shown.every((m, i) => m.error || (m.author === incoming[i].author && m.text === incoming[i].text));
-    const hasErrors = shown.some((m) => m.error);
-    if (isPrefix && !hasErrors) {
-      for (const m of incoming.slice(shown.length)) messages.append(renderMessage(m));
+      confirmed.length <= incoming.length &&
+      confirmed.every((m, i) => m.author === incoming[i].author && m.text === incoming[i].text);
+    if (isPrefix) {
+      messages.append(...incoming.slice(confirmed.length).map(renderMessage), ...pending);
     } else {
-      messages.replaceChildren(...incoming.map(renderMessage));
+      messages.replaceChildren(...incoming.map(renderMessage), ...pending);
     }
     settleReplies();
     updateConversationUi();
@@ -672,9 +682,15 @@
     if (started) toggleResume(false);
   }
 
-  function scrollToEnd(force) {
-    if (force) requestAnimationFrame(() => (log.scrollTop = log.scrollHeight));
+  /** Show the latest message: glide for one new message, jump for a whole transcript. */
+  function scrollToEnd(force, smooth = false) {
+    if (!force) return;
+    requestAnimationFrame(() =>
+      log.scrollTo({ top: log.scrollHeight, behavior: smooth && !reducedMotion() ? "smooth" : "instant" }),
+    );
   }
+
+  const reducedMotion = () => window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   function chooseReply(button, title, payload) {
     if (!sendText(title, payload)) return;
@@ -684,12 +700,26 @@
     input.focus();
   }
 
+  /** Show what the person said and send it, or keep it until the hub welcomes us. */
   function sendText(text, payload) {
     const clean = text.trim().slice(0, MAX_LENGTH);
-    if (!clean || !state.connected) return false;
-    send({ type: "message", text: clean, payload: payload ?? null });
-    appendMessage({ author: "person", text: clean, ts: new Date().toISOString() });
+    if (!clean) return false;
+    const frame = { type: "message", text: clean, payload: payload ?? null };
+    const sent = state.connected && send(frame);
+    const item = appendMessage({ author: "person", text: clean, ts: new Date().toISOString(), pending: !sent });
+    if (!sent) {
+      state.outbox.push({ item, frame });
+      if (!state.ws) connect();
+    }
     return true;
+  }
+
+  function flushOutbox() {
+    for (const { item, frame } of state.outbox.splice(0)) {
+      send(frame);
+      item.gbMessage.pending = false;
+      item.classList.remove("gb-msg--pending");
+    }
   }
 
   function onComposerSubmit(event) {
@@ -805,8 +835,6 @@
     if (kind === "connecting") statusText.textContent = t(state.failures ? "reconnecting" : "connecting");
     else if (kind === "waiting") statusText.textContent = t("reconnect_in", { s: state.retryIn });
     else statusText.textContent = "";
-    sendButton.disabled = !state.connected;
-    composer.classList.toggle("gb-composer--offline", !state.connected);
   }
 
   function helloFrame(resumeCode) {
@@ -904,6 +932,7 @@
         state.resumeCode = typeof frame.resume_code === "string" ? frame.resume_code : null;
         setStatus(null);
         renderTranscript(Array.isArray(frame.transcript) ? frame.transcript : []);
+        flushOutbox();
         if (resumed) {
           resumeInput.value = "";
           toggleResume(false);

@@ -11,6 +11,7 @@ Screenshots go to ``tests/screenshots/`` (not committed) so a person can look at
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from .live_hub import LiveHub
+from .live_hub import Hub, LiveHub, RunningHub
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -94,7 +95,16 @@ def _expect_timeout() -> None:
 
 
 @pytest.fixture(scope="session")
-def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
+def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    """The real hub and assistant, started for this run.
+
+    GEM_BROWSER_TEST_HUB=http://127.0.0.1:8000 uses a hub that is already running
+    instead (quicker while working on the widget; it must have a trained model behind it).
+    """
+    existing = os.environ.get("GEM_BROWSER_TEST_HUB", "").rstrip("/")
+    if existing:
+        yield RunningHub(existing)
+        return
     with LiveHub(tmp_path_factory.mktemp("live-hub")) as hub:
         yield hub
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 from aiohttp import web
 
@@ -22,10 +24,23 @@ from bot.app import init_app
 from bot.settings import Settings
 from tools.stack import PROJECT_ROOT, RasaStack, free_port
 
-__all__ = ["LiveHub"]
+__all__ = ["Hub", "LiveHub", "RunningHub"]
 
 # Rasa loads its model in a minute or so on a laptop; a cold CI machine can take longer.
 STARTUP_TIMEOUT_SECONDS = 300.0
+
+
+class Hub(Protocol):
+    """A hub the browser can reach."""
+
+    url: str
+
+
+@dataclass
+class RunningHub:
+    """A hub someone already started (see GEM_BROWSER_TEST_HUB in conftest.py)."""
+
+    url: str
 
 
 class LiveHub:

@@ -42,6 +42,9 @@ class ScriptedHub:
         self.received: list[dict[str, Any]] = []
         self.connections: list[WebSocketRoute] = []
         self.requests: list[str] = []
+        # While False, hellos wait unanswered (a hub that is slow to come back).
+        self.answering = True
+        self._held: list[tuple[WebSocketRoute, dict[str, Any]]] = []
         # What the hub holds: the current conversation, and one reachable by code.
         self.conversation_id = "conv-new"
         self.resume_code = "AAAA-BBBB"
@@ -89,6 +92,21 @@ class ScriptedHub:
     def frames(self, kind: str) -> list[dict[str, Any]]:
         return [frame for frame in self.received if frame.get("type") == kind]
 
+    def wait_for_connections(self, count: int, timeout_ms: int = 15_000) -> None:
+        """Wait until the widget has opened `count` connections in all."""
+        waited = 0
+        while len(self.connections) < count:
+            assert waited < timeout_ms, f"{len(self.connections)} connections, expected {count}"
+            self.page.wait_for_timeout(100)  # lets Playwright deliver events meanwhile
+            waited += 100
+
+    def answer_held_hellos(self) -> None:
+        """Start answering again, beginning with the hellos that waited."""
+        self.answering = True
+        for ws, frame in self._held:
+            self._welcome(ws, frame)
+        self._held.clear()
+
     def _accept(self, ws: WebSocketRoute) -> None:
         self.connections.append(ws)
         ws.on_message(lambda message: self._on_frame(ws, message))
@@ -97,23 +115,29 @@ class ScriptedHub:
         frame = json.loads(message)
         self.received.append(frame)
         if frame.get("type") == "hello":
-            error = None
-            if frame.get("resume_code"):
-                if _code_key(frame["resume_code"]) == _code_key(RESUMABLE_CODE):
-                    self.conversation_id, self.resume_code = "conv-resumed", RESUMABLE_CODE
-                    self.transcript = list(self.resumable_transcript)
-                else:  # like the hub: stay in the current conversation, then say why
-                    error = {"type": "error", "code": "resume_not_found",
-                             "message": "Ce code de reprise est inconnu ou a expiré."}  # fmt: skip
-            welcome = {
-                "type": "welcome",
-                "conversation_id": self.conversation_id,
-                "resume_code": self.resume_code,
-                "language": frame.get("language"),
-                "transcript": self.transcript,
-            }
-            ws.send(json.dumps(welcome))
-            if error:
-                ws.send(json.dumps(error))
+            if self.answering:
+                self._welcome(ws, frame)
+            else:
+                self._held.append((ws, frame))
         elif frame.get("type") == "message":
             self.transcript.append({"author": "person", "text": frame["text"], "buttons": [], "ts": None})
+
+    def _welcome(self, ws: WebSocketRoute, frame: dict[str, Any]) -> None:
+        error = None
+        if frame.get("resume_code"):
+            if _code_key(frame["resume_code"]) == _code_key(RESUMABLE_CODE):
+                self.conversation_id, self.resume_code = "conv-resumed", RESUMABLE_CODE
+                self.transcript = list(self.resumable_transcript)
+            else:  # like the hub: stay in the current conversation, then say why
+                error = {"type": "error", "code": "resume_not_found",
+                         "message": "Ce code de reprise est inconnu ou a expiré."}  # fmt: skip
+        welcome = {
+            "type": "welcome",
+            "conversation_id": self.conversation_id,
+            "resume_code": self.resume_code,
+            "language": frame.get("language"),
+            "transcript": self.transcript,
+        }
+        ws.send(json.dumps(welcome))
+        if error:
+            ws.send(json.dumps(error))

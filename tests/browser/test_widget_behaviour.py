@@ -136,19 +136,26 @@ def test_errors_from_the_hub_show_in_the_conversation(page: Page) -> None:
 def test_a_dropped_connection_shows_and_comes_back(page: Page) -> None:
     hub, chat = open_chat(page)
     chat.say("bonjour")
+    hub.answering = False
     hub.ws.close(code=1011, reason="server restart")
 
     expect(chat.status).to_be_visible()
     expect(chat.status).to_contain_text("Connexion perdue")
-    expect(chat.dialog.get_by_role("button", name="Envoyer")).to_be_disabled()
+    # What the person types meanwhile waits, marked as not sent yet.
+    chat.say("toujours là?")
+    expect(chat.said.last).to_have_class(re.compile("gb-msg--pending"))
     screenshot(page, "behaviour-reconnecting")
 
-    # It comes back by itself (backoff starts around a second) to the same conversation.
+    # It comes back by itself (backoff starts around a second) to the same conversation,
+    # and sends what was waiting.
+    hub.wait_for_connections(2)
+    hub.answer_held_hellos()
     expect(chat.status).to_be_hidden(timeout=10_000)
     assert len(hub.connections) == 2
     assert hub.frames("hello")[-1]["conversation_id"] == "conv-new"
-    expect(chat.said).to_have_count(1)  # the transcript was not drawn twice
-    expect(chat.dialog.get_by_role("button", name="Envoyer")).to_be_enabled()
+    expect(chat.said.last).not_to_have_class(re.compile("gb-msg--pending"))
+    expect(chat.said).to_have_count(2)  # the transcript was not drawn twice
+    assert hub.frames("message")[-1]["text"] == "toujours là?"
 
 
 def test_keyboard_focus_and_aria(page: Page) -> None:
