@@ -4,12 +4,13 @@ Client → server
 ---------------
 ``{"type": "hello", "conversation_id": str|null, "resume_code": str|null,
 "language": "fr"|"en", "user_agent": str}``
-    Must be the first frame. ``conversation_id`` is the id from an earlier ``welcome``
-    (kept in the browser); an id this server did not issue is ignored and a new
-    conversation is opened. ``resume_code`` (any case, dash optional, e.g. "k7qm-4hxt")
-    reopens the conversation it belongs to when the id is missing or unknown. A later
-    ``hello`` on the same connection switches conversation only if its id or code is
-    valid (useful for a "resume" box in an open widget); otherwise the current one stays.
+    Must be the first frame. Which conversation it opens: the one ``resume_code``
+    belongs to (any case, dash optional, e.g. "k7qm-4hxt"), if valid; else the one named
+    by ``conversation_id`` (from an earlier ``welcome``), if this server issued it; else a
+    new one -- or, on a connection that already has a conversation, that one. So an id
+    the server did not issue never opens anything, and a mistyped code sent with the
+    current id leaves the person where they were. May be sent again on an open
+    connection (a "resume" box in the widget).
 ``{"type": "message", "text": str, "payload": str|null}``
     ``payload`` is set when a quick-reply button was clicked: it must be the payload of a
     button the assistant offered in this conversation; the button's title is stored as
