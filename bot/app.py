@@ -54,7 +54,7 @@ from bot.socketio_channel import attach_socketio
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "init_app"]
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).absolute().parent
 STATIC_DIR = PACKAGE_DIR / "static"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 

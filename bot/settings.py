@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 __all__ = ["PROJECT_ROOT", "Settings"]
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).absolute().parent.parent
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/gembooks.db"
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost")

@@ -31,7 +31,7 @@ __all__ = [
     "upgrade_to_head",
 ]
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).absolute().parent.parent / "migrations"
 
 SessionFactory = sessionmaker  # of AsyncSession; SQLAlchemy 1.4 has no async_sessionmaker
 
