@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Protocol
 
 from aiohttp import web
+from typing_extensions import Self
 
 from bot.app import init_app
 from bot.settings import Settings
@@ -55,7 +56,7 @@ class LiveHub:
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, name="live-hub", daemon=True)
 
-    def __enter__(self) -> LiveHub:
+    def __enter__(self) -> Self:
         self._thread.start()
         if not self._ready.wait(STARTUP_TIMEOUT_SECONDS + 30):
             raise RuntimeError(f"the hub and Rasa did not start; logs in {self.work_dir}")
@@ -78,7 +79,7 @@ class LiveHub:
     def _run(self) -> None:
         try:
             asyncio.run(self._serve())
-        except BaseException as exc:  # reported to the test thread by __enter__
+        except BaseException as exc:  # noqa: BLE001 - reported to the test thread by __enter__
             self._error = exc
         finally:
             self._ready.set()

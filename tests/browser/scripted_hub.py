@@ -84,8 +84,15 @@ class ScriptedHub:
         """Send a frame to the widget on its latest connection."""
         self.ws.send(json.dumps(frame))
 
-    def say(self, text: str, buttons: list[dict[str, str]] | None = None, author: str = "assistant") -> None:
-        message = {"author": author, "text": text, "buttons": buttons or [], "ts": "2026-01-05T14:05:00Z"}
+    def say(
+        self, text: str, buttons: list[dict[str, str]] | None = None, author: str = "assistant"
+    ) -> None:
+        message = {
+            "author": author,
+            "text": text,
+            "buttons": buttons or [],
+            "ts": "2026-01-05T14:05:00Z",
+        }
         self.transcript.append(message)
         self.push({"type": "message", **message})
 
@@ -120,7 +127,9 @@ class ScriptedHub:
             else:
                 self._held.append((ws, frame))
         elif frame.get("type") == "message":
-            self.transcript.append({"author": "person", "text": frame["text"], "buttons": [], "ts": None})
+            self.transcript.append(
+                {"author": "person", "text": frame["text"], "buttons": [], "ts": None}
+            )
 
     def _welcome(self, ws: WebSocketRoute, frame: dict[str, Any]) -> None:
         error = None

@@ -55,7 +55,9 @@ def test_bot_text_is_text_and_only_http_links_are_clickable(page: Page) -> None:
     for fragment in ("[clic](javascript:alert(1))", "<img src=x onerror=alert(3)>",
                      "<script>alert(4)</script>", "[data](data:text/html,<b>x</b>)"):  # fmt: skip
         expect(bubble).to_contain_text(fragment)
-    expect(chat.log.locator("img, script, b, a[href^='javascript'], a[href^='data']")).to_have_count(0)
+    expect(
+        chat.log.locator("img, script, b, a[href^='javascript'], a[href^='data']")
+    ).to_have_count(0)
     expect(bubble.locator("strong")).to_have_text("CONNEXION")
     screenshot(page, "behaviour-hostile-text")
 
@@ -247,7 +249,9 @@ def test_resume_with_a_code_after_storage_was_cleared(page: Page) -> None:
     field.fill(RESUMABLE_CODE.lower().replace("-", " "))
     field.press("Enter")
     expect(chat.said.first).to_have_text(re.compile("je n'arrive plus à me brancher"))
-    expect(chat.replies.first.get_by_role("link")).to_have_attribute("href", "https://www.gem-books.com/")
+    expect(chat.replies.first.get_by_role("link")).to_have_attribute(
+        "href", "https://www.gem-books.com/"
+    )
     expect(chat.code).to_have_text(RESUMABLE_CODE)
     expect(offer).to_be_hidden()
     expect(chat.input()).to_be_focused()
@@ -274,7 +278,7 @@ def test_messages_that_arrive_while_closed_are_counted_on_the_launcher(page: Pag
 
 
 def test_one_script_tag_and_nothing_from_elsewhere(page: Page) -> None:
-    hub, chat = open_chat(page)
+    hub, _ = open_chat(page)
     expect(page.locator("script")).to_have_count(1)
     expect(page.locator("script")).to_have_attribute("src", "/static/widget.js")
     third_party = [url for url in hub.requests if not url.startswith(ORIGIN)]
