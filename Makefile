@@ -1,0 +1,52 @@
+# GEM-BOOKS support assistant. `make run` starts everything, `make test` runs every test.
+# Both set up .venv (Python 3.10) and train the model first when needed.
+
+VENV     := .venv
+PY       := $(VENV)/bin/python
+RASA     := $(VENV)/bin/rasa
+MODEL    := models/gem-books.tar.gz
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL   := 3
+export PYTHONWARNINGS         := ignore
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+# The model is rebuilt when anything it is trained from changes.
+TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+
+.PHONY: run test train evaluate validate lint setup setup-browser test-stories test-python clean
+
+run: setup $(MODEL)
+	$(PY) -m tools.serve
+
+test: setup-browser $(MODEL) validate test-stories test-python
+
+setup:
+	@tools/bootstrap.sh
+
+setup-browser:
+	@tools/bootstrap.sh --browser
+
+train: setup $(MODEL)
+
+$(MODEL): $(TRAINING_INPUTS)
+	@echo "==> training the model (data or config changed)"
+	$(RASA) train --fixed-model-name gem-books --out models --quiet
+	@touch $(MODEL)
+
+validate: setup
+	$(PY) -m tools.validate
+
+test-stories: setup $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core --quiet
+
+test-python: setup $(MODEL)
+	$(PY) -m pytest
+
+evaluate: setup $(MODEL)
+	$(PY) -m tools.evaluate
+
+lint: setup
+	$(VENV)/bin/ruff check actions bot components tools tests
+
+clean:
+	rm -rf models results .pytest_cache

@@ -1,0 +1,88 @@
+"""Forgotten password: offer the reset email, collect user code and email, send it."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.accounts import GatewayOutcome, mask_email
+from actions.conversation import language_of, latest_intent
+from actions.gateway import get_gateway
+
+__all__ = ["ActionOfferPasswordReset", "ActionSendPasswordReset", "report_outcome"]
+
+
+class ActionOfferPasswordReset(Action):
+    """Explains the reset and asks whether to send the email now."""
+
+    def name(self) -> Text:
+        return "action_offer_password_reset"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        if latest_intent(tracker) == "reset_email_missing":
+            dispatcher.utter_message(response="utter_reset_email_missing")
+        else:
+            dispatcher.utter_message(response="utter_offer_password_reset")
+        events: List[EventType] = [SlotSet("pending", "offer_reset"), SlotSet("form_attempts", 0)]
+        # After a previous send only the masked address is kept: ask for it again.
+        if "***" in str(tracker.get_slot("email") or ""):
+            events.append(SlotSet("email", None))
+        return events
+
+
+def report_outcome(
+    dispatcher: CollectingDispatcher, outcome: GatewayOutcome, sent_response: str, email: str
+) -> bool:
+    """Tell the person what happens next, the same way whether or not the account exists.
+
+    Returns whether the request was accepted.
+    """
+    if outcome.status == "accepted":
+        dispatcher.utter_message(response=sent_response, masked_email=mask_email(email))
+        return True
+    if outcome.status == "rate_limited":
+        minutes = max(1, -(-(outcome.retry_after_seconds or 60) // 60))
+        dispatcher.utter_message(response="utter_rate_limited", retry_minutes=minutes)
+    else:
+        dispatcher.utter_message(response="utter_account_service_unavailable")
+    return False
+
+
+class ActionSendPasswordReset(Action):
+    """Submits `password_reset_form`: asks the gateway to send the reset email."""
+
+    def name(self) -> Text:
+        return "action_send_password_reset"
+
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[EventType]:
+        user_code = tracker.get_slot("user_code")
+        email = tracker.get_slot("email")
+        if not user_code or not email:
+            # The form was abandoned (the validator already offered support).
+            return []
+        outcome = await get_gateway().request_password_reset(
+            user_code=user_code,
+            email=email,
+            language=language_of(tracker),
+            conversation_id=tracker.sender_id,
+        )
+        accepted = report_outcome(dispatcher, outcome, "utter_password_reset_sent", email)
+        # The full address has done its job: keep only the masked one (SECURITY.md).
+        return [
+            SlotSet("reset_email_sent", accepted or bool(tracker.get_slot("reset_email_sent"))),
+            SlotSet("email", mask_email(email)),
+            SlotSet("pending", None),
+        ]

@@ -1,0 +1,65 @@
+"""Build `Tracker`s the way Rasa sends them to the action server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TrackerFactory = Callable[..., Tracker]
+
+
+@pytest.fixture(scope="session")
+def domain() -> Dict[str, Any]:
+    """The project's real domain, as the action server receives it."""
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+@pytest.fixture
+def make_tracker() -> TrackerFactory:
+    def build(
+        intent: Optional[str] = None,
+        text: str = "",
+        slots: Optional[Dict[str, Any]] = None,
+        events: Optional[List[Dict[str, Any]]] = None,
+        ranking: Optional[List[Dict[str, Any]]] = None,
+        active_loop: Optional[str] = None,
+        sender_id: str = "conv-test",
+    ) -> Tracker:
+        latest: Dict[str, Any] = {"text": text, "entities": []}
+        if intent:
+            latest["intent"] = {"name": intent, "confidence": 0.99}
+            latest["intent_ranking"] = ranking or [{"name": intent, "confidence": 0.99}]
+        return Tracker(
+            sender_id=sender_id,
+            slots=dict(slots or {}),
+            latest_message=latest,
+            events=list(events or []),
+            paused=False,
+            followup_action=None,
+            active_loop={"name": active_loop} if active_loop else {},
+            latest_action_name="action_listen",
+        )
+
+    return build
+
+
+def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The slot values an action's events set (last one wins)."""
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def responses(dispatcher: CollectingDispatcher) -> List[Optional[str]]:
+    """Names of the responses an action uttered, in order."""
+    return [m.get("response") for m in dispatcher.messages]

@@ -1,0 +1,96 @@
+"""The article's four steps, one at a time, with "did that work?" after each."""
+
+from __future__ import annotations
+
+from actions.troubleshooting import ActionTroubleshoot
+from tests.actions.conftest import responses, slot_events
+
+
+async def run(make_tracker, dispatcher, domain, **kwargs):
+    return await ActionTroubleshoot().run(dispatcher, make_tracker(**kwargs), domain)
+
+
+async def test_login_problem_starts_at_step_one(make_tracker, dispatcher, domain):
+    events = await run(make_tracker, dispatcher, domain, intent="login_problem")
+    assert responses(dispatcher) == ["utter_step_main_site"]
+    assert slot_events(events)["troubleshooting_step"] == "1"
+    assert slot_events(events)["pending"] == "troubleshooting"
+
+
+async def test_no_moves_to_the_next_step_and_remembers_what_failed(make_tracker, dispatcher, domain):
+    events = await run(
+        make_tracker, dispatcher, domain, intent="deny",
+        slots={"troubleshooting_step": "1", "pending": "troubleshooting"},
+    )  # fmt: skip
+    assert responses(dispatcher) == ["utter_step_browsers"]
+    slots = slot_events(events)
+    assert slots["troubleshooting_step"] == "2"
+    assert slots["steps_tried"] == ["main_site:failed"]
+
+
+async def test_step_three_asks_the_browser_when_unknown(make_tracker, dispatcher, domain):
+    events = await run(
+        make_tracker, dispatcher, domain, intent="still_not_working",
+        slots={"troubleshooting_step": "2", "pending": "troubleshooting"},
+    )  # fmt: skip
+    assert responses(dispatcher) == ["utter_ask_browser"]
+    assert slot_events(events)["pending"] == "ask_browser"
+
+
+async def test_step_three_gives_the_browser_specific_steps(make_tracker, dispatcher, domain):
+    await run(
+        make_tracker, dispatcher, domain, intent="inform",
+        slots={"troubleshooting_step": "3", "pending": "ask_browser", "browser": "firefox"},
+    )  # fmt: skip
+    assert responses(dispatcher) == ["utter_step_clear_data_firefox"]
+
+
+async def test_step_three_uses_the_browser_known_from_the_widget(make_tracker, dispatcher, domain):
+    await run(make_tracker, dispatcher, domain, intent="clear_browser_data", slots={"browser": "chrome"})
+    assert responses(dispatcher) == ["utter_step_clear_data_chrome"]
+
+
+async def test_unknown_browser_gets_the_generic_steps(make_tracker, dispatcher, domain):
+    await run(
+        make_tracker, dispatcher, domain, intent="deny",
+        slots={"troubleshooting_step": "3", "pending": "ask_browser"},
+    )  # fmt: skip
+    assert responses(dispatcher) == ["utter_step_clear_data_other"]
+
+
+async def test_yes_ends_the_sequence(make_tracker, dispatcher, domain):
+    events = await run(
+        make_tracker, dispatcher, domain, intent="affirm",
+        slots={"troubleshooting_step": "2", "pending": "troubleshooting", "steps_tried": ["main_site:failed"]},
+    )  # fmt: skip
+    assert responses(dispatcher) == ["utter_troubleshooting_solved"]
+    slots = slot_events(events)
+    assert slots["steps_tried"] == ["main_site:failed", "browsers:solved"]
+    assert slots["troubleshooting_step"] is None and slots["pending"] is None
+
+
+async def test_no_after_the_last_step_hands_over_to_support(make_tracker, dispatcher, domain):
+    events = await run(
+        make_tracker, dispatcher, domain, intent="deny",
+        slots={"troubleshooting_step": "4", "pending": "troubleshooting"},
+    )  # fmt: skip
+    assert responses(dispatcher) == ["utter_troubleshooting_exhausted", "utter_handoff"]
+    slots = slot_events(events)
+    assert slots["handoff_reason"] == "troubleshooting_exhausted"
+    assert slots["steps_tried"] == ["restart:failed"]
+
+
+async def test_browser_question_enters_at_step_two(make_tracker, dispatcher, domain):
+    events = await run(make_tracker, dispatcher, domain, intent="browser_recommendation")
+    assert responses(dispatcher) == ["utter_step_browsers"]
+    assert slot_events(events)["troubleshooting_step"] == "2"
+
+
+async def test_every_step_response_exists_in_both_languages(domain):
+    names = ["utter_step_main_site", "utter_step_browsers", "utter_ask_browser",
+             "utter_step_clear_data_chrome", "utter_step_clear_data_firefox",
+             "utter_step_clear_data_other", "utter_step_restart"]  # fmt: skip
+    for name in names:
+        variants = domain["responses"][name]
+        assert any("condition" not in v for v in variants), name
+        assert any(c.get("value") == "en" for v in variants for c in v.get("condition", [])), name

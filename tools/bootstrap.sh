@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Create .venv with Python 3.10 and install requirements.txt into it, unless it is
+# already up to date. With --browser, also make sure Debian's Chromium is installed
+# (the browser tests drive it with Playwright; Playwright's own download can't work here).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+  local candidate
+  for candidate in "${PYTHON:-}" python3.10 \
+      "$(command -v pyenv >/dev/null 2>&1 && pyenv root 2>/dev/null)"/versions/3.10*/bin/python3.10 \
+      "$HOME"/.pyenv/versions/3.10*/bin/python3.10 /root/.pyenv/versions/3.10*/bin/python3.10 \
+      /usr/local/bin/python3.10 /usr/bin/python3.10; do
+    [ -n "$candidate" ] || continue
+    if "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then
+      echo "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+
+stamp=.venv/.requirements.sha256
+wanted=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  if [ ! -x .venv/bin/python ]; then
+    python=$(find_python) || {
+      echo "error: Python 3.10 is required (Rasa 3.6 does not run on newer Pythons)." >&2
+      echo "       Install it (for example: pyenv install 3.10) or set PYTHON=/path/to/python3.10." >&2
+      exit 1
+    }
+    echo "==> creating .venv with $python"
+    "$python" -m venv .venv
+  fi
+  echo "==> installing requirements.txt into .venv (about a minute and 3 GB the first time)"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  echo "$wanted" > "$stamp"
+fi
+
+if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing Debian's chromium for the browser tests"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq >/dev/null && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi

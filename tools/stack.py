@@ -1,0 +1,218 @@
+"""Start the Rasa server and the action server as child processes, and wait until both answer.
+
+Used by the launcher (`tools/serve.py`) and by tests that need the real assistant::
+
+    async with RasaStack(PROJECT_ROOT) as stack:
+        async with aiohttp.ClientSession() as http:
+            await http.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={...})
+
+Both servers listen on loopback only; the Rasa HTTP API needs `stack.token`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Optional
+
+import aiohttp
+
+__all__ = ["PROJECT_ROOT", "RasaStack", "StackError", "free_port", "latest_model"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = "127.0.0.1"
+
+
+class StackError(RuntimeError):
+    """A server of the stack did not start; the message says which and where its log is."""
+
+
+def free_port() -> int:
+    """A TCP port that is free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def latest_model(models_dir: Path) -> Path:
+    """The newest trained model archive in `models_dir`."""
+    archives = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not archives:
+        raise StackError(f"no trained model in {models_dir}: run `make train` first")
+    return archives[-1]
+
+
+def _venv_bin(name: str) -> str:
+    """The executable `name` next to the running interpreter (the project's venv)."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+@dataclass
+class _Child:
+    name: str
+    process: asyncio.subprocess.Process
+    log_path: Path
+    log_file: IO[bytes]
+
+
+@dataclass
+class RasaStack:
+    """The Rasa server (REST channel + HTTP API) and the action server, on free loopback ports."""
+
+    project_root: Path = PROJECT_ROOT
+    model: Optional[Path] = None
+    rasa_port: int = 0
+    actions_port: int = 0
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    log_dir: Optional[Path] = None
+    tracker_db: Optional[Path] = None
+    cors_origins: tuple[str, ...] = ()
+    startup_timeout: float = 180.0
+    env: dict[str, str] = field(default_factory=dict)
+    _children: list[_Child] = field(default_factory=list, init=False)
+    _tmp: Optional[Path] = field(default=None, init=False)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.actions_port}"
+
+    async def __aenter__(self) -> "RasaStack":
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.stop()
+
+    def _write_endpoints(self, directory: Path) -> Path:
+        # A per-run endpoints file: the action server's port is only known now, and the
+        # tracker store must not be shared by accident between a test run and a live one.
+        lines = ["action_endpoint:", f'  url: "{self.actions_url}/webhook"']
+        if self.tracker_db is not None:
+            self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+            lines += [
+                "tracker_store:",
+                "  type: SQL",
+                "  dialect: sqlite",
+                f'  db: "{self.tracker_db}"',
+            ]
+        path = directory / "endpoints.yml"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    async def _spawn(self, name: str, args: list[str], extra_env: dict[str, str]) -> None:
+        assert self.log_dir is not None
+        log_path = self.log_dir / f"{name}.log"
+        log_file = open(log_path, "ab")
+        env = {**os.environ, **self.env, **extra_env}
+        process = await asyncio.create_subprocess_exec(
+            *args,
+            cwd=str(self.project_root),
+            stdout=log_file,
+            stderr=asyncio.subprocess.STDOUT,
+            stdin=asyncio.subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+        self._children.append(_Child(name, process, log_path, log_file))
+
+    async def start(self) -> None:
+        """Start both servers and return once both answer their health checks."""
+        model = self.model or latest_model(self.project_root / "models")
+        self.rasa_port = self.rasa_port or free_port()
+        self.actions_port = self.actions_port or free_port()
+        self._tmp = Path(tempfile.mkdtemp(prefix="gem-stack-"))
+        if self.log_dir is None:
+            self.log_dir = self._tmp
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        endpoints = self._write_endpoints(self._tmp)
+        rasa = _venv_bin("rasa")
+        quiet = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+        await self._spawn(
+            "actions",
+            [rasa, "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
+            {"SANIC_HOST": LOOPBACK, **quiet},
+        )
+        rasa_args = [
+            rasa, "run",
+            "--model", str(model),
+            "--interface", LOOPBACK,
+            "--port", str(self.rasa_port),
+            "--enable-api",
+            "--auth-token", self.token,
+            "--endpoints", str(endpoints),
+            "--credentials", str(self.project_root / "credentials.yml"),
+        ]  # fmt: skip
+        if self.cors_origins:
+            rasa_args += ["--cors", *self.cors_origins]
+        await self._spawn("rasa", rasa_args, quiet)
+        try:
+            await self._wait_ready()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        checks = {
+            "actions": f"{self.actions_url}/health",
+            "rasa": f"{self.rasa_url}/status?token={self.token}",
+        }
+        pending = dict(checks)
+        timeout = aiohttp.ClientTimeout(total=2)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            while pending:
+                for child in self._children:
+                    if child.process.returncode is not None:
+                        raise StackError(
+                            f"{child.name} server exited with code {child.process.returncode};"
+                            f" see {child.log_path}"
+                        )
+                if time.monotonic() > deadline:
+                    raise StackError(f"timed out waiting for {', '.join(pending)}")
+                for name, url in list(pending.items()):
+                    try:
+                        async with http.get(url) as response:
+                            if response.status == 200:
+                                body = await response.json(content_type=None)
+                                # /status answers before the model is loaded.
+                                if name != "rasa" or body.get("model_file"):
+                                    del pending[name]
+                    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+                        pass
+                if pending:
+                    await asyncio.sleep(0.3)
+
+    async def stop(self) -> None:
+        """Stop both servers (TERM, then KILL after a grace period) and remove temporary files."""
+        for child in self._children:
+            if child.process.returncode is None:
+                child.process.terminate()
+        for child in self._children:
+            try:
+                await asyncio.wait_for(child.process.wait(), timeout=10)
+            except asyncio.TimeoutError:
+                child.process.kill()
+                await child.process.wait()
+            child.log_file.close()
+        self._children.clear()
+        if self._tmp is not None and self.log_dir != self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
