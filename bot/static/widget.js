@@ -426,7 +426,7 @@
     }),
     "resume_offer",
   );
-  const resumeBox = h("div", { class: "gb-resume", hidden: true }, resumeOffer, resumeForm);
+  const resumeBox = h("div", { class: "gb-resume" }, resumeOffer, resumeForm);
 
   const intro = h(
     "div",
@@ -673,13 +673,14 @@
     return messages.querySelector('.gb-msg[data-author="person"]') != null;
   }
 
-  /** Resume code once the person has said something; the resume offer before that. */
+  /**
+   * The resume code, once there is something worth resuming. The offer to resume another
+   * conversation stays at the top of the log: someone whose storage was wiped may type
+   * a first message before noticing it.
+   */
   function updateConversationUi() {
-    const started = hasPersonMessage();
     codeValue.textContent = state.resumeCode || "";
-    codeBar.hidden = !started || !state.resumeCode;
-    resumeBox.hidden = started;
-    if (started) toggleResume(false);
+    codeBar.hidden = !hasPersonMessage() || !state.resumeCode;
   }
 
   /** Show the latest message: glide for one new message, jump for a whole transcript. */
@@ -956,9 +957,7 @@
         const text = typeof frame.message === "string" && frame.message ? frame.message : t("error_generic");
         // Trouble with a typed code belongs next to the code field, not in the conversation.
         const aboutResume =
-          state.pendingResume != null ||
-          resumeErrorDue ||
-          (frame.code === "resume_not_found" && !resumeBox.hidden);
+          state.pendingResume != null || resumeErrorDue || frame.code === "resume_not_found";
         if (aboutResume) resumeFailed(text);
         else appendMessage({ author: "system", text, error: true });
         break;

@@ -253,7 +253,8 @@ def test_resume_with_a_code_after_storage_was_cleared(page: Page) -> None:
         "href", "https://www.gem-books.com/"
     )
     expect(chat.code).to_have_text(RESUMABLE_CODE)
-    expect(offer).to_be_hidden()
+    expect(field).to_be_hidden()  # the form folds away; the offer stays for another time
+    expect(offer).to_have_attribute("aria-expanded", "false")
     expect(chat.input()).to_be_focused()
     assert len(hub.connections) == 1  # resumed on the open connection
     stored = page.evaluate("localStorage.getItem('gemBooksChat.conversation_id')")
@@ -305,3 +306,18 @@ def test_usable_on_a_phone(browser_phone_page: Page) -> None:
     screenshot(page, "behaviour-phone-375")
     chat.dialog.get_by_role("button", name="Fermer le clavardage").click()
     expect(chat.launcher).to_be_visible()
+
+
+def test_resume_still_offered_after_typing_in_a_fresh_conversation(page: Page) -> None:
+    hub, chat = open_chat(page)
+    chat.say("bonjour")  # typed before noticing the resume offer
+    chat.log.evaluate("log => log.scrollTo(0, 0)")
+    chat.dialog.get_by_role("button", name="Reprendre une conversation").click()
+    field = chat.dialog.get_by_role("textbox", name="Code de reprise")
+    field.fill(RESUMABLE_CODE)
+    field.press("Enter")
+    # The resumed conversation replaces the one just started.
+    expect(chat.said).to_have_count(1)
+    expect(chat.said.first).to_contain_text("je n'arrive plus à me brancher")
+    expect(chat.code).to_have_text(RESUMABLE_CODE)
+    assert hub.frames("hello")[-1]["resume_code"] == "K7P4M2QX"
