@@ -6,8 +6,9 @@ keeps the language the conversation already has (the slot is mapped from this en
 
 Long messages are judged by lingua (restricted to French and English); lingua alone is
 unreliable on a few words and on Québec spelling ("chu pu capable"), so a small lexicon of
-words that only one of the two languages uses nudges the decision, and alone decides
-one- or two-word messages such as "bonjour" or "hi".
+words that only one of the two languages uses nudges the decision. A message of a word
+or two ("oui", "hi", "chrome") never changes the language: the widget's page language
+and the first real sentence decide it.
 """
 
 from __future__ import annotations
@@ -49,12 +50,6 @@ ENGLISH_MARKERS = frozenset(
     talk person someone human agent speak need want user code
     """.split()
 )
-# Short messages are decided by these alone: everything else of a word or two keeps the
-# language already known.
-SHORT_FRENCH = frozenset(
-    "bonjour bonsoir salut allo allô oui ouais non aide svp stp mdp courriel".split()
-)
-SHORT_ENGLISH = frozenset("hi hello hey yes yeah yep nope thanks help please pls".split())
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 
@@ -93,10 +88,6 @@ def detect_language(
     if not words:
         return None
     if len(words) < min_words:
-        french = sum(w in SHORT_FRENCH for w in words)
-        english = sum(w in SHORT_ENGLISH for w in words)
-        if french != english:
-            return "fr" if french > english else "en"
         return None
     lexical = sum(w in FRENCH_MARKERS for w in words) - sum(w in ENGLISH_MARKERS for w in words)
     score = _Lingua.french_probability(text) + marker_weight * lexical

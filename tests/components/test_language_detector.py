@@ -16,8 +16,7 @@ from components.language_detector import LanguageDetector, detect_language
         "chu pu capable de me connecter",
         "ça marche pu pis j'ai vidé la cache",
         "j'ai oublié mon code usager",
-        "mdp oublié",
-        "bonjour",
+        "mdp oublié svp",
         "Bonjour, depuis ce matin mon favori me donne une erreur",
         "jarrive pa a me conecter",
     ],
@@ -32,7 +31,6 @@ def test_french(text):
         "I can't log in",
         "I forgot my password",
         "the reset email never came",
-        "hi",
         "how do I clear the cache on chrome",
         "cant login since this morning pls help",
         "i forgot my mot de passe",
@@ -42,7 +40,7 @@ def test_english(text):
     assert detect_language(text) == "en"
 
 
-@pytest.mark.parametrize("text", ["ok", "merci", "chrome", "firefox", "JTREMBLAY01", "marie@exemple.ca", "", "👍", "🙂" * 50])
+@pytest.mark.parametrize("text", ["ok", "merci", "oui", "hi", "no thanks", "chrome", "firefox", "JTREMBLAY01", "marie@exemple.ca", "", "👍", "🙂" * 50])
 def test_short_or_ambiguous_messages_keep_the_known_language(text):
     assert detect_language(text) is None
 
