@@ -485,7 +485,6 @@
       "aria-modal": "false",
       "aria-labelledby": "gb-title",
       hidden: true,
-      onkeydown: onPanelKeydown,
     },
     header,
     statusBar,
@@ -496,6 +495,8 @@
   );
 
   root.append(panel, launcher);
+  // On the root, so Escape also works with focus on the launcher.
+  root.addEventListener("keydown", onKeydown);
 
   // ------------------------------------------------------------------ language
 
@@ -556,8 +557,8 @@
     badge.textContent = state.unread > 9 ? "9+" : String(state.unread);
   }
 
-  function onPanelKeydown(event) {
-    if (event.key === "Escape") {
+  function onKeydown(event) {
+    if (event.key === "Escape" && state.open) {
       event.preventDefault();
       closePanel();
     }
