@@ -15,9 +15,7 @@ from bot.settings import Settings
 
 def main() -> None:
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Migrations run in the app's start-up (bot.app.database_ctx), before the port opens.
     app = init_app(settings)
 
@@ -31,7 +29,7 @@ def main() -> None:
     try:
         web.run_app(app, host=settings.host, port=settings.port, print=announce)
     except OSError as exc:  # typically: the port is taken
-        raise SystemExit(f"GEM-BOOKS hub could not start on {settings.host}:{settings.port}: {exc}")
+        raise SystemExit(f"GEM-BOOKS hub could not start on {settings.host}:{settings.port}: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -17,20 +17,16 @@ from bot.settings import Settings
 
 __all__ = ["ErrorCode", "error_frame", "error_text"]
 
-ErrorCode = Literal[
-    "too_long", "rate_limited", "bad_request", "assistant_unavailable", "resume_not_found"
-]
+ErrorCode = Literal["too_long", "rate_limited", "bad_request", "assistant_unavailable", "resume_not_found"]
 
 # Keys are (code, reason); reason refines the text without multiplying codes.
 _TEXTS: dict[tuple[str, str], dict[str, str]] = {
     ("too_long", ""): {
-        "fr": "Votre message est trop long (au plus {max_chars} caractères). "
-        "Pouvez-vous le raccourcir ?",
+        "fr": "Votre message est trop long (au plus {max_chars} caractères). Pouvez-vous le raccourcir ?",
         "en": "Your message is too long ({max_chars} characters at most). Could you shorten it?",
     },
     ("rate_limited", ""): {
-        "fr": "Vous envoyez des messages trop rapidement. "
-        "Attendez quelques secondes, puis réessayez.",
+        "fr": "Vous envoyez des messages trop rapidement. Attendez quelques secondes, puis réessayez.",
         "en": "You are sending messages too quickly. Wait a few seconds, then try again.",
     },
     ("rate_limited", "resume"): {
@@ -72,8 +68,7 @@ _TEXTS: dict[tuple[str, str], dict[str, str]] = {
         "Try again in a moment or write to us at {support_email}.",
     },
     ("resume_not_found", ""): {
-        "fr": "Ce code de reprise est inconnu ou a expiré. "
-        "Une nouvelle conversation a été ouverte.",
+        "fr": "Ce code de reprise est inconnu ou a expiré. Une nouvelle conversation a été ouverte.",
         "en": "That resume code is unknown or has expired. A new conversation was started.",
     },
 }
@@ -84,15 +79,11 @@ def error_text(code: ErrorCode, language: str, settings: Settings, reason: str =
     texts = _TEXTS.get((code, reason)) or _TEXTS[(code, "")]
     template = texts["en" if language == "en" else "fr"]
     return template.format(
-        max_chars=f"{settings.max_message_chars:,}".replace(
-            ",", "\u00a0" if language != "en" else ","
-        ),
+        max_chars=f"{settings.max_message_chars:,}".replace(",", "\u00a0" if language != "en" else ","),
         support_email=settings.support_email,
     )
 
 
-def error_frame(
-    code: ErrorCode, language: str, settings: Settings, reason: str = ""
-) -> dict[str, Any]:
+def error_frame(code: ErrorCode, language: str, settings: Settings, reason: str = "") -> dict[str, Any]:
     """A server → client ``error`` frame of the WebSocket protocol."""
     return {"type": "error", "code": code, "message": error_text(code, language, settings, reason)}

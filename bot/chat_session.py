@@ -82,9 +82,7 @@ class ChatSession:
         # The language Rasa last detected for this person; it beats the widget's
         # language for error texts until the person picks a language explicitly.
         self._detected_language: str | None = None
-        self._flood = SlidingWindow(
-            settings.rate_limit_messages, settings.rate_limit_window_seconds
-        )
+        self._flood = SlidingWindow(settings.rate_limit_messages, settings.rate_limit_window_seconds)
         self._flood_reported = False
 
     @property

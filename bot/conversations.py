@@ -120,9 +120,7 @@ class ConversationStore:
         payload: str | None = None,
     ) -> Message:
         """Append one message to the transcript (and mark the conversation active)."""
-        messages = await self.add_messages(
-            conversation_id, [(author, text, buttons)], payload=payload
-        )
+        messages = await self.add_messages(conversation_id, [(author, text, buttons)], payload=payload)
         return messages[0]
 
     async def add_messages(
@@ -148,9 +146,7 @@ class ConversationStore:
         async with self._sessions() as session, session.begin():
             session.add_all(messages)
             await session.execute(
-                update(Conversation)
-                .where(Conversation.id == conversation_id)
-                .values(updated_at=now)
+                update(Conversation).where(Conversation.id == conversation_id).values(updated_at=now)
             )
         return messages
 
@@ -169,9 +165,7 @@ class ConversationStore:
                 .values(intent=intent, confidence=confidence, language=language)
             )
 
-    async def transcript(
-        self, conversation_id: str, limit: int = TRANSCRIPT_LIMIT
-    ) -> list[Message]:
+    async def transcript(self, conversation_id: str, limit: int = TRANSCRIPT_LIMIT) -> list[Message]:
         """The conversation's last ``limit`` messages, oldest first."""
         async with self._sessions() as session:
             rows = (

@@ -108,9 +108,7 @@ class RasaClient:
     def _token_params(self) -> dict[str, str]:
         return {"token": self._token} if self._token else {}
 
-    async def send(
-        self, sender_id: str, text: str, metadata: dict[str, Any]
-    ) -> list[AssistantReply]:
+    async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[AssistantReply]:
         """Relay one user message; Rasa's replies, in order."""
         body = {"sender": sender_id, "message": text, "metadata": metadata}
         try:
@@ -143,9 +141,7 @@ class RasaClient:
     async def rasa_health(self) -> dict[str, Any]:
         """Rasa's root and authenticated /status: {"ok": bool, ...}."""
         try:
-            async with self._http.get(
-                f"{self._rasa_url}/", timeout=self._health_timeout
-            ) as response:
+            async with self._http.get(f"{self._rasa_url}/", timeout=self._health_timeout) as response:
                 if response.status != 200:
                     return {"ok": False, "error": f"HTTP {response.status} from /"}
                 version = (await response.text())[:100]

@@ -93,9 +93,7 @@ class ChatRelay:
                 shown, for_rasa, payload = button["title"], button["payload"], button["payload"]
             else:
                 shown, for_rasa, payload = text, _text_for_rasa(text), None
-            person = await self._store.add_message(
-                conversation.id, "person", shown, payload=payload
-            )
+            person = await self._store.add_message(conversation.id, "person", shown, payload=payload)
             turn = Turn(person_message=person)
             if not for_rasa:
                 return turn
@@ -120,9 +118,7 @@ class ChatRelay:
                 person.language = understood.language
                 turn.language = understood.language
             lines = [
-                ("assistant", reply.text, reply.buttons)
-                for reply in replies
-                if reply.text or reply.buttons
+                ("assistant", reply.text, reply.buttons) for reply in replies if reply.text or reply.buttons
             ]
             if lines:
                 turn.replies = await self._store.add_messages(conversation.id, lines)

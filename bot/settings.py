@@ -82,9 +82,7 @@ class Settings:
                 continue
             raw = env[var].strip()
             if kind is tuple:
-                kwargs[field_name] = tuple(
-                    o.strip().rstrip("/") for o in raw.split(",") if o.strip()
-                )
+                kwargs[field_name] = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
             else:
                 try:
                     kwargs[field_name] = kind(raw)

@@ -42,8 +42,7 @@ def _bot_uttered(message: Message) -> dict[str, Any]:
     event: dict[str, Any] = {"text": message.text}
     if message.buttons:
         event["quick_replies"] = [
-            {"content_type": "text", "title": b["title"], "payload": b["payload"]}
-            for b in message.buttons
+            {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in message.buttons
         ]
     return event
 

@@ -83,9 +83,7 @@ class Conversation(Base):
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
-    messages = relationship(
-        "Message", back_populates="conversation", order_by="Message.id", lazy="raise"
-    )
+    messages = relationship("Message", back_populates="conversation", order_by="Message.id", lazy="raise")
 
 
 class Message(Base):
@@ -98,9 +96,7 @@ class Message(Base):
     )
 
     id = Column(Integer, primary_key=True, autoincrement=True)
-    conversation_id = Column(
-        String(64), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
-    )
+    conversation_id = Column(String(64), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False)
     ts = Column(UTCDateTime, nullable=False, default=utcnow)
     author = Column(String(16), nullable=False)
     text = Column(Text, nullable=False, default="")

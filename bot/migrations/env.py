@@ -19,10 +19,7 @@ from bot.db.models import Base
 
 target_metadata = Base.metadata
 
-if (
-    context.config.config_file_name is not None
-    and context.config.attributes.get("connection") is None
-):
+if context.config.config_file_name is not None and context.config.attributes.get("connection") is None:
     fileConfig(context.config.config_file_name, disable_existing_loggers=False)
 
 
