@@ -10,6 +10,7 @@ checks, because Rasa validates pre-filled slots when a form starts.
 
 from __future__ import annotations
 
+import abc
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -30,11 +31,12 @@ NOT_AN_ANSWER = frozenset(
 )  # fmt: skip
 
 
-class _AccountFormValidation(FormValidationAction):
+class _AccountFormValidation(FormValidationAction, abc.ABC):
     """Shared extraction and validation for `user_code` and `email`."""
 
-    def name(self) -> Text:  # pragma: no cover - abstract
-        raise NotImplementedError
+    # Abstract, so the action server does not register this base class as an action.
+    @abc.abstractmethod
+    def name(self) -> Text: ...
 
     @staticmethod
     def _answer(tracker: Tracker, slot: str) -> Optional[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet, UserUttered
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import language_of
@@ -30,7 +30,7 @@ def _fallbacks_in_a_row(tracker: Tracker) -> int:
     """How many of the person's latest messages in a row were not understood."""
     count = 0
     for event in reversed(tracker.events):
-        if event.get("event") != UserUttered.type_name:
+        if event.get("event") != "user":
             continue
         intent = (event.get("parse_data") or {}).get("intent") or {}
         if intent.get("name") != "nlu_fallback":

@@ -38,7 +38,8 @@ FRENCH_MARKERS = frozenset(
     allô merci oui ouais non svp stp ça ca c'est cest est une des les le la du au avec pour
     dans sur mais quoi comment pourquoi où quand vous tu moi code usager utilisateur
     identifiant témoins favori navigateur réinitialiser reçu recu toujours encore aide
-    parler personne quelqu'un agent vider effacer données
+    parler personne quelqu'un agent vider effacer données jarrive arriver pa conecter
+    de des et que qui ne n'arrive n'est d'utilisateur l'application
     """.split()
 )
 ENGLISH_MARKERS = frozenset(
@@ -52,6 +53,8 @@ ENGLISH_MARKERS = frozenset(
 )
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+# Addresses and links are not language: "marie@exemple.ca" is not three French words.
+_NOT_WORDS = re.compile(r"\S+@\S+|https?://\S+|www\.\S+", re.IGNORECASE)
 
 
 class _Lingua:
@@ -84,7 +87,8 @@ def detect_language(
     >>> detect_language("ok") is None
     True
     """
-    words = [w.lower() for w in _WORD.findall(text.replace("\u2019", "'"))]
+    text = _NOT_WORDS.sub(" ", text.replace("\u2019", "'"))
+    words = [w.lower() for w in _WORD.findall(text)]
     if not words:
         return None
     if len(words) < min_words:
