@@ -37,7 +37,7 @@ validate: setup
 	$(PY) -m tools.validate
 
 test-stories: setup $(MODEL)
-	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core --quiet
+	$(RASA) test core --model $(MODEL) --stories tests --fail-on-prediction-errors --out results/core --quiet
 
 test-python: setup $(MODEL)
 	$(PY) -m pytest

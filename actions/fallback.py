@@ -65,4 +65,4 @@ class ActionOfferLikelyTopics(Action):
             for name in [*likely, SUPPORT]
         ]
         dispatcher.utter_message(response="utter_fallback_topics", buttons=buttons)
-        return []
+        return [SlotSet("pending", None)]
