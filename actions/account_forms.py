@@ -11,7 +11,7 @@ checks, because Rasa validates pre-filled slots when a form starts.
 from __future__ import annotations
 
 import abc
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -26,9 +26,19 @@ MAX_ATTEMPTS = 2
 # Intents that mean "I am not answering your question": they go to the rules
 # (cancel, ask for a person, "I don't know my code") instead of being taken as a value.
 NOT_AN_ANSWER = frozenset(
-    {"forgot_user_code", "forgot_password", "request_human", "deny", "goodbye",
-     "still_not_working", "bot_challenge", "affirm", "greet", "thank"}
-)  # fmt: skip
+    {
+        "forgot_user_code",
+        "forgot_password",
+        "request_human",
+        "deny",
+        "goodbye",
+        "still_not_working",
+        "bot_challenge",
+        "affirm",
+        "greet",
+        "thank",
+    }
+)
 
 
 class _AccountFormValidation(FormValidationAction, abc.ABC):
@@ -36,10 +46,10 @@ class _AccountFormValidation(FormValidationAction, abc.ABC):
 
     # Abstract, so the action server does not register this base class as an action.
     @abc.abstractmethod
-    def name(self) -> Text: ...
+    def name(self) -> str: ...
 
     @staticmethod
-    def _answer(tracker: Tracker, slot: str) -> Optional[str]:
+    def _answer(tracker: Tracker, slot: str) -> str | None:
         """The person's raw text when it answers the question about `slot`."""
         if tracker.get_slot("requested_slot") != slot:
             return None
@@ -50,7 +60,7 @@ class _AccountFormValidation(FormValidationAction, abc.ABC):
 
     async def extract_user_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         if tracker.get_slot("user_code"):
             return {}
         text = self._answer(tracker, "user_code")
@@ -61,7 +71,7 @@ class _AccountFormValidation(FormValidationAction, abc.ABC):
 
     async def extract_email(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         if tracker.get_slot("email"):
             return {}
         text = self._answer(tracker, "email")
@@ -71,7 +81,7 @@ class _AccountFormValidation(FormValidationAction, abc.ABC):
 
     def validate_user_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         code = str(value or "").strip()
         if is_valid_user_code(code):
             return {"user_code": code}
@@ -79,7 +89,7 @@ class _AccountFormValidation(FormValidationAction, abc.ABC):
 
     def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         email = str(value or "").strip().lower()
         if "***" in email:
             # A masked address kept from an earlier request is not an answer: ask again.
@@ -91,7 +101,7 @@ class _AccountFormValidation(FormValidationAction, abc.ABC):
     @staticmethod
     def _reject(
         slot: str, response: str, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         attempts = int(tracker.get_slot("form_attempts") or 0) + 1
         if attempts < MAX_ATTEMPTS:
             dispatcher.utter_message(response=response)
@@ -104,21 +114,21 @@ class _AccountFormValidation(FormValidationAction, abc.ABC):
 class ValidatePasswordResetForm(_AccountFormValidation):
     """Validates `password_reset_form` (user code, then email)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_password_reset_form"
 
 
 class ValidateUserCodeReminderForm(_AccountFormValidation):
     """Validates `user_code_reminder_form` (email)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_user_code_reminder_form"
 
     async def required_slots(
         self,
-        domain_slots: List[Text],
+        domain_slots: list[str],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> List[Text]:
+    ) -> list[str]:
         return ["email"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from typing import Literal, Optional, Protocol
+from typing import Literal, Protocol
 
 import aiohttp
 
@@ -27,7 +27,9 @@ __all__ = [
 ]
 
 USER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,29}$")
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
@@ -41,7 +43,7 @@ def is_valid_email(value: str) -> bool:
     return len(value) <= 254 and bool(EMAIL.match(value)) and len(value.split("@")[0]) <= 64
 
 
-def find_email(text: str) -> Optional[str]:
+def find_email(text: str) -> str | None:
     """The first email-looking address in a free-text answer."""
     match = EMAIL_IN_TEXT.search(text)
     return match.group(0).strip(".") if match else None
@@ -60,7 +62,7 @@ class GatewayOutcome:
     """What the gateway did with a request; deliberately silent about the account."""
 
     status: Literal["accepted", "rate_limited", "unavailable"]
-    retry_after_seconds: Optional[int] = None
+    retry_after_seconds: int | None = None
 
 
 class AccountGateway(Protocol):
@@ -90,9 +92,13 @@ class HubAccountGateway:
     ) -> GatewayOutcome:
         return await self._post(
             "password-reset",
-            {"user_code": user_code, "email": email, "language": language,
-             "conversation_id": conversation_id},
-        )  # fmt: skip
+            {
+                "user_code": user_code,
+                "email": email,
+                "language": language,
+                "conversation_id": conversation_id,
+            },
+        )
 
     async def send_user_code_reminder(
         self, email: str, language: str, conversation_id: str
@@ -107,13 +113,15 @@ class HubAccountGateway:
         headers = {"Authorization": f"Bearer {self._settings.internal_token}"}
         timeout = aiohttp.ClientTimeout(total=self._settings.timeout_seconds)
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as http:
-                async with http.post(url, json=payload, headers=headers) as response:
-                    if response.status in (200, 202):
-                        return GatewayOutcome("accepted")
-                    if response.status == 429:
-                        return GatewayOutcome("rate_limited", _retry_after(response))
-                    return GatewayOutcome("unavailable")
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as http,
+                http.post(url, json=payload, headers=headers) as response,
+            ):
+                if response.status in (200, 202):
+                    return GatewayOutcome("accepted")
+                if response.status == 429:
+                    return GatewayOutcome("rate_limited", _retry_after(response))
+                return GatewayOutcome("unavailable")
         except (aiohttp.ClientError, asyncio.TimeoutError):
             return GatewayOutcome("unavailable")
 

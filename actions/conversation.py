@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 
@@ -18,7 +18,7 @@ __all__ = [
 DEFAULT_LANGUAGE = "fr"
 
 
-def normalise_language(value: Any) -> Optional[str]:
+def normalise_language(value: Any) -> str | None:
     """Map "fr", "fr-CA", "en_US"… to "fr" or "en"; anything else to None."""
     if not isinstance(value, str):
         return None
@@ -31,14 +31,14 @@ def language_of(tracker: Tracker) -> str:
     return normalise_language(tracker.get_slot("language")) or DEFAULT_LANGUAGE
 
 
-def latest_intent(tracker: Tracker) -> Optional[str]:
+def latest_intent(tracker: Tracker) -> str | None:
     """Name of the intent of the person's latest message, if any."""
     intent = (tracker.latest_message or {}).get("intent") or {}
     name = intent.get("name")
     return str(name) if name else None
 
 
-def browser_from_user_agent(user_agent: Any) -> Optional[str]:
+def browser_from_user_agent(user_agent: Any) -> str | None:
     """The `browser` slot value for a User-Agent string, or None when unknown.
 
     Order matters: Edge and Opera also say "Chrome", and Chrome also says "Safari".

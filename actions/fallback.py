@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -13,7 +13,7 @@ from actions.conversation import language_of
 __all__ = ["ActionOfferLikelyTopics", "TOPIC_LABELS"]
 
 # Button labels for the intents worth offering as topics.
-TOPIC_LABELS: Dict[str, Dict[str, str]] = {
+TOPIC_LABELS: dict[str, dict[str, str]] = {
     "login_problem": {"fr": "Je n'arrive pas à me connecter", "en": "I can't log in"},
     "forgot_password": {"fr": "Mot de passe oublié", "en": "Forgotten password"},
     "forgot_user_code": {"fr": "Code d'utilisateur oublié", "en": "Forgotten user code"},
@@ -42,27 +42,27 @@ def _fallbacks_in_a_row(tracker: Tracker) -> int:
 class ActionOfferLikelyTopics(Action):
     """Offers the two likeliest topics as buttons; a second miss in a row offers support."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_offer_likely_topics"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+        domain: dict[str, Any],
+    ) -> list[EventType]:
         if _fallbacks_in_a_row(tracker) >= 2:
             dispatcher.utter_message(response="utter_fallback_offer_support")
             return [SlotSet("pending", "offer_support"), SlotSet("handoff_reason", "not_understood")]
         language = language_of(tracker)
         ranking = (tracker.latest_message or {}).get("intent_ranking") or []
         likely = [
-            item["name"] for item in ranking
+            item["name"]
+            for item in ranking
             if item.get("name") in TOPIC_LABELS and item.get("name") != SUPPORT
-        ][:2]  # fmt: skip
+        ][:2]
         buttons = [
-            {"title": TOPIC_LABELS[name][language], "payload": f"/{name}"}
-            for name in [*likely, SUPPORT]
+            {"title": TOPIC_LABELS[name][language], "payload": f"/{name}"} for name in [*likely, SUPPORT]
         ]
         dispatcher.utter_message(response="utter_fallback_topics", buttons=buttons)
         return [SlotSet("pending", None)]

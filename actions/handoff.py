@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -21,7 +21,7 @@ REASON_BY_INTENT = {
 }
 
 
-def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> List[EventType]:
+def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:
     """Tell the person support takes over, and record why.
 
     The handoff's side effects (the hub's queue, the agent console, the email to support)
@@ -34,15 +34,15 @@ def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) ->
 class ActionEscalate(Action):
     """Hands the conversation over to the support team."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_escalate"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+        domain: dict[str, Any],
+    ) -> list[EventType]:
         if tracker.get_slot("pending") == "offer_support":
             reason = tracker.get_slot("handoff_reason") or "accepted_offer"
         else:
@@ -53,15 +53,15 @@ class ActionEscalate(Action):
 class ActionOfferSupport(Action):
     """Out of scope: say what the assistant covers and offer to pass the question on."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_offer_support"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+        domain: dict[str, Any],
+    ) -> list[EventType]:
         dispatcher.utter_message(response="utter_out_of_scope")
         return [SlotSet("pending", "offer_support"), SlotSet("handoff_reason", "out_of_scope")]
 
@@ -69,15 +69,15 @@ class ActionOfferSupport(Action):
 class ActionAcknowledgeDecline(Action):
     """Answers "no" to an offer (or a cancelled form) and clears the pending question."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_acknowledge_decline"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+        domain: dict[str, Any],
+    ) -> list[EventType]:
         if tracker.get_slot("pending") == "offer_reset":
             dispatcher.utter_message(response="utter_reset_declined")
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -18,20 +18,20 @@ __all__ = ["ActionOfferPasswordReset", "ActionSendPasswordReset", "report_outcom
 class ActionOfferPasswordReset(Action):
     """Explains the reset and asks whether to send the email now."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_offer_password_reset"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+        domain: dict[str, Any],
+    ) -> list[EventType]:
         if latest_intent(tracker) == "reset_email_missing":
             dispatcher.utter_message(response="utter_reset_email_missing")
         else:
             dispatcher.utter_message(response="utter_offer_password_reset")
-        events: List[EventType] = [SlotSet("pending", "offer_reset"), SlotSet("form_attempts", 0)]
+        events: list[EventType] = [SlotSet("pending", "offer_reset"), SlotSet("form_attempts", 0)]
         # After a previous send only the masked address is kept: ask for it again.
         if "***" in str(tracker.get_slot("email") or ""):
             events.append(SlotSet("email", None))
@@ -59,15 +59,15 @@ def report_outcome(
 class ActionSendPasswordReset(Action):
     """Submits `password_reset_form`: asks the gateway to send the reset email."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_send_password_reset"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+        domain: dict[str, Any],
+    ) -> list[EventType]:
         user_code = tracker.get_slot("user_code")
         email = tracker.get_slot("email")
         if not user_code or not email:

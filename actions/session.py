@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
@@ -25,16 +25,16 @@ class ActionSessionStart(Action):
     without asking.
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_session_start"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
-        events: List[EventType] = [SessionStarted()]
+        domain: dict[str, Any],
+    ) -> list[EventType]:
+        events: list[EventType] = [SessionStarted()]
         # Carry over what the previous session learnt (Rasa's default behaviour with
         # carry_over_slots_to_new_session), except transient form state.
         for key, value in tracker.current_slot_values().items():

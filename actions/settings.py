@@ -19,7 +19,7 @@ class ActionSettings:
     support_email: str = "soutien@gem-books.com"
 
     @classmethod
-    def from_env(cls) -> "ActionSettings":
+    def from_env(cls) -> ActionSettings:
         return cls(
             hub_url=os.environ.get("GEM_HUB_URL", cls.hub_url).rstrip("/"),
             internal_token=os.environ.get("GEM_INTERNAL_TOKEN", cls.internal_token),

@@ -8,7 +8,7 @@ conversation goes to support. Questions about one step ("how do I clear the cach
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -49,15 +49,15 @@ def _current_step(tracker: Tracker) -> int:
 class ActionTroubleshoot(Action):
     """Shows the next troubleshooting step, or ends the sequence on "yes" or after step 4."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_troubleshoot"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+        domain: dict[str, Any],
+    ) -> list[EventType]:
         intent = latest_intent(tracker)
         step = _current_step(tracker)
         pending = tracker.get_slot("pending")
@@ -96,14 +96,14 @@ class ActionTroubleshoot(Action):
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         step: int,
-        tried: List[str],
+        tried: list[str],
         browser_known: bool = False,
-    ) -> List[EventType]:
-        events: List[EventType] = [
+    ) -> list[EventType]:
+        events: list[EventType] = [
             SlotSet("troubleshooting_step", str(step)),
             SlotSet("steps_tried", tried),
         ]
-        response: Optional[str] = STEPS[step - 1][1]
+        response: str | None = STEPS[step - 1][1]
         if step == CLEAR_DATA_STEP:
             browser = tracker.get_slot("browser")
             if browser is None and not browser_known:

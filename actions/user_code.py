@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -19,15 +19,15 @@ __all__ = ["ActionSendUserCodeReminder"]
 class ActionSendUserCodeReminder(Action):
     """Submits `user_code_reminder_form`: asks the gateway to send the reminder."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_send_user_code_reminder"
 
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        domain: Dict[Text, Any],
-    ) -> List[EventType]:
+        domain: dict[str, Any],
+    ) -> list[EventType]:
         email = tracker.get_slot("email")
         if not email or "***" in email:
             return []

@@ -14,7 +14,7 @@ and the first real sentence decide it.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -32,24 +32,182 @@ LANGUAGE_ENTITY = "language"
 # speakers also type in French ("connexion", "courriel" in a mixed message) are left out
 # of the English side on purpose: they only ever count towards French.
 FRENCH_MARKERS = frozenset(
-    """
-    je j jai j'ai chu suis pu plus pas pis mon ma mes mot passe mdp oublié oublie oublier
-    courriel brancher connecter arrive arrivent marche fonctionne bonjour bonsoir salut allo
-    allô merci oui ouais non svp stp ça ca c'est cest est une des les le la du au avec pour
-    dans sur mais quoi comment pourquoi où quand vous tu moi code usager utilisateur
-    identifiant témoins favori navigateur réinitialiser reçu recu toujours encore aide
-    parler personne quelqu'un agent vider effacer données jarrive arriver pa conecter
-    de des et que qui ne n'arrive n'est d'utilisateur l'application
-    """.split()
+    [
+        "je",
+        "j",
+        "jai",
+        "j'ai",
+        "chu",
+        "suis",
+        "pu",
+        "plus",
+        "pas",
+        "pis",
+        "mon",
+        "ma",
+        "mes",
+        "mot",
+        "passe",
+        "mdp",
+        "oublié",
+        "oublie",
+        "oublier",
+        "courriel",
+        "brancher",
+        "connecter",
+        "arrive",
+        "arrivent",
+        "marche",
+        "fonctionne",
+        "bonjour",
+        "bonsoir",
+        "salut",
+        "allo",
+        "allô",
+        "merci",
+        "oui",
+        "ouais",
+        "non",
+        "svp",
+        "stp",
+        "ça",
+        "ca",
+        "c'est",
+        "cest",
+        "est",
+        "une",
+        "des",
+        "les",
+        "le",
+        "la",
+        "du",
+        "au",
+        "avec",
+        "pour",
+        "dans",
+        "sur",
+        "mais",
+        "quoi",
+        "comment",
+        "pourquoi",
+        "où",
+        "quand",
+        "vous",
+        "tu",
+        "moi",
+        "code",
+        "usager",
+        "utilisateur",
+        "identifiant",
+        "témoins",
+        "favori",
+        "navigateur",
+        "réinitialiser",
+        "reçu",
+        "recu",
+        "toujours",
+        "encore",
+        "aide",
+        "parler",
+        "personne",
+        "quelqu'un",
+        "agent",
+        "vider",
+        "effacer",
+        "données",
+        "jarrive",
+        "arriver",
+        "pa",
+        "conecter",
+        "de",
+        "des",
+        "et",
+        "que",
+        "qui",
+        "ne",
+        "n'arrive",
+        "n'est",
+        "d'utilisateur",
+        "l'application",
+    ]
 )
 ENGLISH_MARKERS = frozenset(
-    """
-    i i'm im my the a an is it's its can't cant cannot can't don't dont doesn't didn't
-    forgot forget password pw pwd login log username email never got get hi hello hey
-    thanks thank yes yeah yep nope please pls help you your what how why where when with
-    for and but still not working work browser cache cookies clear bookmark reset link
-    talk person someone human agent speak need want user code
-    """.split()
+    [
+        "i",
+        "i'm",
+        "im",
+        "my",
+        "the",
+        "a",
+        "an",
+        "is",
+        "it's",
+        "its",
+        "can't",
+        "cant",
+        "cannot",
+        "can't",
+        "don't",
+        "dont",
+        "doesn't",
+        "didn't",
+        "forgot",
+        "forget",
+        "password",
+        "pw",
+        "pwd",
+        "login",
+        "log",
+        "username",
+        "email",
+        "never",
+        "got",
+        "get",
+        "hi",
+        "hello",
+        "hey",
+        "thanks",
+        "thank",
+        "yes",
+        "yeah",
+        "yep",
+        "nope",
+        "please",
+        "pls",
+        "help",
+        "you",
+        "your",
+        "what",
+        "how",
+        "why",
+        "where",
+        "when",
+        "with",
+        "for",
+        "and",
+        "but",
+        "still",
+        "not",
+        "working",
+        "work",
+        "browser",
+        "cache",
+        "cookies",
+        "clear",
+        "bookmark",
+        "reset",
+        "link",
+        "talk",
+        "person",
+        "someone",
+        "human",
+        "agent",
+        "speak",
+        "need",
+        "want",
+        "user",
+        "code",
+    ]
 )
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
@@ -79,7 +237,7 @@ class _Lingua:
 
 def detect_language(
     text: str, min_words: int = 3, margin: float = 0.15, marker_weight: float = 0.12
-) -> Optional[str]:
+) -> str | None:
     """Return "fr" or "en" when the text clearly is that language, else None.
 
     >>> detect_language("chu pu capable de me brancher")
@@ -102,34 +260,32 @@ def detect_language(
     return None
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class LanguageDetector(GraphComponent):
     """Adds a `language` entity (fr or en) to messages whose language is clear."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"min_words": 3, "margin": 0.15, "marker_weight": 0.12}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         self._config = {**self.get_default_config(), **config}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "LanguageDetector":
+    ) -> LanguageDetector:
         return cls(config)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         # Training examples carry no language annotation; nothing to learn or add.
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
             # Intent payloads typed as "/intent{...}" are not language.

@@ -16,7 +16,6 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import aiohttp
 
@@ -32,25 +31,33 @@ class Hub:
         self.port = port
         self.env = env
         self.log_path = log_path
-        self.process: Optional[asyncio.subprocess.Process] = None
+        self.process: asyncio.subprocess.Process | None = None
 
     @property
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
 
     async def start(self, timeout: float = 60.0) -> None:
-        log = open(self.log_path, "ab")
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot",
-            cwd=str(PROJECT_ROOT), env=self.env, stdout=log, stderr=asyncio.subprocess.STDOUT,
-            stdin=asyncio.subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=str(PROJECT_ROOT),
+            env=self.env,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+            stdin=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+        )
         log.close()
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
             while True:
                 if self.process.returncode is not None:
-                    raise StackError(f"the hub exited with code {self.process.returncode}; see {self.log_path}")
+                    raise StackError(
+                        f"the hub exited with code {self.process.returncode}; see {self.log_path}"
+                    )
                 try:
                     async with http.get(f"{self.url}/healthz") as response:
                         if response.status == 200:
@@ -130,7 +137,7 @@ async def serve() -> int:
         f"  Hub health:        {hub.url}/healthz\n"
         f"  Rasa REST channel: {stack.rasa_url}/webhooks/rest/webhook\n"
         f"    try: curl -s {stack.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\\n"
-        f"              -d '{{\"sender\": \"essai\", \"message\": \"je n'\"'\"'arrive plus à me brancher\"}}'\n"
+        f'              -d \'{{"sender": "essai", "message": "je n\'"\'"\'arrive plus à me brancher"}}\'\n'
         f"  Action server:     {stack.actions_url}/health\n"
         f"  Logs:              {logs}/\n"
         f"Press Ctrl-C to stop.",

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Optional
+from typing import IO
 
 import aiohttp
 
@@ -70,17 +70,17 @@ class RasaStack:
     """The Rasa server (REST channel + HTTP API) and the action server, on free loopback ports."""
 
     project_root: Path = PROJECT_ROOT
-    model: Optional[Path] = None
+    model: Path | None = None
     rasa_port: int = 0
     actions_port: int = 0
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    log_dir: Optional[Path] = None
-    tracker_db: Optional[Path] = None
+    log_dir: Path | None = None
+    tracker_db: Path | None = None
     cors_origins: tuple[str, ...] = ()
     startup_timeout: float = 180.0
     env: dict[str, str] = field(default_factory=dict)
     _children: list[_Child] = field(default_factory=list, init=False)
-    _tmp: Optional[Path] = field(default=None, init=False)
+    _tmp: Path | None = field(default=None, init=False)
 
     @property
     def rasa_url(self) -> str:
@@ -90,15 +90,15 @@ class RasaStack:
     def actions_url(self) -> str:
         return f"http://{LOOPBACK}:{self.actions_port}"
 
-    async def __aenter__(self) -> "RasaStack":
+    async def __aenter__(self) -> RasaStack:
         await self.start()
         return self
 
     async def __aexit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.stop()
 
@@ -121,7 +121,7 @@ class RasaStack:
     async def _spawn(self, name: str, args: list[str], extra_env: dict[str, str]) -> None:
         assert self.log_dir is not None
         log_path = self.log_dir / f"{name}.log"
-        log_file = open(log_path, "ab")
+        log_file = open(log_path, "ab")  # noqa: SIM115 - stays open for the child's whole life
         env = {**os.environ, **self.env, **extra_env}
         process = await asyncio.create_subprocess_exec(
             *args,
@@ -152,15 +152,22 @@ class RasaStack:
             {"SANIC_HOST": LOOPBACK, **quiet},
         )
         rasa_args = [
-            rasa, "run",
-            "--model", str(model),
-            "--interface", LOOPBACK,
-            "--port", str(self.rasa_port),
+            rasa,
+            "run",
+            "--model",
+            str(model),
+            "--interface",
+            LOOPBACK,
+            "--port",
+            str(self.rasa_port),
             "--enable-api",
-            "--auth-token", self.token,
-            "--endpoints", str(endpoints),
-            "--credentials", str(self.project_root / "credentials.yml"),
-        ]  # fmt: skip
+            "--auth-token",
+            self.token,
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(self.project_root / "credentials.yml"),
+        ]
         if self.cors_origins:
             rasa_args += ["--cors", *self.cors_origins]
         await self._spawn("rasa", rasa_args, quiet)

@@ -20,7 +20,11 @@ UNUSED = re.compile(r"The utterance '(utter_\w+)' is not used in any story or ru
 WARNING = re.compile(r"(UserWarning|FutureWarning|ERROR|Error|error:)")
 # Lines Rasa, TensorFlow and SQLAlchemy print about themselves, not about our data.
 NOISE = (
-    "DeprecationWarning", "MovedIn20Warning", "declare_namespace", "pkg_resources", "xla_computation",
+    "DeprecationWarning",
+    "MovedIn20Warning",
+    "declare_namespace",
+    "pkg_resources",
+    "xla_computation",
     # Rasa 3.6 prints this for every domain that has slots, whatever their mappings.
     "Slot auto-fill has been removed in 3.0",
 )
@@ -41,7 +45,11 @@ def main() -> int:
         if unused:
             name = unused.group(1)
             # Asked by a form, uttered by an action, or Rasa's own core fallback.
-            if name.startswith("utter_ask_") or name == "utter_default" or re.search(rf"\b{name}\b", actions_source):
+            if (
+                name.startswith("utter_ask_")
+                or name == "utter_default"
+                or re.search(rf"\b{name}\b", actions_source)
+            ):
                 continue
             problems.append(line.strip())
         elif WARNING.search(line):

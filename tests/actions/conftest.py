@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any
 
 import pytest
 import yaml
@@ -16,7 +17,7 @@ TrackerFactory = Callable[..., Tracker]
 
 
 @pytest.fixture(scope="session")
-def domain() -> Dict[str, Any]:
+def domain() -> dict[str, Any]:
     """The project's real domain, as the action server receives it."""
     return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 
@@ -29,15 +30,15 @@ def dispatcher() -> CollectingDispatcher:
 @pytest.fixture
 def make_tracker() -> TrackerFactory:
     def build(
-        intent: Optional[str] = None,
+        intent: str | None = None,
         text: str = "",
-        slots: Optional[Dict[str, Any]] = None,
-        events: Optional[List[Dict[str, Any]]] = None,
-        ranking: Optional[List[Dict[str, Any]]] = None,
-        active_loop: Optional[str] = None,
+        slots: dict[str, Any] | None = None,
+        events: list[dict[str, Any]] | None = None,
+        ranking: list[dict[str, Any]] | None = None,
+        active_loop: str | None = None,
         sender_id: str = "conv-test",
     ) -> Tracker:
-        latest: Dict[str, Any] = {"text": text, "entities": []}
+        latest: dict[str, Any] = {"text": text, "entities": []}
         if intent:
             latest["intent"] = {"name": intent, "confidence": 0.99}
             latest["intent_ranking"] = ranking or [{"name": intent, "confidence": 0.99}]
@@ -55,11 +56,11 @@ def make_tracker() -> TrackerFactory:
     return build
 
 
-def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     """The slot values an action's events set (last one wins)."""
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-def responses(dispatcher: CollectingDispatcher) -> List[Optional[str]]:
+def responses(dispatcher: CollectingDispatcher) -> list[str | None]:
     """Names of the responses an action uttered, in order."""
     return [m.get("response") for m in dispatcher.messages]

@@ -33,9 +33,7 @@ async def test_a_code_after_a_lead_in_is_taken(make_tracker, dispatcher, domain)
 
 
 async def test_a_bad_code_is_refused_once_then_support_is_offered(make_tracker, dispatcher, domain):
-    first = await ValidatePasswordResetForm().run(
-        dispatcher, answer(make_tracker, "user_code", "!!"), domain
-    )
+    first = await ValidatePasswordResetForm().run(dispatcher, answer(make_tracker, "user_code", "!!"), domain)
     assert slot_events(first) == {"user_code": None, "form_attempts": 1}
     assert responses(dispatcher) == ["utter_invalid_user_code"]
 
@@ -81,17 +79,20 @@ async def test_a_typed_intent_payload_meets_the_same_checks(make_tracker, dispat
 
 async def test_not_an_answer_is_left_to_the_rules(make_tracker, dispatcher, domain):
     events = await ValidatePasswordResetForm().run(
-        dispatcher, answer(make_tracker, "user_code", "je connais pas mon code", intent="forgot_user_code"), domain
+        dispatcher,
+        answer(make_tracker, "user_code", "je connais pas mon code", intent="forgot_user_code"),
+        domain,
     )
     assert "user_code" not in slot_events(events)
 
 
 async def test_a_masked_address_is_asked_again(make_tracker, dispatcher, domain):
     tracker = make_tracker(
-        intent="forgot_user_code", slots={"email": "m***@exemple.ca"},
+        intent="forgot_user_code",
+        slots={"email": "m***@exemple.ca"},
         active_loop="user_code_reminder_form",
         events=[{"event": "slot", "name": "email", "value": "m***@exemple.ca"}],
-    )  # fmt: skip
+    )
     events = await ValidateUserCodeReminderForm().run(dispatcher, tracker, domain)
     assert slot_events(events)["email"] is None
     assert dispatcher.messages == []

@@ -7,7 +7,7 @@ API, so the request, its authentication and every kind of failure go over the wi
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -26,10 +26,10 @@ class FakeHub:
     """Records what reaches `/internal/accounts/...` and answers as told."""
 
     def __init__(self) -> None:
-        self.requests: List[Dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []
         self.status = 202
         self.delay = 0.0
-        self.headers: Dict[str, str] = {}
+        self.headers: dict[str, str] = {}
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
@@ -56,15 +56,24 @@ async def hub(aiohttp_server, monkeypatch):
 
 
 def filled(make_tracker, **slots):
-    return make_tracker(slots={"user_code": "JTREMBLAY01", "email": "julie@exemple.ca", "language": "fr", **slots})
+    return make_tracker(
+        slots={"user_code": "JTREMBLAY01", "email": "julie@exemple.ca", "language": "fr", **slots}
+    )
 
 
-async def test_reset_request_reaches_the_hub_and_only_the_masked_address_stays(hub, make_tracker, dispatcher, domain):
+async def test_reset_request_reaches_the_hub_and_only_the_masked_address_stays(
+    hub, make_tracker, dispatcher, domain
+):
     events = await ActionSendPasswordReset().run(dispatcher, filled(make_tracker), domain)
-    assert hub.requests == [{
-        "path": "/internal/accounts/password-reset", "user_code": "JTREMBLAY01",
-        "email": "julie@exemple.ca", "language": "fr", "conversation_id": "conv-test",
-    }]  # fmt: skip
+    assert hub.requests == [
+        {
+            "path": "/internal/accounts/password-reset",
+            "user_code": "JTREMBLAY01",
+            "email": "julie@exemple.ca",
+            "language": "fr",
+            "conversation_id": "conv-test",
+        }
+    ]
     assert responses(dispatcher) == ["utter_password_reset_sent"]
     assert dispatcher.messages[0]["masked_email"] == "j***@exemple.ca"
     slots = slot_events(events)
@@ -93,7 +102,9 @@ async def test_a_hanging_hub_times_out(hub, make_tracker, dispatcher, domain):
     assert responses(dispatcher) == ["utter_account_service_unavailable"]
 
 
-async def test_a_hub_that_is_down_gives_the_fallback_advice(make_tracker, dispatcher, domain, unused_tcp_port, monkeypatch):
+async def test_a_hub_that_is_down_gives_the_fallback_advice(
+    make_tracker, dispatcher, domain, unused_tcp_port, monkeypatch
+):
     monkeypatch.setenv("GEM_HUB_URL", f"http://127.0.0.1:{unused_tcp_port}")
     get_settings.cache_clear()
     get_gateway.cache_clear()

@@ -9,7 +9,9 @@ from actions.handoff import ActionAcknowledgeDecline, ActionEscalate, ActionOffe
 from actions.session import ActionSessionStart
 from tests.actions.conftest import responses, slot_events
 
-CHROME_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+CHROME_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+)
 EDGE_UA = CHROME_UA + " Edg/126.0"
 FIREFOX_UA = "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0"
 SAFARI_UA = "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Safari/604.1"
@@ -31,7 +33,9 @@ def test_language_tags_are_normalised():
 
 
 async def test_session_start_takes_language_and_browser_from_the_widget(make_tracker, dispatcher, domain):
-    tracker = make_tracker(slots={"session_started_metadata": {"language": "en-CA", "user_agent": FIREFOX_UA}})
+    tracker = make_tracker(
+        slots={"session_started_metadata": {"language": "en-CA", "user_agent": FIREFOX_UA}}
+    )
     events = await ActionSessionStart().run(dispatcher, tracker, domain)
     assert events[0]["event"] == "session_started"
     assert events[-1]["event"] == "action" and events[-1]["name"] == "action_listen"
@@ -47,7 +51,9 @@ async def test_session_start_keeps_a_known_language(make_tracker, dispatcher, do
 
 async def test_greeting_mid_troubleshooting_welcomes_back(make_tracker, dispatcher, domain):
     await ActionGreet().run(
-        dispatcher, make_tracker(intent="greet", slots={"troubleshooting_step": "2", "pending": "troubleshooting"}), domain
+        dispatcher,
+        make_tracker(intent="greet", slots={"troubleshooting_step": "2", "pending": "troubleshooting"}),
+        domain,
     )
     assert responses(dispatcher) == ["utter_welcome_back"]
 
@@ -70,7 +76,9 @@ async def test_escalation_records_why(make_tracker, dispatcher, domain):
 
 
 async def test_accepting_the_support_offer_keeps_the_offer_reason(make_tracker, dispatcher, domain):
-    tracker = make_tracker(intent="affirm", slots={"pending": "offer_support", "handoff_reason": "out_of_scope"})
+    tracker = make_tracker(
+        intent="affirm", slots={"pending": "offer_support", "handoff_reason": "out_of_scope"}
+    )
     events = await ActionEscalate().run(dispatcher, tracker, domain)
     assert slot_events(events)["handoff_reason"] == "out_of_scope"
 

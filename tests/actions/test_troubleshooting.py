@@ -19,9 +19,12 @@ async def test_login_problem_starts_at_step_one(make_tracker, dispatcher, domain
 
 async def test_no_moves_to_the_next_step_and_remembers_what_failed(make_tracker, dispatcher, domain):
     events = await run(
-        make_tracker, dispatcher, domain, intent="deny",
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="deny",
         slots={"troubleshooting_step": "1", "pending": "troubleshooting"},
-    )  # fmt: skip
+    )
     assert responses(dispatcher) == ["utter_step_browsers"]
     slots = slot_events(events)
     assert slots["troubleshooting_step"] == "2"
@@ -30,18 +33,24 @@ async def test_no_moves_to_the_next_step_and_remembers_what_failed(make_tracker,
 
 async def test_step_three_asks_the_browser_when_unknown(make_tracker, dispatcher, domain):
     events = await run(
-        make_tracker, dispatcher, domain, intent="still_not_working",
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="still_not_working",
         slots={"troubleshooting_step": "2", "pending": "troubleshooting"},
-    )  # fmt: skip
+    )
     assert responses(dispatcher) == ["utter_ask_browser"]
     assert slot_events(events)["pending"] == "ask_browser"
 
 
 async def test_step_three_gives_the_browser_specific_steps(make_tracker, dispatcher, domain):
     await run(
-        make_tracker, dispatcher, domain, intent="inform",
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="inform",
         slots={"troubleshooting_step": "3", "pending": "ask_browser", "browser": "firefox"},
-    )  # fmt: skip
+    )
     assert responses(dispatcher) == ["utter_step_clear_data_firefox"]
 
 
@@ -52,17 +61,27 @@ async def test_step_three_uses_the_browser_known_from_the_widget(make_tracker, d
 
 async def test_unknown_browser_gets_the_generic_steps(make_tracker, dispatcher, domain):
     await run(
-        make_tracker, dispatcher, domain, intent="deny",
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="deny",
         slots={"troubleshooting_step": "3", "pending": "ask_browser"},
-    )  # fmt: skip
+    )
     assert responses(dispatcher) == ["utter_step_clear_data_other"]
 
 
 async def test_yes_ends_the_sequence(make_tracker, dispatcher, domain):
     events = await run(
-        make_tracker, dispatcher, domain, intent="affirm",
-        slots={"troubleshooting_step": "2", "pending": "troubleshooting", "steps_tried": ["main_site:failed"]},
-    )  # fmt: skip
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="affirm",
+        slots={
+            "troubleshooting_step": "2",
+            "pending": "troubleshooting",
+            "steps_tried": ["main_site:failed"],
+        },
+    )
     assert responses(dispatcher) == ["utter_troubleshooting_solved"]
     slots = slot_events(events)
     assert slots["steps_tried"] == ["main_site:failed", "browsers:solved"]
@@ -71,9 +90,12 @@ async def test_yes_ends_the_sequence(make_tracker, dispatcher, domain):
 
 async def test_no_after_the_last_step_hands_over_to_support(make_tracker, dispatcher, domain):
     events = await run(
-        make_tracker, dispatcher, domain, intent="deny",
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="deny",
         slots={"troubleshooting_step": "4", "pending": "troubleshooting"},
-    )  # fmt: skip
+    )
     assert responses(dispatcher) == ["utter_troubleshooting_exhausted", "utter_handoff"]
     slots = slot_events(events)
     assert slots["handoff_reason"] == "troubleshooting_exhausted"
@@ -87,9 +109,15 @@ async def test_browser_question_enters_at_step_two(make_tracker, dispatcher, dom
 
 
 async def test_every_step_response_exists_in_both_languages(domain):
-    names = ["utter_step_main_site", "utter_step_browsers", "utter_ask_browser",
-             "utter_step_clear_data_chrome", "utter_step_clear_data_firefox",
-             "utter_step_clear_data_other", "utter_step_restart"]  # fmt: skip
+    names = [
+        "utter_step_main_site",
+        "utter_step_browsers",
+        "utter_ask_browser",
+        "utter_step_clear_data_chrome",
+        "utter_step_clear_data_firefox",
+        "utter_step_clear_data_other",
+        "utter_step_restart",
+    ]
     for name in names:
         variants = domain["responses"][name]
         assert any("condition" not in v for v in variants), name

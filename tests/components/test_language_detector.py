@@ -40,7 +40,23 @@ def test_english(text):
     assert detect_language(text) == "en"
 
 
-@pytest.mark.parametrize("text", ["ok", "merci", "oui", "hi", "no thanks", "chrome", "firefox", "JTREMBLAY01", "marie@exemple.ca", "", "👍", "🙂" * 50])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok",
+        "merci",
+        "oui",
+        "hi",
+        "no thanks",
+        "chrome",
+        "firefox",
+        "JTREMBLAY01",
+        "marie@exemple.ca",
+        "",
+        "👍",
+        "🙂" * 50,
+    ],
+)
 def test_short_or_ambiguous_messages_keep_the_known_language(text):
     assert detect_language(text) is None
 
@@ -57,11 +73,18 @@ def test_component_adds_a_language_entity_only_when_sure():
 
 
 def test_component_keeps_entities_found_before_it():
-    message = Message(data={TEXT: "j'utilise chrome pis ça marche pu", ENTITIES: [{"entity": "browser", "value": "chrome"}]})
+    message = Message(
+        data={TEXT: "j'utilise chrome pis ça marche pu", ENTITIES: [{"entity": "browser", "value": "chrome"}]}
+    )
     LanguageDetector({}).process([message])
     assert [e["entity"] for e in message.get(ENTITIES)] == ["browser", "language"]
 
 
 def test_odd_input_does_not_crash():
-    for text in ["\x00\x00", "\u202eevil", "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace"), "a" * 5000]:
+    for text in [
+        "\x00\x00",
+        "\u202eevil",
+        "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+        "a" * 5000,
+    ]:
         assert detect_language(text) in (None, "fr", "en")
