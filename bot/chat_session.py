@@ -167,6 +167,7 @@ class ChatSession:
         if self.conversation is not None:
             await self._store.set_language(self.conversation.id, self.language)
             self.conversation.language = self.language
+            await self._relay.choose_language(self.conversation.id, self.language)
         return None
 
     async def prepare(self, text: object, payload: object = None) -> SayRequest | Problem:

@@ -121,6 +121,24 @@ class RasaClient:
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             raise AssistantUnavailable(f"webhook failed: {exc!r}") from exc
 
+    async def set_slot(self, sender_id: str, name: str, value: Any) -> bool:
+        """Set a slot on the conversation's tracker; False (and a log line) if Rasa refused."""
+        event = {"event": "slot", "name": name, "value": value}
+        try:
+            async with self._http.post(
+                f"{self._rasa_url}/conversations/{sender_id}/tracker/events",
+                params=self._token_params(),
+                json=event,
+                timeout=self._timeout,
+            ) as response:
+                if response.status != 200:
+                    log.warning("setting slot %s: HTTP %s", name, response.status)
+                    return False
+                return True
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            log.warning("setting slot %s failed: %r", name, exc)
+            return False
+
     async def understanding(self, sender_id: str) -> Understanding | None:
         """Intent, confidence and language of the latest message; None if unreadable."""
         params = {"include_events": "NONE", **self._token_params()}

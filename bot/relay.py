@@ -71,6 +71,15 @@ class ChatRelay:
             self._locks[conversation_id] = lock
         return lock
 
+    async def choose_language(self, conversation_id: str, language: str) -> None:
+        """The person picked a language in the widget: the assistant answers in it from now on.
+
+        Rasa's language slot otherwise changes only when a message is long enough to tell,
+        so a click on "EN" followed by "ok" would still get French.
+        """
+        async with self._lock(conversation_id):
+            await self._rasa.set_slot(conversation_id, "language", language)
+
     async def resolve_button(self, conversation_id: str, payload: str) -> Button:
         """The offered button for ``payload``; raises :class:`UnknownButton` otherwise."""
         button = await self._store.offered_button(conversation_id, payload)

@@ -114,26 +114,37 @@ async def test_an_english_message_is_understood_as_english(hub_with_rasa: TestCl
     async with hub_with_rasa.ws_connect("/ws") as ws:
         welcome = await hello(ws, language="en", user_agent=FIREFOX_UA)
         frames = await say(ws, "I forgot my password and I can't log in")
-    assert of_type(frames, "message"), frames
+    replies = of_type(frames, "message")
+    assert replies, frames
+    assert "password" in replies[0]["text"] or "Step 1" in replies[0]["text"], replies
     person = (await stored_messages(hub_with_rasa, welcome["conversation_id"]))[0]
     assert person.language == "en"
     assert person.intent in {"forgot_password", "login_problem"}
 
 
-async def test_clicking_an_offered_button_gets_an_answer(hub_with_rasa: TestClient) -> None:
+async def test_clicking_no_on_step_one_brings_step_two(hub_with_rasa: TestClient) -> None:
     async with hub_with_rasa.ws_connect("/ws") as ws:
         await hello(ws, language="fr")
-        buttons = []
-        for text in ("je n'arrive plus à me brancher", "j'ai oublié mon mot de passe"):
-            frames = await say(ws, text)
-            buttons = [b for m in of_type(frames, "message") for b in m["buttons"]]
-            if buttons:
-                break
-        if not buttons:
-            pytest.skip("the assistant offered no buttons for these messages")
-        frames = await say(ws, buttons[0]["title"], payload=buttons[0]["payload"])
+        frames = await say(ws, "je n'arrive plus à me brancher")
+        first = of_type(frames, "message")
+        assert "CONNEXION" in first[0]["text"], first
+        no = next(b for m in first for b in m["buttons"] if b["payload"] == "/deny")
+        frames = await say(ws, no["title"], payload=no["payload"])
     assert of_type(frames, "error") == []
-    assert of_type(frames, "message")
+    assert "Étape 2" in of_type(frames, "message")[0]["text"]
+
+
+async def test_switching_the_widget_to_english_switches_the_assistant(
+    hub_with_rasa: TestClient,
+) -> None:
+    async with hub_with_rasa.ws_connect("/ws") as ws:
+        await hello(ws, language="fr")
+        frames = await say(ws, "je n'arrive plus à me brancher")
+        assert "Étape 1" in of_type(frames, "message")[0]["text"]
+        await ws.send_json({"type": "set_language", "language": "en"})
+        # "no" is too short to tell a language: only the switch can make this English.
+        frames = await say(ws, "no")
+    assert "Step 2" in of_type(frames, "message")[0]["text"], frames
 
 
 async def test_socketio_round_trip_with_the_real_assistant(hub_with_rasa: TestClient) -> None:
