@@ -1,36 +1,75 @@
 """``python -m bot``: bring the database schema up to date, then serve the hub.
 
+    python -m bot                      serve (same as ``python -m bot serve``)
+    python -m bot accounts create ...  add an account to the built-in directory
+    python -m bot accounts list        list them (emails masked)
+
 Configuration comes from ``GEM_*`` environment variables (see ``bot/settings.py``).
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
+import sys
+from collections.abc import Sequence
 
 from aiohttp import web
 
+from bot.access_log import RedactingAccessLogger
+from bot.accounts import cli as accounts_cli
+from bot.accounts.demo import describe_demo_accounts
 from bot.app import init_app
 from bot.settings import Settings
 
 
-def main() -> None:
-    settings = Settings.from_env()
+def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Migrations run in the app's start-up (bot.app.database_ctx), before the port opens.
     app = init_app(settings)
 
     def announce(_: str) -> None:
         base = settings.public_base_url
-        print(
+        lines = [
             f"GEM-BOOKS hub running at {base}/  (demo: {base}/demo, health: {base}/healthz)",
-            flush=True,
-        )
+            f"  login page: {base}/login",
+        ]
+        if settings.is_development:
+            lines.append(
+                f"  caught mail (development mail sink, SMTP 127.0.0.1:{settings.mail_sink_port}): {base}/dev/mail"
+            )
+            lines.append("  demo accounts:")
+            lines += [f"    {line}" for line in describe_demo_accounts()]
+        print("\n".join(lines), flush=True)
 
     try:
-        web.run_app(app, host=settings.host, port=settings.port, print=announce)
-    except OSError as exc:  # typically: the port is taken
-        raise SystemExit(f"GEM-BOOKS hub could not start on {settings.host}:{settings.port}: {exc}") from None
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            print=announce,
+            access_log_class=RedactingAccessLogger,
+        )
+    except OSError as exc:  # typically: a port is taken
+        raise SystemExit(f"GEM-BOOKS hub could not start: {exc}") from None
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="The GEM-BOOKS support hub.")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve the hub (the default)")
+    accounts_cli.add_parser(commands)
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "accounts":
+        return accounts_cli.run(settings, args)
+    return serve(settings)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

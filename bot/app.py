@@ -7,21 +7,30 @@ Usage::
 
 Routes (all named; use ``app.router[name].url_for()``):
 
-==========  ==============  ================================================
-name        path            what
-==========  ==============  ================================================
-index       GET /           redirect to the demo page
-demo        GET /demo       mock GEM-BOOKS page with the widget
-ws          GET /ws         the widget's chat WebSocket (bot.ws_chat)
-healthz     GET /healthz    database, Rasa and action server status
-static      /static/        widget.js, widget.css, demo assets
-(socket.io) /socket.io/     Rasa's socket.io protocol (bot.socketio_channel)
-==========  ==============  ================================================
+===========================  ===================================  ====================================
+name                         path                                 what
+===========================  ===================================  ====================================
+index                        GET /                                redirect to the demo page
+demo                         GET /demo                            mock GEM-BOOKS page with the widget
+ws                           GET /ws                              the widget's chat WebSocket
+healthz                      GET /healthz                         database, Rasa and action server
+login, reset,                /login, /reset, /forgot-password,    account pages (bot.accounts.pages)
+forgot_password,             /forgot-user-code
+forgot_user_code
+internal_password_reset,     POST /internal/accounts/...          for the action server
+internal_user_code_reminder                                       (bot.accounts.internal_api)
+dev_mail, dev_mail_message,  GET /dev/mail...                     caught mail, development only
+dev_mail_html                                                     (bot.mail.sink_pages)
+static                       /static/                             widget, demo and page assets
+(socket.io)                  /socket.io/                          Rasa's socket.io protocol
+===========================  ===================================  ====================================
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import logging
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -32,11 +41,28 @@ import jinja2
 from aiohttp import web
 
 from bot import health, pages, ws_chat
+from bot.accounts import internal_api
+from bot.accounts import pages as account_pages
+from bot.accounts.demo import ensure_demo_accounts
+from bot.accounts.directory import AccountDirectory
+from bot.accounts.emails import AccountEmails
+from bot.accounts.gateway import AccountGateway, BuiltinAccountGateway
+from bot.accounts.limits import SharedRateLimits
+from bot.accounts.platform import PlatformAccountGateway
+from bot.accounts.requests import AccountRequests
+from bot.accounts.reset_tokens import ResetTokens
 from bot.appkeys import (
+    ACCOUNT_REQUESTS,
+    ACCOUNTS,
+    CLOCK,
     ENGINE,
     HTTP,
+    LIMITS,
+    MAIL_SINK,
+    OUTBOX,
     RASA,
     RELAY,
+    RESET_TOKENS,
     RESUME_ATTEMPTS,
     SETTINGS,
     SHUTTING_DOWN,
@@ -44,8 +70,13 @@ from bot.appkeys import (
     STORE,
     WEBSOCKETS,
 )
+from bot.clock import Clock, system_clock
 from bot.conversations import ConversationStore
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
+from bot.mail import sink_pages
+from bot.mail.outbox import Outbox
+from bot.mail.sink import MailSink
+from bot.mail.worker import OutboxWorker, SmtpSender
 from bot.rasa_client import RasaClient
 from bot.rate_limit import KeyedSlidingWindow
 from bot.relay import ChatRelay
@@ -53,6 +84,8 @@ from bot.settings import Settings
 from bot.socketio_channel import attach_socketio
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "init_app"]
+
+log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).absolute().parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -64,6 +97,27 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/demo", pages.demo, name="demo")
     app.router.add_get("/ws", ws_chat.chat_websocket, name="ws")
     app.router.add_get("/healthz", health.healthz, name="healthz")
+    for path, handler, name in (
+        ("/login", account_pages.login, "login"),
+        ("/reset", account_pages.reset, "reset"),
+        ("/forgot-password", account_pages.forgot_password, "forgot_password"),
+        ("/forgot-user-code", account_pages.forgot_user_code, "forgot_user_code"),
+    ):
+        resource = app.router.add_resource(path, name=name)
+        resource.add_route("GET", handler)
+        resource.add_route("POST", handler)
+    app.router.add_post(
+        "/internal/accounts/password-reset", internal_api.password_reset, name="internal_password_reset"
+    )
+    app.router.add_post(
+        "/internal/accounts/user-code-reminder",
+        internal_api.user_code_reminder,
+        name="internal_user_code_reminder",
+    )
+    if app[SETTINGS].is_development:
+        app.router.add_get("/dev/mail", sink_pages.dev_mail, name="dev_mail")
+        app.router.add_get(r"/dev/mail/{id:\d+}", sink_pages.dev_mail_message, name="dev_mail_message")
+        app.router.add_get(r"/dev/mail/{id:\d+}/html", sink_pages.dev_mail_html, name="dev_mail_html")
     app.router.add_static("/static/", STATIC_DIR, name="static")
 
 
@@ -88,14 +142,59 @@ async def rasa_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def accounts_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The account service: directory, tokens, shared limits, the gateway, demo accounts."""
+    settings, clock = app[SETTINGS], app[CLOCK]
+    sessions = session_factory(app[ENGINE])
+    app[OUTBOX] = Outbox(sessions, clock)
+    app[ACCOUNTS] = AccountDirectory(sessions, clock)
+    app[RESET_TOKENS] = ResetTokens(sessions, dt.timedelta(minutes=settings.reset_token_minutes), clock)
+    app[LIMITS] = SharedRateLimits(sessions, clock)
+    gateway: AccountGateway
+    if settings.account_gateway == "http":
+        gateway = PlatformAccountGateway(app[HTTP], settings)
+    else:
+        gateway = BuiltinAccountGateway(app[OUTBOX])
+    app[ACCOUNT_REQUESTS] = AccountRequests(app[LIMITS], gateway, settings, clock)
+    if not settings.internal_token:
+        log.warning("GEM_INTERNAL_TOKEN is not set: the assistant cannot send account emails")
+    if settings.is_development:
+        created = await ensure_demo_accounts(app[ACCOUNTS])
+        if created:
+            log.info("created %d demo accounts", len(created))
+    yield
+
+
+async def mail_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The outbox worker, and in development the mail sink it sends to."""
+    settings, clock = app[SETTINGS], app[CLOCK]
+    if settings.is_development:
+        sink = MailSink(session_factory(app[ENGINE]), settings.mail_sink_port, clock)
+        await sink.start()
+        app[MAIL_SINK] = sink
+    emails = AccountEmails(app[ACCOUNTS], app[RESET_TOKENS], settings, clock)
+    worker = OutboxWorker(app[OUTBOX], emails.composers(), SmtpSender(settings), settings, clock)
+    worker.start()
+    try:
+        yield
+    finally:
+        await worker.stop()
+        if MAIL_SINK in app:
+            await app[MAIL_SINK].stop()
+
+
 async def shutdown_socketio(app: web.Application) -> None:
     await app[SOCKETIO].shutdown()
 
 
-def init_app(settings: Settings) -> web.Application:
-    """The hub, ready to run: routes, templates, database and Rasa client on start-up."""
+def init_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
+    """The hub, ready to run: routes, templates, database and Rasa client on start-up.
+
+    ``clock`` is "now" for reset tokens, rate limits and the outbox (tests move it).
+    """
     app = web.Application()
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app[WEBSOCKETS] = weakref.WeakSet()
     app[SHUTTING_DOWN] = asyncio.Event()
     app[RESUME_ATTEMPTS] = KeyedSlidingWindow(
@@ -107,6 +206,8 @@ def init_app(settings: Settings) -> web.Application:
     attach_socketio(app)
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(rasa_ctx)
+    app.cleanup_ctx.append(accounts_ctx)
+    app.cleanup_ctx.append(mail_ctx)
     # The ignores: aiohttp 3.9's Signal annotations disagree with aiosignal >= 1.4.
     app.on_response_prepare.append(pages.security_headers)  # type: ignore[arg-type]
     app.on_shutdown.append(ws_chat.close_websockets)  # type: ignore[arg-type]

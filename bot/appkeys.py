@@ -14,17 +14,31 @@ import socketio
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.accounts.directory import AccountDirectory
+from bot.accounts.limits import SharedRateLimits
+from bot.accounts.requests import AccountRequests
+from bot.accounts.reset_tokens import ResetTokens
+from bot.clock import Clock
 from bot.conversations import ConversationStore
+from bot.mail.outbox import Outbox
+from bot.mail.sink import MailSink
 from bot.rasa_client import RasaClient
 from bot.rate_limit import KeyedSlidingWindow
 from bot.relay import ChatRelay
 from bot.settings import Settings
 
 __all__ = [
+    "ACCOUNTS",
+    "ACCOUNT_REQUESTS",
+    "CLOCK",
     "ENGINE",
     "HTTP",
+    "LIMITS",
+    "MAIL_SINK",
+    "OUTBOX",
     "RASA",
     "RELAY",
+    "RESET_TOKENS",
     "RESUME_ATTEMPTS",
     "SETTINGS",
     "SHUTTING_DOWN",
@@ -45,3 +59,13 @@ RESUME_ATTEMPTS = web.AppKey("resume_attempts", KeyedSlidingWindow)
 SHUTTING_DOWN = web.AppKey("shutting_down", asyncio.Event)
 WEBSOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
+
+# "Now" for tokens, limits and the outbox; tests pass their own to init_app.
+CLOCK = web.AppKey("clock", Clock)
+ACCOUNTS = web.AppKey("accounts", AccountDirectory)
+RESET_TOKENS = web.AppKey("reset_tokens", ResetTokens)
+LIMITS = web.AppKey("limits", SharedRateLimits)
+ACCOUNT_REQUESTS = web.AppKey("account_requests", AccountRequests)
+OUTBOX = web.AppKey("outbox", Outbox)
+# Only in development: the SMTP server that catches outbound mail.
+MAIL_SINK = web.AppKey("mail_sink", MailSink)

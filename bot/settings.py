@@ -54,6 +54,41 @@ class Settings:
     resume_attempts_window_seconds: float = 900.0
     default_language: str = "fr"
 
+    # "development" turns on the demo accounts and the mail sink (``make run`` sets it);
+    # anything people rely on runs as "production".
+    environment: str = "production"
+    # Shared with the action server; it authenticates the internal API. Empty = refused.
+    internal_token: str = dataclasses.field(default="", repr=False)
+
+    # Accounts: "builtin" (the embedded directory) or "http" (the platform's endpoints).
+    account_gateway: str = "builtin"
+    platform_url: str = ""
+    platform_token: str = dataclasses.field(default="", repr=False)
+    platform_timeout_seconds: float = 5.0
+    platform_retries: int = 2
+    reset_token_minutes: int = 30
+    # Account emails (reset and reminder) allowed per key per window: anti-flood for
+    # inboxes, anti-guessing for the pairs.
+    account_mail_per_account: int = 3
+    account_mail_per_email: int = 3
+    account_mail_per_conversation: int = 5
+    account_mail_window_seconds: float = 3600.0
+    login_attempts_per_window: int = 10
+    login_attempts_window_seconds: float = 900.0
+
+    # Outbound mail. Port 0 = the development mail sink's port.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 0
+    smtp_security: str = "none"  # none | starttls | tls
+    smtp_username: str = ""
+    smtp_password: str = dataclasses.field(default="", repr=False)
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "GEM-BOOKS <soutien@gem-books.com>"
+    mail_sink_port: int = 8025
+    outbox_poll_seconds: float = 2.0
+    outbox_retry_initial_seconds: float = 5.0
+    outbox_retry_max_seconds: float = 300.0
+
     def __post_init__(self) -> None:
         # Derived defaults: computed here so that ``Settings(port=...)`` in a test
         # stays coherent without repeating the derivation.
@@ -67,6 +102,14 @@ class Settings:
             raise ValueError("GEM_ALLOWED_ORIGINS must list origins; '*' is not allowed")
         if self.default_language not in ("fr", "en"):
             raise ValueError("default_language must be 'fr' or 'en'")
+        if not self.smtp_port:
+            object.__setattr__(self, "smtp_port", self.mail_sink_port)
+        _check_choice("GEM_ENV", self.environment, ("development", "production"))
+        _check_choice("GEM_ACCOUNT_GATEWAY", self.account_gateway, ("builtin", "http"))
+        _check_choice("GEM_SMTP_SECURITY", self.smtp_security, ("none", "starttls", "tls"))
+        if self.account_gateway == "http" and not self.platform_url:
+            raise ValueError("GEM_ACCOUNT_GATEWAY=http needs GEM_PLATFORM_URL")
+        object.__setattr__(self, "platform_url", self.platform_url.rstrip("/"))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +137,11 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def is_development(self) -> bool:
+        """Demo accounts and the mail sink exist only in development."""
+        return self.environment == "development"
+
 
 _ENV_VARS: tuple[tuple[str, str, type], ...] = (
     ("host", "GEM_HUB_HOST", str),
@@ -111,7 +159,32 @@ _ENV_VARS: tuple[tuple[str, str, type], ...] = (
     ("rasa_timeout_seconds", "GEM_RASA_TIMEOUT_SECONDS", float),
     ("resume_code_ttl_days", "GEM_RESUME_CODE_TTL_DAYS", int),
     ("default_language", "GEM_DEFAULT_LANGUAGE", str),
+    ("environment", "GEM_ENV", str),
+    ("internal_token", "GEM_INTERNAL_TOKEN", str),
+    ("account_gateway", "GEM_ACCOUNT_GATEWAY", str),
+    ("platform_url", "GEM_PLATFORM_URL", str),
+    ("platform_token", "GEM_PLATFORM_TOKEN", str),
+    ("platform_timeout_seconds", "GEM_PLATFORM_TIMEOUT_SECONDS", float),
+    ("platform_retries", "GEM_PLATFORM_RETRIES", int),
+    ("reset_token_minutes", "GEM_RESET_TOKEN_MINUTES", int),
+    ("account_mail_per_account", "GEM_ACCOUNT_MAIL_PER_ACCOUNT", int),
+    ("account_mail_per_email", "GEM_ACCOUNT_MAIL_PER_EMAIL", int),
+    ("account_mail_per_conversation", "GEM_ACCOUNT_MAIL_PER_CONVERSATION", int),
+    ("account_mail_window_seconds", "GEM_ACCOUNT_MAIL_WINDOW_SECONDS", float),
+    ("smtp_host", "GEM_SMTP_HOST", str),
+    ("smtp_port", "GEM_SMTP_PORT", int),
+    ("smtp_security", "GEM_SMTP_SECURITY", str),
+    ("smtp_username", "GEM_SMTP_USERNAME", str),
+    ("smtp_password", "GEM_SMTP_PASSWORD", str),
+    ("smtp_timeout_seconds", "GEM_SMTP_TIMEOUT_SECONDS", float),
+    ("mail_from", "GEM_MAIL_FROM", str),
+    ("mail_sink_port", "GEM_MAIL_SINK_PORT", int),
 )
+
+
+def _check_choice(var: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{var}={value!r}: expected one of {', '.join(choices)}")
 
 
 def _default_origins(public_base_url: str) -> tuple[str, ...]:

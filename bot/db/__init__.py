@@ -1,12 +1,23 @@
-"""Storage for the hub: SQLAlchemy models, engine, and the conversation repository."""
+"""Storage for the hub: SQLAlchemy models, engine, and the conversation repository.
 
+Importing this package registers every table on ``Base.metadata`` (Alembic compares
+the migrations against it).
+"""
+
+from bot.db.account_models import Account, RateLimitHit, ResetToken
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
+from bot.db.mail_models import CaughtMail, OutboxMail
 from bot.db.models import Base, Conversation, Message
 
 __all__ = [
+    "Account",
     "Base",
+    "CaughtMail",
     "Conversation",
     "Message",
+    "OutboxMail",
+    "RateLimitHit",
+    "ResetToken",
     "create_engine",
     "session_factory",
     "upgrade_to_head",

@@ -1,0 +1,58 @@
+"""Shapes of user codes and email addresses, and how they are masked in logs.
+
+The same rules as the assistant's (``actions/accounts.py``): the hub checks again
+because the internal API and the pages are reachable without the assistant.
+
+>>> mask_email("marie.gagnon@exemple.ca")
+'m***@exemple.ca'
+>>> normalize_email("  Marie@Exemple.CA ")
+'marie@exemple.ca'
+>>> is_valid_user_code("JT-01"), is_valid_user_code("a b")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "is_valid_email",
+    "is_valid_user_code",
+    "mask_email",
+    "normalize_email",
+    "user_code_key",
+]
+
+_USER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,29}$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+
+
+def is_valid_user_code(value: str) -> bool:
+    """3 to 30 letters, digits, dots, underscores or dashes, starting with a letter or digit."""
+    return bool(_USER_CODE.match(value))
+
+
+def is_valid_email(value: str) -> bool:
+    """A plausible address (RFC 5321 length limits, a dot in the domain)."""
+    return len(value) <= 254 and bool(_EMAIL.match(value)) and len(value.split("@")[0]) <= 64
+
+
+def user_code_key(value: str) -> str:
+    """The comparison form of a user code: user codes are case-insensitive."""
+    return value.strip().lower()
+
+
+def normalize_email(value: str) -> str:
+    """Addresses are compared lower-cased (every provider GEM-BOOKS sees ignores case)."""
+    return value.strip().lower()
+
+
+def mask_email(email: str) -> str:
+    """What logs and pages may show of an address: its first letter and its domain."""
+    local, _, domain = email.partition("@")
+    if not domain:
+        return "***"
+    return f"{local[:1]}***@{domain}"

@@ -1,0 +1,134 @@
+"""The internal API the action server calls: ``/internal/accounts/...``.
+
+==========================  =======================================  =========================
+route name                  request (JSON)                           answers
+==========================  =======================================  =========================
+internal_password_reset     POST /internal/accounts/password-reset   202, 401, 422, 429, 503
+                            ``{"user_code", "email", "language",
+                            "conversation_id"}``
+internal_user_code_reminder POST /internal/accounts/user-code-       202, 401, 422, 429, 503
+                            reminder ``{"email", "language",
+                            "conversation_id"}``
+==========================  =======================================  =========================
+
+``Authorization: Bearer <GEM_INTERNAL_TOKEN>`` is required (401 otherwise, and always when
+the hub has no token). 202 ``{"status": "accepted"}`` whether or not an account matches;
+429 ``{"error": "rate_limited", "retry_after": n}`` with ``Retry-After: n``; 422 for a
+malformed field; 503 when the gateway or the database is down. Every error is JSON, never
+an HTML 500. An optional ``Idempotency-Key`` header makes a retried call a no-op.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.accounts.identifiers import is_valid_email, is_valid_user_code
+from bot.accounts.requests import Outcome
+from bot.appkeys import ACCOUNT_REQUESTS, SETTINGS
+
+__all__ = ["password_reset", "user_code_reminder"]
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status, headers=headers)
+
+
+def _authorized(request: web.Request) -> bool:
+    expected = request.app[SETTINGS].internal_token
+    scheme, _, provided = request.headers.get("Authorization", "").partition(" ")
+    if not expected or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(provided.strip().encode("utf-8"), expected.encode("utf-8"))
+
+
+def _internal(handler: Callable[[web.Request, dict[str, str]], Awaitable[Outcome]]) -> Handler:
+    """Authentication, JSON parsing and the error contract, shared by both routes."""
+
+    async def wrapped(request: web.Request) -> web.Response:
+        if not _authorized(request):
+            return _error(401, "unauthorized", "missing or wrong internal token")
+        try:
+            body: Any = await request.json()
+        except ValueError:
+            return _error(400, "bad_request", "the body must be a JSON object")
+        if not isinstance(body, dict):
+            return _error(400, "bad_request", "the body must be a JSON object")
+        fields = {key: value.strip() for key, value in body.items() if isinstance(value, str)}
+        try:
+            outcome = await handler(request, fields)
+        except _Invalid as invalid:
+            return _error(422, "invalid_field", f"missing or malformed field: {invalid.field}")
+        except Exception:  # the contract: JSON, never a 500 page
+            log.exception("internal API %s failed", request.path)
+            return _error(503, "unavailable", "the account service is unavailable")
+        if outcome.status == "accepted":
+            return web.json_response({"status": "accepted"}, status=202)
+        if outcome.status == "rate_limited":
+            retry = str(outcome.retry_after_seconds or 60)
+            return web.json_response(
+                {"error": "rate_limited", "retry_after": int(retry)},
+                status=429,
+                headers={"Retry-After": retry},
+            )
+        return _error(503, "unavailable", "the account service is unavailable")
+
+    return wrapped
+
+
+class _Invalid(Exception):
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+
+def _language(request: web.Request, fields: dict[str, str]) -> str:
+    language = fields.get("language", "")
+    return language if language in ("fr", "en") else request.app[SETTINGS].default_language
+
+
+def _conversation(fields: dict[str, str]) -> tuple[str, str]:
+    conversation_id = fields.get("conversation_id", "")
+    if not conversation_id or len(conversation_id) > 128:
+        raise _Invalid("conversation_id")
+    return ("conversation", conversation_id)
+
+
+def _email(fields: dict[str, str]) -> str:
+    email = fields.get("email", "")
+    if not is_valid_email(email):
+        raise _Invalid("email")
+    return email
+
+
+@_internal
+async def password_reset(request: web.Request, fields: dict[str, str]) -> Outcome:
+    """POST /internal/accounts/password-reset."""
+    user_code = fields.get("user_code", "")
+    if not is_valid_user_code(user_code):
+        raise _Invalid("user_code")
+    return await request.app[ACCOUNT_REQUESTS].password_reset(
+        user_code,
+        _email(fields),
+        _language(request, fields),
+        origin=_conversation(fields),
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+
+
+@_internal
+async def user_code_reminder(request: web.Request, fields: dict[str, str]) -> Outcome:
+    """POST /internal/accounts/user-code-reminder."""
+    return await request.app[ACCOUNT_REQUESTS].user_code_reminder(
+        _email(fields),
+        _language(request, fields),
+        origin=_conversation(fields),
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )

@@ -1,0 +1,96 @@
+"""Rate limits kept in the database, so that every hub process counts the same requests.
+
+Usage::
+
+    limits = SharedRateLimits(sessions, clock)
+    wait = await limits.hit([Rule("email", "marie@exemple.ca", limit=3, window=3600.0), ...])
+    if wait is not None:
+        ...  # refused: nothing was counted; answer 429 with Retry-After: ceil(wait)
+
+Keys are stored as SHA-256 hashes: the table says how often, never who.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import sessionmaker
+
+from bot.clock import Clock, system_clock
+from bot.db.account_models import RateLimitHit
+
+__all__ = ["Rule", "SharedRateLimits"]
+
+# Hits older than this are forgotten by the occasional full sweep (longer than any window).
+_SWEEP_AGE = dt.timedelta(days=2)
+_SWEEP_EVERY = 200
+
+
+@dataclass(frozen=True)
+class Rule:
+    """At most ``limit`` hits per ``window`` seconds for one (scope, value)."""
+
+    scope: str
+    value: str
+    limit: int
+    window: float
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha256(f"{self.scope}:{self.value}".encode()).hexdigest()
+
+
+class _Refused(Exception):
+    def __init__(self, wait: float) -> None:
+        self.wait = wait
+
+
+class SharedRateLimits:
+    """Sliding-window limits over the ``rate_limit_hits`` table."""
+
+    def __init__(self, sessions: sessionmaker, clock: Clock = system_clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._calls = 0
+
+    async def hit(self, rules: list[Rule]) -> float | None:
+        """Count one hit under every rule, or none if any rule is exhausted.
+
+        Returns None when counted, else the seconds until every exhausted rule has room.
+        The hits are written first and counted after, in one transaction: on SQLite the
+        write takes the lock, so two processes cannot both see room for the last slot.
+        """
+        now = self._clock()
+        self._calls += 1
+        try:
+            async with self._sessions() as session, session.begin():
+                if self._calls % _SWEEP_EVERY == 0:
+                    await session.execute(delete(RateLimitHit).where(RateLimitHit.at < now - _SWEEP_AGE))
+                session.add_all([RateLimitHit(key=rule.key, at=now) for rule in rules])
+                await session.flush()
+                waits = []
+                for rule in rules:
+                    since = now - dt.timedelta(seconds=rule.window)
+                    await session.execute(
+                        delete(RateLimitHit).where(RateLimitHit.key == rule.key, RateLimitHit.at <= since)
+                    )
+                    times = (
+                        await session.scalars(
+                            select(RateLimitHit.at)
+                            .where(RateLimitHit.key == rule.key)
+                            .order_by(RateLimitHit.at, RateLimitHit.id)
+                        )
+                    ).all()
+                    if len(times) > rule.limit:
+                        # Without this hit, the rule has room again once the oldest
+                        # (count - limit + 1) earlier hits have left the window.
+                        freed_at = times[len(times) - 1 - rule.limit] + dt.timedelta(seconds=rule.window)
+                        waits.append(max(1.0, (freed_at - now).total_seconds()))
+                if waits:
+                    raise _Refused(max(waits))
+        except _Refused as refused:
+            return refused.wait
+        return None

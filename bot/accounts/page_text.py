@@ -1,0 +1,111 @@
+"""Every word of the account pages, in French and English (templates use ``t.key``)."""
+
+from __future__ import annotations
+
+__all__ = ["TEXT"]
+
+TEXT: dict[str, dict[str, str]] = {
+    "fr": {
+        "lang_name": "Français",
+        "other_lang": "en",
+        "other_lang_name": "English",
+        "login_title": "Connexion",
+        "identifier": "Code d'utilisateur ou Courriel",
+        "password": "Mot de passe",
+        "submit": "SOUMETTRE",
+        "forgot_password": "Mot de passe oublié?",
+        "forgot_user_code": "Code d'utilisateur oublié?",
+        "back_to_login": "Connexion!",
+        "login_failed": "Code d'utilisateur, courriel ou mot de passe invalide.",
+        "login_limited": "Trop de tentatives. Réessayez dans {minutes} minutes.",
+        "login_ok_title": "Connexion réussie",
+        "login_ok_text": "Bonjour {name}, votre mot de passe fonctionne.",
+        "login_ok_note": "Cette page de démonstration vérifie seulement le mot de passe ; "
+        "dans GEM-BOOKS, vous arriveriez ici dans votre dossier.",
+        "reset_title": "Choisir un nouveau mot de passe",
+        "reset_for": "Compte : {user_code}",
+        "new_password": "Nouveau mot de passe",
+        "confirm_password": "Confirmez le nouveau mot de passe",
+        "password_rule": "Au moins {min} caractères.",
+        "save": "ENREGISTRER",
+        "too_short": "Le mot de passe doit contenir au moins {min} caractères.",
+        "too_long": "Le mot de passe doit contenir au plus {max} caractères.",
+        "mismatch": "Les deux mots de passe ne sont pas identiques.",
+        "reset_done_title": "Mot de passe changé",
+        "reset_done_text": "Votre nouveau mot de passe est enregistré. Vous pouvez maintenant vous connecter.",
+        "reset_invalid_title": "Ce lien n'est plus valide",
+        "reset_invalid_text": "Le lien a expiré, a déjà servi, ou un lien plus récent l'a remplacé. "
+        "Seul le dernier courriel reçu fonctionne, pendant {minutes} minutes.",
+        "reset_new_link": "Demander un nouveau lien",
+        "forgot_password_title": "Mot de passe oublié",
+        "forgot_password_text": "Entrez votre code d'utilisateur et votre adresse courriel. Vous recevrez "
+        "un courriel avec un lien pour choisir un nouveau mot de passe. (Si vous n'avez plus votre code "
+        "d'utilisateur, cliquez sur le lien en bas.)",
+        "forgot_user_code_title": "Code d'utilisateur oublié",
+        "forgot_user_code_text": "Entrez l'adresse courriel de votre compte. Vous recevrez un courriel "
+        "qui vous rappelle votre code d'utilisateur.",
+        "user_code": "Code d'utilisateur",
+        "email": "Courriel",
+        "assistant_hint": "Vous pouvez aussi demander à l'assistant de la page de démonstration : "
+        "écrivez « j'ai oublié mon mot de passe ».",
+        "open_assistant": "Ouvrir l'assistant",
+        "forgot_sent": "C'est fait. Si ces renseignements correspondent à un compte GEM-BOOKS, vous "
+        "recevrez d'ici quelques minutes un courriel. Pensez à vérifier vos courriels indésirables.",
+        "forgot_invalid": "Vérifiez le code d'utilisateur et l'adresse courriel.",
+        "forgot_limited": "Une demande a déjà été faite récemment. Réessayez dans {minutes} minutes.",
+        "forgot_unavailable": "Le service est indisponible pour l'instant. Écrivez à {support}.",
+        "dev_mail_hint": "Mode développement : les courriels envoyés arrivent ici :",
+        "csrf_title": "La page a expiré",
+        "csrf_text": "Rechargez la page, puis réessayez.",
+    },
+    "en": {
+        "lang_name": "English",
+        "other_lang": "fr",
+        "other_lang_name": "Français",
+        "login_title": "Sign in",
+        "identifier": "User code or email",
+        "password": "Password",
+        "submit": "SUBMIT",
+        "forgot_password": "Forgot password?",
+        "forgot_user_code": "Forgot user code?",
+        "back_to_login": "Sign in!",
+        "login_failed": "Invalid user code, email or password.",
+        "login_limited": "Too many attempts. Try again in {minutes} minutes.",
+        "login_ok_title": "Signed in",
+        "login_ok_text": "Hello {name}, your password works.",
+        "login_ok_note": "This demo page only checks the password; in GEM-BOOKS you would now be in your file.",
+        "reset_title": "Choose a new password",
+        "reset_for": "Account: {user_code}",
+        "new_password": "New password",
+        "confirm_password": "Confirm the new password",
+        "password_rule": "At least {min} characters.",
+        "save": "SAVE",
+        "too_short": "The password must be at least {min} characters long.",
+        "too_long": "The password must be at most {max} characters long.",
+        "mismatch": "The two passwords are not the same.",
+        "reset_done_title": "Password changed",
+        "reset_done_text": "Your new password is saved. You can sign in now.",
+        "reset_invalid_title": "This link is no longer valid",
+        "reset_invalid_text": "The link has expired, has already been used, or a newer link replaced it. "
+        "Only the latest email works, for {minutes} minutes.",
+        "reset_new_link": "Request a new link",
+        "forgot_password_title": "Forgot password",
+        "forgot_password_text": "Enter your user code and your email address. You will receive an email "
+        "with a link to choose a new password. (If you no longer have your user code, click the link below.)",
+        "forgot_user_code_title": "Forgot user code",
+        "forgot_user_code_text": "Enter your account's email address. You will receive an email "
+        "reminding you of your user code.",
+        "user_code": "User code",
+        "email": "Email",
+        "assistant_hint": "You can also ask the assistant on the demo page: write \u201cI forgot my password\u201d.",
+        "open_assistant": "Open the assistant",
+        "forgot_sent": "Done. If these details match a GEM-BOOKS account, you will receive an email within "
+        "a few minutes. Remember to check your junk folder.",
+        "forgot_invalid": "Check the user code and the email address.",
+        "forgot_limited": "A request was already made recently. Try again in {minutes} minutes.",
+        "forgot_unavailable": "The service is unavailable right now. Write to {support}.",
+        "dev_mail_hint": "Development mode: sent emails arrive here:",
+        "csrf_title": "This page has expired",
+        "csrf_text": "Reload the page, then try again.",
+    },
+}
