@@ -13,7 +13,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 # The model is rebuilt when anything it is trained from changes.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: run test train evaluate validate lint setup setup-browser test-stories test-python clean
+.PHONY: run test train evaluate bench validate lint setup setup-browser test-stories test-python clean
 
 run: setup $(MODEL)
 	$(PY) -m tools.serve
@@ -44,6 +44,9 @@ test-python: setup $(MODEL)
 
 evaluate: setup $(MODEL)
 	$(PY) -m tools.evaluate
+
+bench: setup $(MODEL)
+	$(PY) -m tools.bench
 
 lint: setup
 	$(VENV)/bin/ruff check actions bot components tools tests

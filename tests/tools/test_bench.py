@@ -1,0 +1,63 @@
+"""`python -m tools.bench`: its measuring helpers, and that the command runs against the real
+stack and writes its report (no timing is asserted: machines are noisy)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools.bench import TRIAGE_NOT_BUILT, memory, percentile
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_percentiles_interpolate_like_numpy() -> None:
+    values = [10.0, 20.0, 30.0, 40.0, 50.0]
+    assert percentile(values, 50) == 30.0
+    assert percentile(values, 95) == pytest.approx(48.0)
+    assert percentile([7.0], 99) == 7.0
+
+
+def test_memory_reads_the_resident_set_of_a_process() -> None:
+    mine = memory(os.getpid())
+    assert mine["rss_mib"] and mine["rss_mib"] > 1
+    assert mine["rss_tree_mib"] >= mine["rss_mib"]
+
+
+@pytest.mark.skipif(not (ROOT / "models" / "gem-books.tar.gz").exists(), reason="no trained model")
+def test_the_command_runs_and_writes_its_report(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tools.bench",
+            "--concurrency",
+            "1",
+            "--conversations",
+            "1",
+            "--no-train",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
+    assert "p95 ms" in completed.stdout
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert {row["path"] for row in report["load"]} == {"direct", "hub"}
+    assert all(row["messages"] == 5 and row["errors"] == 0 for row in report["load"])
+    assert set(report["memory_after_load"]) == {"rasa", "actions", "hub"}
+    assert report["training"] == {"skipped": True}
+    assert report["email_triage"] == TRIAGE_NOT_BUILT

@@ -1,0 +1,558 @@
+"""Benchmark the assistant: training time, start-up, latency and throughput, memory.
+
+    python -m tools.bench [--model models/gem-books.tar.gz] [--no-train]
+                          [--concurrency 1 10 50] [--conversations N] [--json results/bench.json]
+
+What it does, in order:
+
+1. **Training** (unless `--no-train`): a full `rasa train --force` of this project into a
+   temporary directory, with its own empty Rasa cache, so it is a fresh training (a few
+   minutes on two cores). The model it makes is thrown away.
+2. **Start-up**: the action server and the Rasa server (`tools.stack.RasaStack`, with a
+   temporary SQLite tracker store as `make run` uses), then the hub (`python -m bot`, as
+   `tools.serve` starts it, with a temporary SQLite database); the time from launch to
+   ready of each (actions `/health`; Rasa `/status` with the model loaded; hub `/healthz`).
+3. **Load**: for each concurrency level, `--conversations` scripted conversations (fresh
+   ids, alternately French and English, five messages each, every message waits for the
+   answer before the next) run with that many at once, first straight to Rasa's REST
+   channel (`POST /webhooks/rest/webhook`, with the metadata the hub sends), then through
+   the hub's WebSocket `/ws` (`hello`, then `message` frames; a turn ends at
+   `typing` `on:false`). A few warm-up conversations on each path come first and are not
+   counted. The bench hub's flood limit (`GEM_RATE_LIMIT_MESSAGES`, 20 frames per 10 s
+   per connection by default) is raised so the script is not throttled.
+4. **Memory**: resident memory (VmRSS, with child processes) of Rasa, the action server
+   and the hub after the load.
+
+It prints a short table and writes everything to results/bench.json. Email triage
+throughput is reported as not available until the mbox triage command exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tools.serve import Hub
+from tools.stack import PROJECT_ROOT, RasaStack, StackError, free_port
+
+# One conversation of each language; both follow the login-problem article.
+SCRIPTS: dict[str, list[str]] = {
+    "fr": ["je n'arrive plus à me brancher", "non", "non", "chrome", "oui"],
+    "en": ["I can't log in to GEM-BOOKS anymore", "no", "no", "firefox", "yes"],
+}
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+)
+TARGETS = {
+    "hub_p95_overhead": 0.10,  # hub p95 at most 10% above direct Rasa's
+    "p95_ms_at_10": 250.0,  # through the hub, 10 conversations at once
+    "start_to_ready_s": 30.0,
+    "training_s": 180.0,
+}
+TRIAGE_NOT_BUILT = "not available (email triage not built)"
+WARMUP_CONVERSATIONS = 2
+# High enough that no scripted conversation is throttled (the default is 20 per 10 s).
+BENCH_RATE_LIMIT = 100_000
+
+
+class BenchError(RuntimeError):
+    """A path answered with an error; the message says which and how."""
+
+
+# --- measurements -------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation, like numpy's default."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def rss_kib(pid: int) -> int | None:
+    """Resident memory of one process in KiB (VmRSS), None if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (from /proc/*/stat)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may contain spaces and parentheses.
+        fields = text[text.rindex(")") + 2 :].split()
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def memory(pid: int) -> dict[str, Any]:
+    """RSS of a process and of its whole tree, in MiB."""
+    own = rss_kib(pid)
+    tree = [own or 0] + [rss_kib(child) or 0 for child in descendants(pid)]
+    return {
+        "pid": pid,
+        "rss_mib": round(own / 1024, 1) if own is not None else None,
+        "rss_tree_mib": round(sum(tree) / 1024, 1),
+        "processes": len(tree),
+    }
+
+
+@dataclass
+class Run:
+    """One path at one concurrency level."""
+
+    path: str
+    concurrency: int
+    conversations: int
+    latencies: list[float] = field(default_factory=list)  # seconds per message
+    hello_latencies: list[float] = field(default_factory=list)  # hub only
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        ms = [x * 1000 for x in self.latencies]
+        return {
+            "path": self.path,
+            "concurrency": self.concurrency,
+            "conversations": self.conversations,
+            "messages": len(ms),
+            "errors": len(self.errors),
+            "error_examples": self.errors[:5],
+            "seconds": round(self.seconds, 3),
+            "messages_per_second": round(len(ms) / self.seconds, 2) if self.seconds else None,
+            "p50_ms": round(percentile(ms, 50), 1),
+            "p95_ms": round(percentile(ms, 95), 1),
+            "p99_ms": round(percentile(ms, 99), 1),
+            "mean_ms": round(sum(ms) / len(ms), 1) if ms else None,
+            "max_ms": round(max(ms), 1) if ms else None,
+            **(
+                {"hello_p50_ms": round(percentile([x * 1000 for x in self.hello_latencies], 50), 1)}
+                if self.hello_latencies
+                else {}
+            ),
+        }
+
+
+# --- the two paths ------------------------------------------------------------------
+
+Conversation = Callable[[str, list[str], Run], Awaitable[None]]
+
+
+def direct_conversation(http: aiohttp.ClientSession, rasa_url: str) -> Conversation:
+    """A conversation straight to Rasa's REST channel."""
+    url = f"{rasa_url}/webhooks/rest/webhook"
+
+    async def run(language: str, script: list[str], result: Run) -> None:
+        sender = f"bench-{uuid.uuid4().hex}"
+        metadata = {"language": language, "user_agent": USER_AGENT}
+        for text in script:
+            started = time.perf_counter()
+            async with http.post(
+                url, json={"sender": sender, "message": text, "metadata": metadata}
+            ) as response:
+                body = await response.json(content_type=None)
+            elapsed = time.perf_counter() - started
+            if response.status != 200 or not isinstance(body, list) or not body:
+                result.errors.append(f"HTTP {response.status}: {str(body)[:200]}")
+            result.latencies.append(elapsed)
+
+    return run
+
+
+def hub_conversation(http: aiohttp.ClientSession, hub_url: str) -> Conversation:
+    """A conversation through the hub's widget WebSocket."""
+    url = f"{hub_url}/ws"
+
+    async def run(language: str, script: list[str], result: Run) -> None:
+        async with http.ws_connect(url) as ws:
+            started = time.perf_counter()
+            await ws.send_json(
+                {
+                    "type": "hello",
+                    "conversation_id": None,
+                    "resume_code": None,
+                    "language": language,
+                    "user_agent": USER_AGENT,
+                }
+            )
+            welcome = await ws.receive_json()
+            result.hello_latencies.append(time.perf_counter() - started)
+            if welcome.get("type") != "welcome":
+                raise BenchError(f"expected welcome, got {welcome}")
+            for text in script:
+                started = time.perf_counter()
+                await ws.send_json({"type": "message", "text": text, "payload": None})
+                replies = 0
+                while True:
+                    frame = await ws.receive_json()
+                    if frame.get("type") == "message":
+                        replies += 1
+                    elif frame.get("type") == "error":
+                        result.errors.append(f"{frame.get('code')}: {frame.get('message')}"[:200])
+                    elif frame.get("type") == "typing" and frame.get("on") is False:
+                        break
+                elapsed = time.perf_counter() - started
+                if not replies:
+                    result.errors.append(f"no reply to {text!r}")
+                result.latencies.append(elapsed)
+
+    return run
+
+
+async def drive(conversation: Conversation, path: str, concurrency: int, conversations: int) -> Run:
+    """`conversations` scripted conversations, `concurrency` at a time, back to back."""
+    result = Run(path, concurrency, conversations)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for number in range(conversations):
+        queue.put_nowait(number)
+
+    async def worker() -> None:
+        while True:
+            try:
+                number = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            language = "fr" if number % 2 == 0 else "en"
+            try:
+                await conversation(language, SCRIPTS[language], result)
+            except (aiohttp.ClientError, asyncio.TimeoutError, BenchError, ValueError) as exc:
+                result.errors.append(f"conversation failed: {exc!r}"[:200])
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# --- training and start-up ----------------------------------------------------------
+
+
+async def time_training(log: Callable[[str], None]) -> dict[str, Any]:
+    """A fresh, full `rasa train` into a temporary directory; its wall time."""
+    tmp = Path(tempfile.mkdtemp(prefix="gem-bench-train-"))
+    rasa = str(Path(sys.executable).parent / "rasa")
+    env = {
+        **os.environ,
+        # An empty cache: otherwise Rasa reuses components trained earlier.
+        "RASA_CACHE_DIRECTORY": str(tmp / "cache"),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONWARNINGS": "ignore",
+    }
+    log_path = tmp / "train.log"
+    log(f"==> training the model into {tmp} (a fresh, full training; --no-train skips it)")
+    load_before = os.getloadavg()
+    started = time.monotonic()
+    with open(log_path, "wb") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            rasa,
+            "train",
+            "--force",
+            "--fixed-model-name",
+            "bench",
+            "--out",
+            str(tmp / "models"),
+            cwd=str(PROJECT_ROOT),
+            env=env,
+            stdout=log_file,
+            stderr=asyncio.subprocess.STDOUT,
+            stdin=asyncio.subprocess.DEVNULL,
+        )
+        code = await process.wait()
+    seconds = time.monotonic() - started
+    ok = code == 0 and (tmp / "models" / "bench.tar.gz").exists()
+    if ok:
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        log(f"training failed (exit code {code}); log kept in {log_path}")
+    return {
+        "seconds": round(seconds, 1) if ok else None,
+        "ok": ok,
+        "exit_code": code,
+        "load_average_before": [round(x, 2) for x in load_before],
+        **({} if ok else {"log": str(log_path)}),
+    }
+
+
+async def first_ok(
+    http: aiohttp.ClientSession, url: str, started: float, check: Callable[[Any], bool]
+) -> float:
+    """Seconds from `started` until `url` answers 200 and `check(body)`."""
+    while True:
+        try:
+            async with http.get(url) as response:
+                if response.status == 200 and check(await response.json(content_type=None)):
+                    return time.monotonic() - started
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            pass
+        await asyncio.sleep(0.1)
+
+
+async def start_stack(stack: RasaStack) -> dict[str, float]:
+    """Start Rasa and the action server; seconds to ready of each and of both."""
+    started = time.monotonic()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        watch_actions = asyncio.create_task(
+            first_ok(http, f"{stack.actions_url}/health", started, lambda _: True)
+        )
+        watch_rasa = asyncio.create_task(
+            first_ok(
+                http,
+                f"{stack.rasa_url}/status?token={stack.token}",
+                started,
+                lambda body: isinstance(body, dict) and bool(body.get("model_file")),
+            )
+        )
+        try:
+            await stack.start()
+            both = time.monotonic() - started
+            actions, rasa = await asyncio.wait_for(asyncio.gather(watch_actions, watch_rasa), timeout=10)
+        finally:
+            watch_actions.cancel()
+            watch_rasa.cancel()
+    return {"actions_s": round(actions, 2), "rasa_s": round(rasa, 2), "rasa_and_actions_s": round(both, 2)}
+
+
+def stack_pids(stack: RasaStack) -> dict[str, int]:
+    # RasaStack keeps its children private; the bench only reads their pids.
+    return {child.name: child.process.pid for child in stack._children}
+
+
+# --- report -------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def print_table(report: dict[str, Any]) -> None:
+    print("\n== Load (latency per message; a conversation = 5 messages, one at a time) ==")
+    print(
+        f"{'path':<8}{'conc.':>6}{'convs':>7}{'msgs':>6}{'errors':>7}{'msg/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+    )
+    for row in report["load"]:
+        print(
+            f"{row['path']:<8}{row['concurrency']:>6}{row['conversations']:>7}{row['messages']:>6}"
+            f"{row['errors']:>7}{_fmt(row['messages_per_second'], '.1f'):>8}"
+            f"{row['p50_ms']:>9.0f}{row['p95_ms']:>9.0f}{row['p99_ms']:>9.0f}"
+        )
+    print(
+        "\nhub ÷ direct, p95: "
+        + "   ".join(f"{c} at once: {r:.2f}" for c, r in report["hub_over_direct_p95"].items())
+    )
+    start = report["start_to_ready"]
+    print(
+        f"start to ready: action server {start['actions_s']:.1f} s, Rasa {start['rasa_s']:.1f} s"
+        f" (both {start['rasa_and_actions_s']:.1f} s), then hub {start['hub_s']:.1f} s;"
+        f" total {start['total_s']:.1f} s"
+    )
+    training = report["training"]
+    if training.get("skipped"):
+        print("training: not measured (--no-train)")
+    elif training["ok"]:
+        print(f"training (full rasa train, fresh cache): {training['seconds']:.0f} s")
+    else:
+        print(f"training: FAILED, see {training.get('log')}")
+    mem = report["memory_after_load"]
+    print(
+        "resident memory after the load: "
+        + ", ".join(f"{name} {m['rss_tree_mib']:.0f} MiB" for name, m in mem.items())
+    )
+    print(f"email triage (mbox, 1,000 mails): {report['email_triage']}")
+    print("\ntargets:")
+    for line in report["verdicts"]:
+        print(f"  {line}")
+
+
+def verdicts(report: dict[str, Any]) -> list[str]:
+    lines = []
+    for concurrency, ratio in report["hub_over_direct_p95"].items():
+        ok = ratio <= 1 + TARGETS["hub_p95_overhead"]
+        lines.append(
+            f"hub adds ≤ 10% to p95 at {concurrency} at once: {ratio - 1:+.0%} {'met' if ok else 'MISSED'}"
+        )
+    at_10 = [r for r in report["load"] if r["path"] == "hub" and r["concurrency"] == 10]
+    if at_10:
+        p95 = at_10[0]["p95_ms"]
+        lines.append(
+            f"p95 ≤ 250 ms at 10 at once (hub): {p95:.0f} ms {'met' if p95 <= TARGETS['p95_ms_at_10'] else 'MISSED'}"
+        )
+    total = report["start_to_ready"]["total_s"]
+    lines.append(
+        f"start to ready ≤ 30 s: {total:.1f} s {'met' if total <= TARGETS['start_to_ready_s'] else 'MISSED'}"
+    )
+    training = report["training"]
+    if training.get("seconds") is not None:
+        s = training["seconds"]
+        lines.append(f"training ≤ 3 min: {s:.0f} s {'met' if s <= TARGETS['training_s'] else 'MISSED'}")
+    errors = sum(r["errors"] for r in report["load"])
+    if errors:
+        lines.append(f"WARNING: {errors} errors during the load; see error_examples in the JSON")
+    return lines
+
+
+# --- main ---------------------------------------------------------------------------
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    def log(message: str) -> None:
+        print(message, flush=True)
+
+    report: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
+        "model": str(args.model),
+        "scripts": SCRIPTS,
+        "targets": TARGETS,
+    }
+    report["training"] = {"skipped": True} if not args.train else await time_training(log)
+
+    tmp = Path(tempfile.mkdtemp(prefix="gem-bench-"))
+    internal_token = secrets.token_urlsafe(32)
+    hub_port = free_port()
+    hub_url = f"http://127.0.0.1:{hub_port}"
+    stack = RasaStack(
+        PROJECT_ROOT,
+        model=args.model,
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        log_dir=tmp / "log",
+        tracker_db=tmp / "rasa-tracker.db",
+        env={"GEM_HUB_URL": hub_url, "GEM_INTERNAL_TOKEN": internal_token},
+    )
+    hub_env = {
+        **os.environ,
+        "GEM_HUB_PORT": str(hub_port),
+        "GEM_RASA_URL": stack.rasa_url,
+        "GEM_RASA_TOKEN": stack.token,
+        "GEM_ACTIONS_URL": stack.actions_url,
+        "GEM_INTERNAL_TOKEN": internal_token,
+        "GEM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'hub.db'}",
+        "GEM_RATE_LIMIT_MESSAGES": str(BENCH_RATE_LIMIT),
+    }
+    (tmp / "log").mkdir(parents=True, exist_ok=True)
+    hub = Hub(hub_port, hub_env, tmp / "log" / "hub.log")
+    failed = True
+    try:
+        log("==> starting the action server and the Rasa server")
+        start = await start_stack(stack)
+        log("==> starting the hub")
+        hub_started = time.monotonic()
+        await hub.start()
+        start["hub_s"] = round(time.monotonic() - hub_started, 2)
+        start["total_s"] = round(start["rasa_and_actions_s"] + start["hub_s"], 2)
+        report["start_to_ready"] = start
+
+        limits = aiohttp.TCPConnector(limit=0)
+        timeout = aiohttp.ClientTimeout(total=120)
+        async with aiohttp.ClientSession(connector=limits, timeout=timeout) as http:
+            paths = {
+                "direct": direct_conversation(http, stack.rasa_url),
+                "hub": hub_conversation(http, hub.url),
+            }
+            log("==> warming up")
+            for name, conversation in paths.items():
+                warm = await drive(conversation, name, 1, WARMUP_CONVERSATIONS)
+                if warm.errors:
+                    raise BenchError(f"{name} path fails: {warm.errors[0]} (logs in {tmp / 'log'})")
+            runs = []
+            for concurrency in args.concurrency:
+                conversations = args.conversations or max(10, 2 * concurrency)
+                for name, conversation in paths.items():
+                    log(f"==> {name}: {conversations} conversations, {concurrency} at once")
+                    runs.append(await drive(conversation, name, concurrency, conversations))
+        report["load"] = [run.summary() for run in runs]
+        p95 = {(r["path"], r["concurrency"]): r["p95_ms"] for r in report["load"]}
+        report["hub_over_direct_p95"] = {
+            str(c): round(p95[("hub", c)] / p95[("direct", c)], 3) for c in args.concurrency
+        }
+        pids = {**stack_pids(stack), "hub": hub.process.pid if hub.process else -1}
+        report["memory_after_load"] = {name: memory(pid) for name, pid in pids.items()}
+        report["email_triage"] = TRIAGE_NOT_BUILT
+        report["verdicts"] = verdicts(report)
+        failed = False
+    finally:
+        await hub.stop()
+        await stack.stop()
+        if failed:
+            log(f"logs kept in {tmp / 'log'}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "gem-books.tar.gz")
+    parser.add_argument("--json", type=Path, default=PROJECT_ROOT / "results" / "bench.json")
+    parser.add_argument(
+        "--concurrency", type=int, nargs="+", default=[1, 10, 50], help="conversations at once (levels)"
+    )
+    parser.add_argument(
+        "--conversations",
+        type=int,
+        default=None,
+        help="conversations per level and path (default: twice the level, at least 10)",
+    )
+    train = parser.add_mutually_exclusive_group()
+    train.add_argument(
+        "--train", dest="train", action="store_true", default=True, help="time a fresh training (default)"
+    )
+    train.add_argument("--no-train", dest="train", action="store_false", help="do not time a training")
+    args = parser.parse_args(argv)
+    if not args.model.exists():
+        print(f"no model at {args.model}: run `make train` first", file=sys.stderr)
+        return 2
+    if any(c < 1 for c in args.concurrency) or (args.conversations is not None and args.conversations < 1):
+        parser.error("--concurrency and --conversations must be at least 1")
+    try:
+        report = asyncio.run(bench(args))
+    except (StackError, BenchError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print_table(report)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"\nwritten: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
