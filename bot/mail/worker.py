@@ -103,13 +103,14 @@ class OutboxWorker:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
+            # Cleared before looking, so a mail queued while we look still wakes us.
+            self._outbox.wakeup.clear()
             try:
                 worked = await self.process_one()
             except Exception:  # a database hiccup must not kill the worker
                 log.exception("outbox worker: unexpected error; retrying shortly")
                 worked = False
             if not worked and not self._stopping.is_set():
-                self._outbox.wakeup.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._outbox.wakeup.wait(), self._settings.outbox_poll_seconds)
 

@@ -54,3 +54,60 @@ def test_a_wildcard_origin_is_refused() -> None:
 def test_a_bad_number_names_the_variable() -> None:
     with pytest.raises(ValueError, match="GEM_HUB_PORT"):
         Settings.from_env({"GEM_HUB_PORT": "eighty"})
+
+
+def test_account_and_mail_defaults_are_safe() -> None:
+    settings = Settings.from_env({})
+    assert settings.environment == "production" and not settings.is_development
+    assert settings.internal_token == ""  # the internal API refuses everyone until it is set
+    assert settings.account_gateway == "builtin"
+    assert settings.reset_token_minutes == 30
+    assert (settings.smtp_host, settings.smtp_port) == ("127.0.0.1", 8025)  # the dev sink
+    assert settings.mail_from == "GEM-BOOKS <soutien@gem-books.com>"
+
+
+def test_account_and_mail_overrides_keep_secrets_out_of_repr() -> None:
+    settings = Settings.from_env(
+        {
+            "GEM_ENV": "development",
+            "GEM_INTERNAL_TOKEN": "internal-s3cret",
+            "GEM_ACCOUNT_GATEWAY": "http",
+            "GEM_PLATFORM_URL": "https://platform.example/api/",
+            "GEM_PLATFORM_TOKEN": "platform-s3cret",
+            "GEM_RESET_TOKEN_MINUTES": "15",
+            "GEM_SMTP_HOST": "smtp.example",
+            "GEM_SMTP_PORT": "587",
+            "GEM_SMTP_SECURITY": "starttls",
+            "GEM_SMTP_PASSWORD": "smtp-s3cret",
+            "GEM_MAIL_SINK_PORT": "2525",
+        }
+    )
+    assert settings.is_development
+    assert settings.platform_url == "https://platform.example/api"
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_security) == (
+        "smtp.example",
+        587,
+        "starttls",
+    )
+    assert settings.reset_token_minutes == 15
+    assert not any(
+        secret in repr(settings) for secret in ("internal-s3cret", "platform-s3cret", "smtp-s3cret")
+    )
+
+
+def test_the_smtp_port_follows_the_sink_port_unless_set() -> None:
+    assert Settings.from_env({"GEM_MAIL_SINK_PORT": "2525"}).smtp_port == 2525
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"GEM_ENV": "staging"}, "GEM_ENV"),
+        ({"GEM_ACCOUNT_GATEWAY": "ldap"}, "GEM_ACCOUNT_GATEWAY"),
+        ({"GEM_SMTP_SECURITY": "ssl"}, "GEM_SMTP_SECURITY"),
+        ({"GEM_ACCOUNT_GATEWAY": "http"}, "GEM_PLATFORM_URL"),
+    ],
+)
+def test_bad_account_or_mail_settings_name_the_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ValueError, match=variable):
+        Settings.from_env(env)

@@ -34,7 +34,16 @@ async def test_upgrade_matches_the_models_and_is_idempotent(tmp_path: Path) -> N
     finally:
         await engine.dispose()
     assert diff == []
-    assert {"conversations", "messages", "alembic_version"} <= set(tables)
+    assert {
+        "conversations",
+        "messages",
+        "accounts",
+        "reset_tokens",
+        "rate_limit_hits",
+        "outbox",
+        "caught_mail",
+        "alembic_version",
+    } <= set(tables)
 
 
 async def test_downgrade_to_base_removes_the_tables(tmp_path: Path) -> None:

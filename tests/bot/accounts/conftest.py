@@ -1,0 +1,113 @@
+"""Fixtures for the account features: the real hub, demo accounts, a real SMTP server.
+
+The hub runs in production mode here (no mail sink of its own); its outbound SMTP goes to
+the test's ``SmtpRecorder``, and its clock can be moved forward.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient
+
+from bot.accounts.demo import DEMO_ACCOUNTS, ensure_demo_accounts
+from bot.app import init_app
+from bot.appkeys import ACCOUNTS
+from bot.db.models import utcnow
+from bot.settings import Settings
+from tests.bot.conftest import ClientFactory
+from tests.bot.smtp_server import SmtpRecorder
+
+INTERNAL_TOKEN = "internal-test-token-0123456789"
+JULIE, MARIE, BOB = DEMO_ACCOUNTS  # fr, fr, en
+
+
+class MovableClock:
+    """The real time plus an offset that a test can push forward."""
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta()
+
+    def __call__(self) -> dt.datetime:
+        return utcnow() + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += dt.timedelta(**delta)
+
+
+def fast_mail(settings: Settings, smtp_port: int, **changes: Any) -> Settings:
+    """Settings whose outbox polls and retries quickly, sending to ``smtp_port``."""
+    fast: dict[str, Any] = {
+        "internal_token": INTERNAL_TOKEN,
+        "smtp_port": smtp_port,
+        "smtp_timeout_seconds": 2.0,
+        "outbox_poll_seconds": 0.1,
+        "outbox_retry_initial_seconds": 0.2,
+        "outbox_retry_max_seconds": 0.5,
+    }
+    return dataclasses.replace(settings, **{**fast, **changes})
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest_asyncio.fixture
+async def smtp() -> AsyncIterator[SmtpRecorder]:
+    async with SmtpRecorder() as server:
+        yield server
+
+
+@pytest.fixture
+def account_settings(settings: Settings, smtp: SmtpRecorder) -> Settings:
+    return fast_mail(settings, smtp.port)
+
+
+async def start_hub(
+    aiohttp_client: ClientFactory, settings: Settings, clock: MovableClock | None = None
+) -> TestClient:
+    """The real hub app with the demo accounts in its directory."""
+    client = await aiohttp_client(init_app(settings, clock=clock or MovableClock()))
+    await ensure_demo_accounts(client.app[ACCOUNTS])
+    return client
+
+
+@pytest_asyncio.fixture
+async def accounts_hub(
+    aiohttp_client: ClientFactory, account_settings: Settings, clock: MovableClock
+) -> TestClient:
+    return await start_hub(aiohttp_client, account_settings, clock)
+
+
+async def post_internal(
+    client: TestClient, endpoint: str, body: dict[str, Any], token: str | None = INTERNAL_TOKEN
+) -> tuple[int, dict[str, Any], Any]:
+    """POST to /internal/accounts/<endpoint>: (status, JSON body, headers)."""
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    async with client.post(f"/internal/accounts/{endpoint}", json=body, headers=headers) as response:
+        return response.status, await response.json(), response.headers
+
+
+def reset_body(
+    user_code: str, email: str, language: str = "fr", conversation_id: str = "conv-1"
+) -> dict[str, str]:
+    return {"user_code": user_code, "email": email, "language": language, "conversation_id": conversation_id}
+
+
+def csrf_in(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, html
+    return match.group(1)
+
+
+def heading(html: str) -> str:
+    match = re.search(r"<h1>(.*?)</h1>", html, re.S)
+    assert match, html
+    return match.group(1).strip()
