@@ -61,7 +61,7 @@ WEBSOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 
 # "Now" for tokens, limits and the outbox; tests pass their own to init_app.
-CLOCK = web.AppKey("clock", Clock)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 ACCOUNTS = web.AppKey("accounts", AccountDirectory)
 RESET_TOKENS = web.AppKey("reset_tokens", ResetTokens)
 LIMITS = web.AppKey("limits", SharedRateLimits)

@@ -157,7 +157,7 @@ async def _forgot(request: web.Request, what: str) -> web.Response:
         return _expired_form(request, lang)
     user_code = str(form.get("user_code", "")).strip()
     email = str(form.get("email", "")).strip()
-    fields = {"user_code": user_code, "email": email}
+    fields: dict[str, Any] = {"user_code": user_code, "email": email}
     if not is_valid_email(email) or (what == "password" and not is_valid_user_code(user_code)):
         return _render(request, template, lang, status=422, error=TEXT[lang]["forgot_invalid"], **fields)
     requests = request.app[ACCOUNT_REQUESTS]

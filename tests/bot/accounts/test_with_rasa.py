@@ -1,0 +1,244 @@
+"""End to end: a chat through the hub, the real Rasa and action server, the hub's internal
+API, the outbox, a real SMTP server, the reset page and the login page.
+
+The action server is started with ``GEM_HUB_URL`` pointing at a port reserved for the hub
+of each test, and the shared ``GEM_INTERNAL_TOKEN``. Skipped without a trained model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient
+
+from bot.accounts.demo import DEMO_PASSWORD, ensure_demo_accounts
+from bot.app import init_app
+from bot.appkeys import ACCOUNTS, OUTBOX
+from bot.settings import PROJECT_ROOT, Settings
+from tests.bot.accounts.conftest import BOB, INTERNAL_TOKEN, JULIE, MovableClock, fast_mail
+from tests.bot.accounts.test_reset_flow import log_in, set_password
+from tests.bot.conftest import ClientFactory, hello, of_type, say
+from tests.bot.smtp_server import SmtpRecorder, link_in, text_of
+from tools.stack import free_port
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("engineio_client_compat")]
+
+# The hub of every test in this module listens here, where the action server calls it.
+HUB_PORT = free_port()
+
+
+@pytest.fixture(scope="module")
+def rasa_for_accounts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Rasa and an action server that knows where the test hub is (own thread and loop)."""
+    if not list((PROJECT_ROOT / "models").glob("*.tar.gz")):
+        pytest.skip("no trained model in models/")
+    from tools.stack import RasaStack, StackError
+
+    log_dir: Path = tmp_path_factory.mktemp("rasa-accounts")
+    ready = threading.Event()
+    state: dict[str, Any] = {}
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        state["stop"] = lambda: loop.call_soon_threadsafe(stop.set)
+        env = {"GEM_HUB_URL": f"http://127.0.0.1:{HUB_PORT}", "GEM_INTERNAL_TOKEN": INTERNAL_TOKEN}
+        try:
+            async with RasaStack(PROJECT_ROOT, log_dir=log_dir, env=env) as stack:
+                state["stack"] = stack
+                ready.set()
+                await stop.wait()
+        except (StackError, OSError) as exc:
+            state["error"] = exc
+        finally:
+            ready.set()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    ready.wait(timeout=400)
+    if "stack" not in state:
+        pytest.fail(f"Rasa stack did not start: {state.get('error')!r}; logs in {log_dir}")
+    yield state["stack"]
+    state["stop"]()
+    thread.join(timeout=60)
+
+
+async def chat_hub(
+    aiohttp_client: ClientFactory, settings: Settings, stack: Any, clock: MovableClock | None = None
+) -> TestClient:
+    configured = dataclasses.replace(
+        settings,
+        port=HUB_PORT,
+        public_base_url=f"http://127.0.0.1:{HUB_PORT}",
+        allowed_origins=(f"http://127.0.0.1:{HUB_PORT}",),
+        rasa_url=stack.rasa_url,
+        rasa_token=stack.token,
+        action_server_url=stack.actions_url,
+        rasa_timeout_seconds=60.0,
+    )
+    client = await aiohttp_client(
+        init_app(configured, clock=clock or MovableClock()), server_kwargs={"port": HUB_PORT}
+    )
+    await ensure_demo_accounts(client.app[ACCOUNTS])
+    return client
+
+
+@pytest_asyncio.fixture
+async def smtp_hub(
+    aiohttp_client: ClientFactory,
+    settings: Settings,
+    smtp: SmtpRecorder,
+    clock: MovableClock,
+    rasa_for_accounts: Any,
+) -> TestClient:
+    return await chat_hub(aiohttp_client, fast_mail(settings, smtp.port), rasa_for_accounts, clock)
+
+
+def texts(frames: list[dict[str, Any]]) -> list[str]:
+    return [frame["text"] for frame in of_type(frames, "message")]
+
+
+async def ask_for_reset(
+    ws: Any, user_code: str, email: str, opening: str = "j'ai oublié mon mot de passe"
+) -> list[str]:
+    """The dialogue of the issue; returns the assistant's last answer."""
+    offer = texts(await say(ws, opening))
+    assert any("réinitialiser" in t or "reset" in t for t in offer), offer
+    asked = texts(await say(ws, "oui" if "réinitialiser" in offer[0] else "yes"))
+    if any("code d'utilisateur" in t or "user code" in t for t in asked):
+        asked = texts(await say(ws, user_code))
+    # (Later in a conversation the assistant remembers the user code and asks only this.)
+    assert any("courriel" in t or "email" in t for t in asked), asked
+    return texts(await say(ws, email))
+
+
+async def outbox_settled(hub: TestClient) -> dict[str, int]:
+    for _ in range(100):
+        counts = await hub.app[OUTBOX].counts()
+        if not counts.get("pending"):
+            return counts
+        await asyncio.sleep(0.05)
+    return counts
+
+
+def path_of(link: str) -> str:
+    parts = urlsplit(link)
+    return f"{parts.path}?{parts.query}"
+
+
+async def test_a_french_chat_resets_the_password_end_to_end(smtp_hub: TestClient, smtp: SmtpRecorder) -> None:
+    async with smtp_hub.ws_connect("/ws") as ws:
+        await hello(ws, language="fr")
+        answer = await ask_for_reset(ws, JULIE.user_code, JULIE.email)
+    assert any("C'est fait" in t and "j***@example.com" in t for t in answer), answer
+    assert not any(JULIE.email in t for t in answer)
+    [mail] = await smtp.wait_for(1)
+    assert str(mail["To"]) == JULIE.email
+    assert "vous ou une autre personne a demandé de changer votre mot de passe" in text_of(mail)
+    link = link_in(mail)
+    assert link.startswith(f"http://127.0.0.1:{HUB_PORT}/reset?token=")
+    status, html = await set_password(smtp_hub, link, "mon nouveau mot de passe")
+    assert status == 200 and "Mot de passe changé" in html
+    assert await log_in(smtp_hub, JULIE.user_code, "mon nouveau mot de passe") == "Connexion réussie"
+    async with smtp_hub.get(path_of(link)) as again:
+        assert again.status == 410
+    await asyncio.sleep(0.5)
+    assert len(smtp.messages) == 1
+
+
+async def test_an_expired_link_from_the_chat_fails(
+    smtp_hub: TestClient, smtp: SmtpRecorder, clock: MovableClock
+) -> None:
+    async with smtp_hub.ws_connect("/ws") as ws:
+        await hello(ws, language="fr")
+        await ask_for_reset(ws, JULIE.user_code, JULIE.email)
+    [mail] = await smtp.wait_for(1)
+    clock.advance(minutes=31)
+    async with smtp_hub.get(path_of(link_in(mail))) as page:
+        assert page.status == 410
+        assert "Ce lien n&#39;est plus valide" in await page.text()
+    assert await log_in(smtp_hub, JULIE.user_code, DEMO_PASSWORD) == "Connexion réussie"
+
+
+async def test_a_mismatched_pair_gets_the_identical_reply_and_no_mail(
+    smtp_hub: TestClient, smtp: SmtpRecorder
+) -> None:
+    replies = []
+    for user_code, email in [(JULIE.user_code, JULIE.email), (JULIE.user_code, "julie.autre@example.com")]:
+        async with smtp_hub.ws_connect("/ws") as ws:
+            await hello(ws, language="fr")
+            answer = await ask_for_reset(ws, user_code, email)
+        replies.append([re.sub(r"\w\*\*\*@[\w.-]+", "<masked>", t) for t in answer])
+    assert replies[0] == replies[1]
+    assert await outbox_settled(smtp_hub) == {"sent": 1, "skipped": 1}
+    assert [str(m["To"]) for m in smtp.messages] == [JULIE.email]
+
+
+async def test_the_rate_limit_answers_in_the_persons_language(
+    aiohttp_client: ClientFactory, settings: Settings, smtp: SmtpRecorder, rasa_for_accounts: Any
+) -> None:
+    hub = await chat_hub(
+        aiohttp_client, fast_mail(settings, smtp.port, account_mail_per_email=1), rasa_for_accounts
+    )
+    async with hub.ws_connect("/ws") as ws:
+        await hello(ws, language="fr")
+        first = await ask_for_reset(ws, JULIE.user_code, JULIE.email)
+        second = await ask_for_reset(ws, JULIE.user_code, JULIE.email)
+    assert any("C'est fait" in t for t in first), first
+    assert any("réessayez dans 60 minutes" in t for t in second), second
+    await outbox_settled(hub)
+    assert len(smtp.messages) == 1
+
+
+async def test_an_english_chat_gets_the_user_code_reminder_and_a_stranger_the_same_words(
+    smtp_hub: TestClient, smtp: SmtpRecorder
+) -> None:
+    replies = []
+    for email in (BOB.email, "bob.other@example.net"):
+        async with smtp_hub.ws_connect("/ws") as ws:
+            await hello(ws, language="en")
+            asked = texts(await say(ws, "I forgot my user code"))
+            assert any("email address" in t for t in asked), asked
+            answer = texts(await say(ws, email))
+        assert any("Done." in t and "b***@example.net" in t for t in answer), answer
+        replies.append(answer)
+    assert replies[0] == replies[1]  # both addresses mask to b***@example.net
+    assert await outbox_settled(smtp_hub) == {"sent": 1, "skipped": 1}
+    [mail] = smtp.messages
+    assert str(mail["To"]) == BOB.email
+    assert str(mail["Subject"]) == "GEM-BOOKS: your user code"
+    assert f"Your user code: {BOB.user_code}" in text_of(mail)
+
+
+async def test_with_smtp_down_the_chat_answers_at_once_and_the_mail_comes_later(
+    aiohttp_client: ClientFactory, settings: Settings, rasa_for_accounts: Any
+) -> None:
+    port = free_port()
+    hub = await chat_hub(aiohttp_client, fast_mail(settings, port), rasa_for_accounts)
+    async with hub.ws_connect("/ws") as ws:
+        await hello(ws, language="en")
+        texts(await say(ws, "I forgot my password"))
+        texts(await say(ws, "yes"))
+        texts(await say(ws, BOB.user_code))
+        started = time.monotonic()
+        answer = texts(await say(ws, BOB.email))
+        elapsed = time.monotonic() - started
+    assert any("Done." in t for t in answer), answer
+    assert elapsed < 5.0  # one Rasa turn; the mail server is not waited for
+    await asyncio.sleep(1.0)
+    assert await hub.app[OUTBOX].counts() == {"pending": 1}
+    async with SmtpRecorder(port) as smtp:
+        [mail] = await smtp.wait_for(1)
+        await asyncio.sleep(1.0)
+        assert len(smtp.messages) == 1
+    assert str(mail["Subject"]) == "GEM-BOOKS: change your password"
