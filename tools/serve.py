@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.accounts.demo import describe_demo_accounts
 from tools.stack import LOOPBACK, PROJECT_ROOT, RasaStack, StackError
 
 VAR = PROJECT_ROOT / "var"
@@ -106,11 +107,15 @@ async def serve() -> int:
         env={"GEM_HUB_URL": hub_url, "GEM_INTERNAL_TOKEN": internal_token},
     )
     hub_env = {
+        # One machine, trying the product: demo accounts and the mail sink (GEM_ENV=production
+        # in the environment turns them off).
+        "GEM_ENV": "development",
         **os.environ,
         "GEM_HUB_PORT": str(hub_port),
         "GEM_RASA_TOKEN": stack.token,
         "GEM_INTERNAL_TOKEN": internal_token,
     }
+    development = hub_env["GEM_ENV"] == "development"
     hub = Hub(hub_port, hub_env, logs / "hub.log")
 
     stop = asyncio.Event()
@@ -131,9 +136,18 @@ async def serve() -> int:
         await stack.stop()
         return 1
     ready = time.monotonic() - started
+    accounts = ""
+    if development:
+        demo = "\n".join(f"    {line}" for line in describe_demo_accounts())
+        accounts = (
+            f"  Caught mail:       {hub.url}/dev/mail   (development mail sink: every email lands here)\n"
+            f"  Demo accounts (user code, email, language), for \"j'ai oublié mon mot de passe\":\n{demo}\n"
+        )
     print(
         f"\nGEM-BOOKS support assistant is up ({ready:.0f} s).\n"
         f"  Chat widget demo:  {hub.url}/demo\n"
+        f"  Login page:        {hub.url}/login\n"
+        f"{accounts}"
         f"  Hub health:        {hub.url}/healthz\n"
         f"  Rasa REST channel: {stack.rasa_url}/webhooks/rest/webhook\n"
         f"    try: curl -s {stack.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\\n"

@@ -43,7 +43,7 @@ class MailSink:
         self._sessions = sessions
         self.port = port
         self._clock = clock
-        self._server: asyncio.base_events.Server | None = None
+        self._server: asyncio.AbstractServer | None = None
 
     @property
     def address(self) -> str:
@@ -52,6 +52,8 @@ class MailSink:
     async def start(self) -> None:
         """Listen; raises OSError naming the port when it is taken."""
         loop = asyncio.get_running_loop()
+        # aiosmtpd logs every envelope address at INFO; our logs carry no full address.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
 
         def protocol() -> SMTP:
             # A fixed hostname: aiosmtpd would otherwise ask DNS for our FQDN.
@@ -64,7 +66,9 @@ class MailSink:
                 f"the development mail sink cannot listen on {self.address} ({exc.strerror}); "
                 "set GEM_MAIL_SINK_PORT to a free port"
             ) from None
-        self.port = self._server.sockets[0].getsockname()[1]
+        sockets = getattr(self._server, "sockets", None) or []
+        if sockets:
+            self.port = sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         if self._server is not None:
