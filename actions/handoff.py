@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from functools import lru_cache
 from typing import Any
 
+import aiohttp
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import latest_intent
+from actions.conversation import language_of, latest_intent
+from actions.settings import ActionSettings, get_settings
 
-__all__ = ["ActionAcknowledgeDecline", "ActionEscalate", "ActionOfferSupport", "escalate"]
+__all__ = [
+    "ActionAcknowledgeDecline",
+    "ActionEscalate",
+    "ActionOfferSupport",
+    "HandoffClient",
+    "HandoffOpened",
+    "escalate",
+    "get_handoff_client",
+]
 
 # Why a conversation reached a person, by the intent that led there.
 REASON_BY_INTENT = {
@@ -21,13 +34,86 @@ REASON_BY_INTENT = {
 }
 
 
-def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:
-    """Tell the person support takes over, and record why.
+@dataclasses.dataclass(frozen=True)
+class HandoffOpened:
+    """The hub's answer: whether an agent is online, and whether it has an address to mail."""
 
-    The handoff's side effects (the hub's queue, the agent console, the email to support)
-    hang off `handoff_reason`; everything the packet needs is already in the slots.
+    agent_online: bool
+    contact_known: bool
+
+
+class HandoffClient:
+    """Opens a handoff through the hub's internal API (``POST /internal/handoffs``).
+
+    The hub adds the transcript and each message's intent from its own database, puts
+    the conversation in the agents' queue, and mails support when nobody is online. It
+    opens one handoff per conversation however often this is retried.
     """
-    dispatcher.utter_message(response="utter_handoff")
+
+    def __init__(self, settings: ActionSettings) -> None:
+        self._settings = settings
+
+    async def open(self, packet: dict[str, Any]) -> HandoffOpened | None:
+        """None when the hub could not be reached or refused (the caller still hands over)."""
+        url = f"{self._settings.hub_url}/internal/handoffs"
+        headers = {"Authorization": f"Bearer {self._settings.internal_token}"}
+        timeout = aiohttp.ClientTimeout(total=self._settings.timeout_seconds)
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as http,
+                http.post(url, json=packet, headers=headers) as response,
+            ):
+                if response.status != 200:
+                    return None
+                body = await response.json()
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            return None
+        if not isinstance(body, dict):
+            return None
+        return HandoffOpened(bool(body.get("agent_online")), bool(body.get("contact_known")))
+
+
+@lru_cache(maxsize=1)
+def get_handoff_client() -> HandoffClient:
+    return HandoffClient(get_settings())
+
+
+def handoff_packet(tracker: Tracker, reason: str, steps_tried: list[str] | None = None) -> dict[str, Any]:
+    """What the assistant knows, from the slots (the email slot is already masked after a reset)."""
+    steps = steps_tried if steps_tried is not None else tracker.get_slot("steps_tried")
+    return {
+        "conversation_id": tracker.sender_id,
+        "reason": reason,
+        "language": language_of(tracker),
+        "browser": tracker.get_slot("browser") or "",
+        "steps_tried": [str(step) for step in steps or []],
+        "reset_email_sent": bool(tracker.get_slot("reset_email_sent")),
+        "user_code": tracker.get_slot("user_code") or "",
+        "email": tracker.get_slot("email") or "",
+    }
+
+
+async def escalate(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    reason: str,
+    steps_tried: list[str] | None = None,
+) -> list[EventType]:
+    """Open the handoff at the hub and tell the person who will answer, and where.
+
+    ``steps_tried``: the steps as they stand after this turn, when the caller just
+    changed them (the slot on ``tracker`` is then one step behind).
+    """
+    opened = await get_handoff_client().open(handoff_packet(tracker, reason, steps_tried))
+    if opened is None:
+        response = "utter_handoff"  # the hub is unreachable: the generic text, with the address
+    elif opened.agent_online:
+        response = "utter_handoff_agent"
+    elif opened.contact_known:
+        response = "utter_handoff_email"
+    else:
+        response = "utter_handoff_email_ask"
+    dispatcher.utter_message(response=response)
     return [SlotSet("handoff_reason", reason), SlotSet("pending", None)]
 
 
@@ -47,7 +133,7 @@ class ActionEscalate(Action):
             reason = tracker.get_slot("handoff_reason") or "accepted_offer"
         else:
             reason = REASON_BY_INTENT.get(latest_intent(tracker) or "", "requested_by_person")
-        return escalate(dispatcher, tracker, reason)
+        return await escalate(dispatcher, tracker, reason)
 
 
 class ActionOfferSupport(Action):

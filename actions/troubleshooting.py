@@ -85,7 +85,7 @@ class ActionTroubleshoot(Action):
                 return [
                     SlotSet("steps_tried", tried),
                     SlotSet("troubleshooting_step", None),
-                    *escalate(dispatcher, tracker, reason="troubleshooting_exhausted"),
+                    *(await escalate(dispatcher, tracker, "troubleshooting_exhausted", steps_tried=tried)),
                 ]
             return self._show(dispatcher, tracker, step + 1, tried)
         # "Still not working" with no step open: start from the beginning.

@@ -3,6 +3,9 @@
     python -m bot                      serve (same as ``python -m bot serve``)
     python -m bot accounts create ...  add an account to the built-in directory
     python -m bot accounts list        list them (emails masked)
+    python -m bot agents create ...    add a support agent (console sign-in)
+    python -m bot agents list          list them
+    python -m bot corrections export --out DIR   the console's intent corrections as NLU YAML
 
 Configuration comes from ``GEM_*`` environment variables (see ``bot/settings.py``).
 """
@@ -20,6 +23,8 @@ from bot.access_log import RedactingAccessLogger
 from bot.accounts import cli as accounts_cli
 from bot.accounts.demo import describe_demo_accounts
 from bot.app import init_app
+from bot.console import cli as console_cli
+from bot.console.demo import describe_demo_agent
 from bot.settings import Settings
 
 
@@ -38,6 +43,7 @@ def serve(settings: Settings) -> int:
             lines.append(
                 f"  caught mail (development mail sink, SMTP 127.0.0.1:{settings.mail_sink_port}): {base}/dev/mail"
             )
+            lines.append(f"  agent console: {base}/console  (demo agent: {describe_demo_agent()})")
             lines.append("  demo accounts:")
             lines += [f"    {line}" for line in describe_demo_accounts()]
         print("\n".join(lines), flush=True)
@@ -60,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve the hub (the default)")
     accounts_cli.add_parser(commands)
+    console_cli.add_parsers(commands)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -68,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "accounts":
         return accounts_cli.run(settings, args)
+    if args.command == "agents":
+        return console_cli.run_agents(settings, args)
+    if args.command == "corrections":
+        return console_cli.run_corrections(settings, args)
     return serve(settings)
 
 

@@ -22,6 +22,8 @@ internal_user_code_reminder                                       (bot.accounts.
 dev_mail, dev_mail_message,  GET /dev/mail...                     caught mail, development only
 dev_mail_html                                                     (bot.mail.sink_pages)
 static                       /static/                             widget, demo and page assets
+console_*, internal_handoffs  /console..., POST /internal/handoffs  agent console and handoffs
+                                                                  (bot.console.routes)
 (socket.io)                  /socket.io/                          Rasa's socket.io protocol
 ===========================  ===================================  ====================================
 """
@@ -56,6 +58,7 @@ from bot.appkeys import (
     ACCOUNTS,
     CLOCK,
     ENGINE,
+    HANDOFFS,
     HTTP,
     LIMITS,
     MAIL_SINK,
@@ -71,8 +74,10 @@ from bot.appkeys import (
     WEBSOCKETS,
 )
 from bot.clock import Clock, system_clock
+from bot.console.routes import console_ctx, setup_console_routes
 from bot.conversations import ConversationStore
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
+from bot.handoff.mail import HandoffMail
 from bot.mail import sink_pages
 from bot.mail.outbox import Outbox
 from bot.mail.sink import MailSink
@@ -118,6 +123,7 @@ def setup_routes(app: web.Application) -> None:
         app.router.add_get("/dev/mail", sink_pages.dev_mail, name="dev_mail")
         app.router.add_get(r"/dev/mail/{id:\d+}", sink_pages.dev_mail_message, name="dev_mail_message")
         app.router.add_get(r"/dev/mail/{id:\d+}/html", sink_pages.dev_mail_html, name="dev_mail_html")
+    setup_console_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
 
 
@@ -173,7 +179,9 @@ async def mail_ctx(app: web.Application) -> AsyncIterator[None]:
         await sink.start()
         app[MAIL_SINK] = sink
     emails = AccountEmails(app[ACCOUNTS], app[RESET_TOKENS], settings, clock)
-    worker = OutboxWorker(app[OUTBOX], emails.composers(), SmtpSender(settings), settings, clock)
+    handoff_mail = HandoffMail(app[HANDOFFS].store, app[STORE], settings, clock)
+    composers = {**emails.composers(), **handoff_mail.composers()}
+    worker = OutboxWorker(app[OUTBOX], composers, SmtpSender(settings), settings, clock)
     worker.start()
     try:
         yield
@@ -207,6 +215,7 @@ def init_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applicat
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(rasa_ctx)
     app.cleanup_ctx.append(accounts_ctx)
+    app.cleanup_ctx.append(console_ctx)
     app.cleanup_ctx.append(mail_ctx)
     # The ignores: aiohttp 3.9's Signal annotations disagree with aiosignal >= 1.4.
     app.on_response_prepare.append(pages.security_headers)  # type: ignore[arg-type]

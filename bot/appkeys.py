@@ -19,7 +19,10 @@ from bot.accounts.limits import SharedRateLimits
 from bot.accounts.requests import AccountRequests
 from bot.accounts.reset_tokens import ResetTokens
 from bot.clock import Clock
+from bot.console.agents import AgentDirectory
 from bot.conversations import ConversationStore
+from bot.handoff.live import LiveChannels
+from bot.handoff.service import Handoffs
 from bot.mail.outbox import Outbox
 from bot.mail.sink import MailSink
 from bot.rasa_client import RasaClient
@@ -30,9 +33,12 @@ from bot.settings import Settings
 __all__ = [
     "ACCOUNTS",
     "ACCOUNT_REQUESTS",
+    "AGENTS",
     "CLOCK",
     "ENGINE",
+    "HANDOFFS",
     "HTTP",
+    "LIVE",
     "LIMITS",
     "MAIL_SINK",
     "OUTBOX",
@@ -69,3 +75,8 @@ ACCOUNT_REQUESTS = web.AppKey("account_requests", AccountRequests)
 OUTBOX = web.AppKey("outbox", Outbox)
 # Only in development: the SMTP server that catches outbound mail.
 MAIL_SINK = web.AppKey("mail_sink", MailSink)
+
+# Human handoff: who is connected now, the handoff service, the console's agents.
+LIVE = web.AppKey("live", LiveChannels)
+HANDOFFS = web.AppKey("handoffs", Handoffs)
+AGENTS = web.AppKey("agents", AgentDirectory)

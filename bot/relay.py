@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import logging
 import weakref
+from collections.abc import Awaitable, Callable
 
 from bot.chat_errors import ErrorCode
 from bot.conversations import Button, ConversationStore
@@ -63,6 +64,9 @@ class ChatRelay:
         # One turn at a time per conversation (two tabs on one conversation), so that the
         # tracker we read back belongs to the message we just sent.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Set by the handoff feature: where a person's message goes while people have the
+        # conversation (status "agent") instead of Rasa.
+        self.to_agents: Callable[[Conversation, Message], Awaitable[None]] | None = None
 
     def _lock(self, conversation_id: str) -> asyncio.Lock:
         lock = self._locks.get(conversation_id)
@@ -104,6 +108,11 @@ class ChatRelay:
                 shown, for_rasa, payload = text, _text_for_rasa(text), None
             person = await self._store.add_message(conversation.id, "person", shown, payload=payload)
             turn = Turn(person_message=person)
+            current = await self._store.get(conversation.id)
+            if current is not None and current.status == "agent" and self.to_agents is not None:
+                # A handoff is open: people answer now, not the assistant.
+                await self.to_agents(current, person)
+                return turn
             if not for_rasa:
                 return turn
             metadata = {"language": language, "user_agent": user_agent[:_USER_AGENT_CHARS]}

@@ -89,6 +89,9 @@ class Settings:
     outbox_retry_initial_seconds: float = 5.0
     outbox_retry_max_seconds: float = 300.0
 
+    # Agent console: a session unused for this long signs the agent out.
+    agent_idle_minutes: int = 30
+
     def __post_init__(self) -> None:
         # Derived defaults: computed here so that ``Settings(port=...)`` in a test
         # stays coherent without repeating the derivation.
@@ -179,6 +182,7 @@ _ENV_VARS: tuple[tuple[str, str, type], ...] = (
     ("smtp_timeout_seconds", "GEM_SMTP_TIMEOUT_SECONDS", float),
     ("mail_from", "GEM_MAIL_FROM", str),
     ("mail_sink_port", "GEM_MAIL_SINK_PORT", int),
+    ("agent_idle_minutes", "GEM_AGENT_IDLE_MINUTES", int),
 )
 
 

@@ -32,6 +32,12 @@ Server → client
 ``{"type": "message", "author": "assistant"|"agent", "text": str,
 "buttons": [{"title", "payload"}], "ts": str}``
     One reply. ``text`` may contain Markdown links ``[label](https://...)`` and bare URLs.
+``{"type": "support", "state": "open"|"closed", "agent_online": bool, "message": str}``
+    Support (people) has the conversation ("open": after the assistant hands it over, and
+    after ``welcome`` while a handoff is open) or gave it back ("closed"). ``message`` is
+    ready to show in the person's language (may be empty). While open, messages go to
+    agents: they get no "assistant" reply, and ``message`` frames with author "agent"
+    may arrive at any time.
 ``{"type": "error", "code": str, "message": str}``
     ``message`` is ready to show, in the person's language. Codes: "too_long",
     "rate_limited", "bad_request", "assistant_unavailable" (the message was saved;
@@ -56,10 +62,12 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bot.appkeys import RELAY, RESUME_ATTEMPTS, SETTINGS, SHUTTING_DOWN, STORE, WEBSOCKETS
+from bot.appkeys import LIVE, RELAY, RESUME_ATTEMPTS, SETTINGS, SHUTTING_DOWN, STORE, WEBSOCKETS
 from bot.chat_errors import error_frame
 from bot.chat_session import ChatSession, Problem, SayRequest
 from bot.conversations import transcript_line
+from bot.handoff.live import LiveChannels
+from bot.handoff.service import support_frame
 from bot.resume_codes import display_code
 
 __all__ = ["MAX_FRAME_BYTES", "chat_websocket", "origin_allowed"]
@@ -84,9 +92,21 @@ def origin_allowed(request: web.Request) -> bool:
 class _Connection:
     """One WebSocket and its chat session."""
 
-    def __init__(self, ws: web.WebSocketResponse, session: ChatSession) -> None:
+    def __init__(self, ws: web.WebSocketResponse, session: ChatSession, live: LiveChannels) -> None:
         self.ws = ws
         self.session = session
+        # Agents' replies and hand-overs reach this socket through ``live``.
+        self.live = live
+        self.listening_to: str | None = None
+
+    def listen(self, conversation_id: str | None) -> None:
+        if self.listening_to == conversation_id:
+            return
+        if self.listening_to is not None:
+            self.live.detach_widget(self.listening_to, self.send)
+        if conversation_id is not None:
+            self.live.attach_widget(conversation_id, self.send)
+        self.listening_to = conversation_id
 
     async def send(self, frame: dict[str, Any]) -> None:
         if not self.ws.closed:
@@ -133,6 +153,10 @@ class _Connection:
                 "transcript": [transcript_line(message) for message in transcript],
             }
         )
+        self.listen(conversation.id)
+        if conversation.status == "agent":
+            online = self.live.agents_online() > 0
+            await self.send(support_frame("open", online, self.session.person_language))
         for problem in problems:
             await self.send_problem(problem)
 
@@ -172,7 +196,7 @@ async def chat_websocket(request: web.Request) -> web.StreamResponse:
         client_key=request.remote or "unknown",
         channel="widget",
     )
-    connection = _Connection(ws, session)
+    connection = _Connection(ws, session, app[LIVE])
     app[WEBSOCKETS].add(ws)
     try:
         async for message in ws:
@@ -195,6 +219,7 @@ async def chat_websocket(request: web.Request) -> web.StreamResponse:
                 log.exception("chat frame failed")
                 await connection.send_problem(Problem("assistant_unavailable", "internal"))
     finally:
+        connection.listen(None)
         app[WEBSOCKETS].discard(ws)
         if app[SHUTTING_DOWN].is_set():
             # Close here: once this handler returns, aiohttp closes with 1000 (normal),

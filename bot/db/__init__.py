@@ -6,14 +6,20 @@ the migrations against it).
 
 from bot.db.account_models import Account, RateLimitHit, ResetToken
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
+from bot.db.handoff_models import Agent, AgentSession, Handoff, HandoffNote, IntentCorrection
 from bot.db.mail_models import CaughtMail, OutboxMail
 from bot.db.models import Base, Conversation, Message
 
 __all__ = [
     "Account",
+    "Agent",
+    "AgentSession",
     "Base",
     "CaughtMail",
     "Conversation",
+    "Handoff",
+    "HandoffNote",
+    "IntentCorrection",
     "Message",
     "OutboxMail",
     "RateLimitHit",

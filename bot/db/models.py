@@ -78,8 +78,12 @@ class Conversation(Base):
     resume_code = Column(String(16), nullable=False, unique=True)
     language = Column(String(8), nullable=False)
     channel = Column(String(16), nullable=False, default="widget")
-    # 'bot' while the assistant answers; the handoff feature adds other states.
+    # 'bot' while the assistant answers; 'agent' while a handoff is open (the person's
+    # messages then go to the console, not to Rasa).
     status = Column(String(16), nullable=False, default="bot")
+    # The assistant's troubleshooting steps and how each ended ("cache:solved"), copied
+    # from Rasa's tracker after each turn: the dashboard counts which step solves what.
+    steps_tried = Column(JSON(none_as_null=True), nullable=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow)
 

@@ -963,6 +963,16 @@
         else appendMessage({ author: "system", text, error: true });
         break;
       }
+      case "support": {
+        // Support (people) took the conversation or gave it back; the text comes ready
+        // to show, in the person's language.
+        showTyping(false);
+        host.dataset.support = frame.state === "open" ? "open" : "closed";
+        if (typeof frame.message === "string" && frame.message) {
+          appendMessage({ author: "system", text: frame.message, ts: new Date().toISOString() });
+        }
+        break;
+      }
       default:
         break; // newer hub, older widget: ignore what we do not know
     }

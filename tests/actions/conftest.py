@@ -64,3 +64,15 @@ def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
 def responses(dispatcher: CollectingDispatcher) -> list[str | None]:
     """Names of the responses an action uttered, in order."""
     return [m.get("response") for m in dispatcher.messages]
+
+
+@pytest.fixture(autouse=True)
+def hub_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Actions that call the hub's handoff API see it down unless a test says otherwise."""
+    from actions import handoff
+
+    class Down:
+        async def open(self, packet: dict[str, Any]) -> None:
+            return None
+
+    monkeypatch.setattr(handoff, "get_handoff_client", lambda: Down())

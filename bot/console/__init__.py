@@ -1,0 +1,1 @@
+"""The agent console: sign-in, the handoff queue, conversations, the dashboard."""

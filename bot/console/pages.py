@@ -1,0 +1,272 @@
+"""The console's pages and form actions (routes in ``bot.console.routes``).
+
+Access rule (``bot.handoff.store.may_see``): an agent sees the open handoffs nobody has
+claimed and the ones they claimed; anything else is answered 404, as if it did not exist.
+Changing a conversation (reply, note, resolve, hand back) needs having claimed it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot.accounts.identifiers import mask_email
+from bot.appkeys import AGENTS, CLOCK, HANDOFFS, SETTINGS
+from bot.console.agents import SignedIn
+from bot.console.auth import SESSION_COOKIE, agent_action, agent_page, set_session_cookie
+from bot.console.dashboard import dashboard_numbers
+from bot.csrf import csrf_ok, csrf_token, remember_csrf
+from bot.db.handoff_models import Handoff
+from bot.handoff.packet import mask_user_code
+from bot.handoff.store import may_see
+from bot.text_policy import check_text
+
+__all__ = ["INTENTS", "OUTCOMES"]
+
+# The intents of domain.yml an agent can choose when correcting one.
+INTENTS = (
+    "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "login_problem",
+    "forgot_password", "forgot_user_code", "reset_email_missing", "clear_browser_data",
+    "browser_recommendation", "bookmark_help", "still_not_working", "request_human",
+    "inform", "out_of_scope",
+)  # fmt: skip
+OUTCOMES = ("solved", "not_solved", "answered_by_email", "duplicate", "other")
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def _redirect(request: web.Request, name: str, **parts: str) -> web.HTTPFound:
+    return web.HTTPFound(request.app.router[name].url_for(**parts))
+
+
+# ------------------------------------------------------------------------- sign-in
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    """GET/POST /console/login."""
+    token = csrf_token(request)
+    error = ""
+    if request.method == "POST":
+        form = await request.post()
+        if not csrf_ok(request, form):
+            raise web.HTTPForbidden(text="invalid or missing CSRF token")
+        email, password = str(form.get("email", "")), str(form.get("password", ""))
+        agent = await request.app[AGENTS].authenticate(email, password)
+        if agent is not None:
+            # A new session id at every sign-in: an id planted before login is worthless.
+            session_id, _csrf = await request.app[AGENTS].start_session(
+                agent.id, replacing=request.cookies.get(SESSION_COOKIE)
+            )
+            response = web.HTTPFound(request.app.router["console_queue"].url_for())
+            set_session_cookie(request, response, session_id)
+            raise response
+        error = "Adresse ou mot de passe incorrect."
+    response = aiohttp_jinja2.render_template(
+        "console/login.html",
+        request,
+        {"csrf": token, "error": error, "agent": None},
+        status=401 if error else 200,
+    )
+    remember_csrf(request, response, token)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@agent_action
+async def logout(request: web.Request, who: SignedIn, form: Mapping[str, Any]) -> web.StreamResponse:
+    """POST /console/logout."""
+    await request.app[AGENTS].end_session(request.cookies.get(SESSION_COOKIE, ""))
+    response = _redirect(request, "console_login")
+    response.del_cookie(SESSION_COOKIE, path="/console")
+    raise response
+
+
+# ------------------------------------------------------------------------- pages
+
+
+def _wait(now: dt.datetime, since: dt.datetime) -> str:
+    minutes = int((now - since).total_seconds() // 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d}"
+
+
+@agent_page
+async def queue(request: web.Request, who: SignedIn) -> web.StreamResponse:
+    """GET /console: open handoffs this agent may see, high priority and longest wait first."""
+    handoffs = request.app[HANDOFFS]
+    now = request.app[CLOCK]()
+    rows = []
+    for handoff in await handoffs.store.queue():
+        if not may_see(handoff, who.agent.id):
+            continue
+        transcript = await handoffs.conversations.transcript(handoff.conversation_id, limit=50)
+        last_intent = next(
+            (m.intent for m in reversed(transcript) if m.author == "person" and m.intent), None
+        )
+        rows.append(
+            {
+                "handoff": handoff,
+                "mine": handoff.agent_id == who.agent.id,
+                "topic": last_intent or "-",
+                "wait": _wait(now, handoff.created_at),
+                "user_code": mask_user_code(str(handoff.packet.get("user_code", ""))),
+            }
+        )
+    return aiohttp_jinja2.render_template(
+        "console/queue.html", request, {"agent": who.agent, "csrf": who.csrf_token, "rows": rows}
+    )
+
+
+async def _visible(request: web.Request, who: SignedIn) -> Handoff:
+    try:
+        handoff_id = int(request.match_info["id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    handoff = await request.app[HANDOFFS].store.get(handoff_id)
+    if handoff is None or not may_see(handoff, who.agent.id):
+        raise web.HTTPNotFound()
+    return handoff
+
+
+def _mine(handoff: Handoff, who: SignedIn) -> bool:
+    return handoff.agent_id == who.agent.id
+
+
+@agent_page
+async def conversation(request: web.Request, who: SignedIn) -> web.StreamResponse:
+    """GET /console/c/{id}: transcript with intents, the packet, reply, notes, resolve, hand back."""
+    handoff = await _visible(request, who)
+    handoffs = request.app[HANDOFFS]
+    mine = _mine(handoff, who)
+    packet = dict(handoff.packet)
+    contact = handoff.contact_email or ""
+    if not mine:
+        # Full identifiers only for the agent the conversation is assigned to.
+        packet["user_code"] = mask_user_code(str(packet.get("user_code", "")))
+        if packet.get("email") and "***" not in packet["email"]:
+            packet["email"] = mask_email(packet["email"])
+        contact = mask_email(contact) if contact else ""
+    transcript = await handoffs.conversations.transcript(handoff.conversation_id)
+    corrections = {c.message_id: c for c in await handoffs.store.corrections(handoff.conversation_id)}
+    lines = [
+        {
+            "message": m,
+            "text": m.text if mine else _EMAIL.sub(lambda found: mask_email(found.group(0)), m.text),
+            "correction": corrections.get(m.id),
+        }
+        for m in transcript
+    ]
+    context = {
+        "agent": who.agent,
+        "csrf": who.csrf_token,
+        "handoff": handoff,
+        "mine": mine,
+        "packet": packet,
+        "contact": contact,
+        "lines": lines,
+        "notes": await handoffs.store.notes(handoff.id) if mine else [],
+        "intents": INTENTS,
+        "outcomes": OUTCOMES,
+        "max_chars": request.app[SETTINGS].max_message_chars,
+    }
+    return aiohttp_jinja2.render_template("console/conversation.html", request, context)
+
+
+@agent_page
+async def dashboard(request: web.Request, who: SignedIn) -> web.StreamResponse:
+    """GET /console/dashboard: numbers only, no conversation content."""
+    numbers = await dashboard_numbers(request.app[HANDOFFS].store)
+    return aiohttp_jinja2.render_template(
+        "console/dashboard.html", request, {"agent": who.agent, "csrf": who.csrf_token, "n": numbers}
+    )
+
+
+# ------------------------------------------------------------------------- actions
+
+
+def _back_to(request: web.Request, handoff: Handoff) -> web.HTTPFound:
+    return _redirect(request, "console_conversation", id=str(handoff.id))
+
+
+def _text(form: Mapping[str, Any], name: str, max_chars: int) -> str:
+    text = str(form.get(name, "")).strip()
+    if check_text(text, max_chars) is not None:
+        raise web.HTTPBadRequest(text=f"{name}: empty, too long or with control characters")
+    return text
+
+
+async def _claimed(request: web.Request, who: SignedIn) -> Handoff:
+    handoff = await _visible(request, who)
+    if not _mine(handoff, who) or handoff.status != "open":
+        raise web.HTTPConflict(text="claim the conversation first (or it is closed)")
+    return handoff
+
+
+@agent_action
+async def claim(request: web.Request, who: SignedIn, form: Mapping[str, Any]) -> web.StreamResponse:
+    """POST /console/c/{id}/claim: assign to me."""
+    handoff = await _visible(request, who)
+    if handoff.agent_id is None and await request.app[HANDOFFS].store.claim(handoff.id, who.agent.id):
+        await request.app[HANDOFFS].live.to_consoles({"type": "queue"}, allowed=lambda _a: True)
+    raise _back_to(request, handoff)
+
+
+@agent_action
+async def reply(request: web.Request, who: SignedIn, form: Mapping[str, Any]) -> web.StreamResponse:
+    """POST /console/c/{id}/reply: a message to the person's widget."""
+    handoff = await _claimed(request, who)
+    await request.app[HANDOFFS].agent_reply(
+        handoff, _text(form, "text", request.app[SETTINGS].max_message_chars)
+    )
+    raise _back_to(request, handoff)
+
+
+@agent_action
+async def note(request: web.Request, who: SignedIn, form: Mapping[str, Any]) -> web.StreamResponse:
+    """POST /console/c/{id}/note: an internal note (never shown to the person)."""
+    handoff = await _claimed(request, who)
+    await request.app[HANDOFFS].store.add_note(handoff.id, who.agent.id, _text(form, "text", 4000))
+    raise _back_to(request, handoff)
+
+
+@agent_action
+async def resolve(request: web.Request, who: SignedIn, form: Mapping[str, Any]) -> web.StreamResponse:
+    """POST /console/c/{id}/resolve: close with an outcome."""
+    handoff = await _claimed(request, who)
+    outcome = str(form.get("outcome", ""))
+    if outcome not in OUTCOMES:
+        raise web.HTTPBadRequest(text="unknown outcome")
+    await request.app[HANDOFFS].resolve(handoff, outcome)
+    raise _back_to(request, handoff)
+
+
+@agent_action
+async def hand_back(request: web.Request, who: SignedIn, form: Mapping[str, Any]) -> web.StreamResponse:
+    """POST /console/c/{id}/hand-back: the assistant answers again."""
+    handoff = await _claimed(request, who)
+    await request.app[HANDOFFS].hand_back(handoff)
+    raise _back_to(request, handoff)
+
+
+@agent_action
+async def correct(request: web.Request, who: SignedIn, form: Mapping[str, Any]) -> web.StreamResponse:
+    """POST /console/c/{id}/messages/{message}/intent: the intent this message really had."""
+    handoff = await _visible(request, who)
+    handoffs = request.app[HANDOFFS]
+    try:
+        message = await handoffs.store.message(int(request.match_info["message"]))
+    except ValueError:
+        message = None
+    if message is None or message.conversation_id != handoff.conversation_id or message.author != "person":
+        raise web.HTTPNotFound()
+    intent = str(form.get("intent", ""))
+    if intent not in INTENTS:
+        raise web.HTTPBadRequest(text="unknown intent")
+    language = message.language or handoff.language
+    await handoffs.store.correct(
+        message, who.agent.id, intent, language if language in ("fr", "en") else "fr"
+    )
+    raise _back_to(request, handoff)

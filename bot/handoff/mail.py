@@ -1,0 +1,77 @@
+"""The mail to the support address when a handoff opens with no agent online.
+
+Composed when the outbox sends it (``kind`` "handoff", params ``{"handoff_id": n}``), so it
+carries the transcript as it stands then. ``Auto-Submitted: auto-generated`` comes from
+:func:`bot.mail.messages.build_message`; ``Reply-To`` is the person's address when known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bot.clock import Clock, system_clock
+from bot.conversations import ConversationStore
+from bot.handoff.service import HANDOFF_MAIL
+from bot.handoff.store import HandoffStore
+from bot.mail.messages import build_message
+from bot.mail.worker import Composer
+from bot.settings import Settings
+
+__all__ = ["HandoffMail"]
+
+TEMPLATES = Path(__file__).absolute().parent.parent / "templates" / "mail"
+
+
+class HandoffMail:
+    def __init__(
+        self,
+        store: HandoffStore,
+        conversations: ConversationStore,
+        settings: Settings,
+        clock: Clock = system_clock,
+    ) -> None:
+        self._store = store
+        self._conversations = conversations
+        self._settings = settings
+        self._clock = clock
+        self._templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=jinja2.select_autoescape(["html"]),
+            undefined=jinja2.StrictUndefined,
+        )
+
+    def composers(self) -> dict[str, Composer]:
+        return {HANDOFF_MAIL: self.compose}
+
+    async def compose(self, params: Mapping[str, Any]) -> EmailMessage | None:
+        handoff = await self._store.get(int(params.get("handoff_id", 0)))
+        if handoff is None:
+            return None
+        transcript = await self._conversations.transcript(handoff.conversation_id)
+        context = {
+            "handoff": handoff,
+            "packet": handoff.packet,
+            "transcript": transcript,
+            "console_url": f"{self._settings.public_base_url}/console/c/{handoff.id}",
+        }
+        subject = (
+            f"[GEM-BOOKS] Transfert #{handoff.id} ({handoff.priority}, {handoff.language}): {handoff.reason}"
+        )
+        message = build_message(
+            sender=self._settings.mail_from,
+            to=self._settings.support_email,
+            subject=subject,
+            text=self._templates.get_template("handoff.txt").render(context),
+            html=self._templates.get_template("handoff.html").render(context),
+            now=self._clock(),
+        )
+        if handoff.contact_email:
+            local, _, domain = handoff.contact_email.partition("@")
+            message["Reply-To"] = Address(addr_spec=f"{local}@{domain}")
+        return message

@@ -1,0 +1,180 @@
+"""Handoffs end to end: open one, route the person's messages, reply, give the conversation back.
+
+Usage::
+
+    handoffs = Handoffs(store, conversations, live, outbox, settings)
+    opened = await handoffs.open(packet)            # from the action server (internal API)
+    await handoffs.person_wrote(conversation, msg)  # the relay, while a handoff is open
+    await handoffs.agent_reply(handoff, agent_id, "Bonjour, ...")
+    await handoffs.hand_back(handoff)               # the assistant resumes, in the person's language
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from bot.accounts.identifiers import is_valid_email
+from bot.conversations import ConversationStore, transcript_line
+from bot.db.handoff_models import Handoff
+from bot.db.models import Conversation, Message
+from bot.handoff.live import LiveChannels
+from bot.handoff.packet import Packet
+from bot.handoff.store import HandoffStore, may_see
+from bot.mail.outbox import Outbox
+from bot.settings import Settings
+
+__all__ = ["HANDOFF_MAIL", "Handoffs", "Opened", "UnknownConversation"]
+
+HANDOFF_MAIL = "handoff"
+_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+# What the widget shows when the conversation changes hands (the person's language).
+TEXTS = {
+    "open_online": {
+        "fr": "Le soutien GEM-BOOKS a maintenant votre conversation. Un agent est en ligne et vous répondra ici.",
+        "en": "GEM-BOOKS support now has your conversation. An agent is online and will answer here.",
+    },
+    "open_offline": {
+        "fr": "Le soutien GEM-BOOKS a maintenant votre conversation. Aucun agent n'est en ligne : "
+        "le soutien vous répondra par courriel.",
+        "en": "GEM-BOOKS support now has your conversation. No agent is online right now: "
+        "support will answer by email.",
+    },
+    "back": {
+        "fr": "Je suis de retour! L'agent m'a redonné la conversation. Comment puis-je vous aider?",
+        "en": "I'm back! The agent handed the conversation back to me. How can I help?",
+    },
+    "resolved": {
+        "fr": "Le soutien a terminé cette conversation. Écrivez-nous de nouveau au besoin.",
+        "en": "Support has closed this conversation. Write again if you need anything.",
+    },
+}
+
+
+class UnknownConversation(Exception):
+    """The action server named a conversation this hub does not have."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Opened:
+    handoff: Handoff
+    created: bool
+    agent_online: bool
+
+
+def support_frame(state: str, agent_online: bool, language: str) -> dict[str, Any]:
+    """The widget's ``support`` frame (PROTOCOL.md)."""
+    key = "resolved" if state == "closed" else ("open_online" if agent_online else "open_offline")
+    return {
+        "type": "support",
+        "state": state,
+        "agent_online": agent_online,
+        "message": TEXTS[key][language if language in ("fr", "en") else "fr"],
+    }
+
+
+class Handoffs:
+    def __init__(
+        self,
+        store: HandoffStore,
+        conversations: ConversationStore,
+        live: LiveChannels,
+        outbox: Outbox,
+        settings: Settings,
+    ) -> None:
+        self.store = store
+        self.conversations = conversations
+        self.live = live
+        self._outbox = outbox
+        self._settings = settings
+
+    async def open(self, packet: Packet) -> Opened:
+        """Open the conversation's handoff (once, however often the action is retried)."""
+        if await self.conversations.get(packet.conversation_id) is None:
+            raise UnknownConversation(packet.conversation_id)
+        online = self.live.agents_online() > 0
+        handoff, created = await self.store.open(packet, agent_online=online)
+        if created:
+            await self.live.to_widget(
+                handoff.conversation_id, support_frame("open", online, handoff.language)
+            )
+            await self._tell_consoles({"type": "queue"}, handoff)
+            if not online and handoff.contact_email:
+                await self._queue_mail(handoff)
+        return Opened(handoff, created, bool(handoff.agent_online_at_open))
+
+    async def _queue_mail(self, handoff: Handoff) -> None:
+        # The outbox key makes this exactly once per handoff, whoever calls it how often.
+        await self._outbox.enqueue(f"handoff:{handoff.id}", HANDOFF_MAIL, {"handoff_id": handoff.id})
+        await self.store.mark_mail_queued(handoff.id)
+
+    async def person_wrote(self, conversation: Conversation, message: Message) -> None:
+        """A person's message while people have the conversation: to the consoles, not Rasa."""
+        handoff = await self.store.open_for(conversation.id)
+        if handoff is None:
+            return
+        if handoff.contact_email is None and not handoff.agent_online_at_open and handoff.agent_id is None:
+            # Asked for an address because nobody was online: the mail can go now.
+            match = _EMAIL_IN_TEXT.search(message.text)
+            if match and is_valid_email(match.group(0)):
+                await self.store.set_contact(handoff.id, match.group(0).lower())
+                await self._queue_mail(handoff)
+        await self._tell_consoles(self._message_frame(handoff, message), handoff)
+
+    async def agent_reply(self, handoff: Handoff, text: str) -> Message:
+        message = await self.conversations.add_message(handoff.conversation_id, "agent", text)
+        await self.store.mark_replied(handoff.id)
+        await self.live.to_widget(handoff.conversation_id, {"type": "message", **transcript_line(message)})
+        await self._tell_consoles(self._message_frame(handoff, message), handoff)
+        return message
+
+    async def hand_back(self, handoff: Handoff) -> bool:
+        """The assistant takes the conversation again and says so in the person's language."""
+        if not await self.store.close(handoff.id, "handed_back", None):
+            return False
+        language = await self.person_language(handoff.conversation_id, handoff.language)
+        back = await self.conversations.add_message(
+            handoff.conversation_id, "assistant", TEXTS["back"][language]
+        )
+        await self.live.to_widget(
+            handoff.conversation_id,
+            {"type": "support", "state": "closed", "agent_online": False, "message": ""},
+        )
+        await self.live.to_widget(handoff.conversation_id, {"type": "message", **transcript_line(back)})
+        await self._tell_consoles({"type": "queue"}, handoff)
+        return True
+
+    async def resolve(self, handoff: Handoff, outcome: str) -> bool:
+        if not await self.store.close(handoff.id, "resolved", outcome):
+            return False
+        language = await self.person_language(handoff.conversation_id, handoff.language)
+        await self.live.to_widget(handoff.conversation_id, support_frame("closed", False, language))
+        await self._tell_consoles({"type": "queue"}, handoff)
+        return True
+
+    async def person_language(self, conversation_id: str, fallback: str) -> str:
+        """The language the person last wrote in (as the assistant detected it)."""
+        for message in reversed(await self.conversations.transcript(conversation_id, limit=50)):
+            if message.author == "person" and message.language in ("fr", "en"):
+                return str(message.language)
+        return fallback if fallback in ("fr", "en") else self._settings.default_language
+
+    @staticmethod
+    def _message_frame(handoff: Handoff, message: Message) -> dict[str, Any]:
+        return {
+            "type": "message",
+            # The handoff's number, never the conversation id: that one is the person's key.
+            "handoff_id": handoff.id,
+            "id": message.id,
+            **transcript_line(message),
+        }
+
+    async def _tell_consoles(self, frame: dict[str, Any], handoff: Handoff) -> None:
+        # Queue changes go to everyone (they only say "reload"); message text only to
+        # those who may see the conversation.
+        if frame["type"] == "queue":
+            await self.live.to_consoles(frame, allowed=lambda _agent: True)
+        else:
+            await self.live.to_consoles(frame, allowed=lambda agent_id: may_see(handoff, agent_id))

@@ -1,0 +1,231 @@
+"""The handoff repository: open, find, claim, close handoffs; notes and intent corrections.
+
+Usage::
+
+    store = HandoffStore(sessions, clock)
+    handoff, created = await store.open(packet, agent_online=False)   # idempotent
+    queue = await store.queue()                                        # open, by priority and wait
+    await store.claim(handoff.id, agent.id)
+
+Each public method is one unit of work. Returned objects are detached snapshots.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from bot.clock import Clock, system_clock
+from bot.db.handoff_models import Agent, Handoff, HandoffNote, IntentCorrection
+from bot.db.models import Conversation, Message
+from bot.handoff.packet import Packet
+
+__all__ = ["HandoffStore", "may_see"]
+
+
+def may_see(handoff: Handoff, agent_id: int) -> bool:
+    """The console's access rule: an open handoff nobody claimed yet (the shared queue),
+    or any handoff claimed by this agent. Other agents' conversations stay theirs."""
+    if handoff.agent_id is None:
+        return handoff.status == "open"
+    return bool(handoff.agent_id == agent_id)
+
+
+class HandoffStore:
+    def __init__(self, sessions: sessionmaker, clock: Clock = system_clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def open(self, packet: Packet, *, agent_online: bool) -> tuple[Handoff, bool]:
+        """The conversation's open handoff, created if there is none; True if created now.
+
+        The conversation then belongs to people (status 'agent').
+        """
+        existing = await self.open_for(packet.conversation_id)
+        if existing is not None:
+            return existing, False
+        now = self._clock()
+        handoff = Handoff(
+            conversation_id=packet.conversation_id,
+            open_key=packet.conversation_id,
+            status="open",
+            reason=packet.reason,
+            priority=packet.priority,
+            language=packet.language,
+            packet=packet.as_json(),
+            contact_email=packet.contact_email,
+            agent_online_at_open=int(agent_online),
+            created_at=now,
+            mail_queued=0,
+        )
+        try:
+            async with self._sessions() as session, session.begin():
+                session.add(handoff)
+                await session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == packet.conversation_id)
+                    .values(status="agent", updated_at=now)
+                )
+        except IntegrityError:
+            # A concurrent retry of the same escalation won the race (unique open_key).
+            raced = await self.open_for(packet.conversation_id)
+            if raced is None:
+                raise
+            return raced, False
+        return handoff, True
+
+    async def open_for(self, conversation_id: str) -> Handoff | None:
+        async with self._sessions() as session:
+            return (
+                await session.execute(select(Handoff).where(Handoff.open_key == conversation_id))
+            ).scalar_one_or_none()
+
+    async def get(self, handoff_id: int) -> Handoff | None:
+        async with self._sessions() as session:
+            return await session.get(Handoff, handoff_id)
+
+    async def latest_for(self, conversation_id: str) -> Handoff | None:
+        async with self._sessions() as session:
+            return (
+                await session.execute(
+                    select(Handoff)
+                    .where(Handoff.conversation_id == conversation_id)
+                    .order_by(Handoff.id.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+
+    async def queue(self) -> list[Handoff]:
+        """Open handoffs: high priority first, then the longest waiting."""
+        high_first = case((Handoff.priority == "high", 0), else_=1)
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Handoff).where(Handoff.status == "open").order_by(high_first, Handoff.created_at)
+            )
+            return list(rows.scalars())
+
+    async def claim(self, handoff_id: int, agent_id: int) -> bool:
+        """Assign an unclaimed open handoff to the agent; False if someone was faster."""
+        async with self._sessions() as session, session.begin():
+            done = await session.execute(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.status == "open", Handoff.agent_id.is_(None))
+                .values(agent_id=agent_id, claimed_at=self._clock())
+            )
+            return bool(done.rowcount == 1)
+
+    async def mark_replied(self, handoff_id: int) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.first_reply_at.is_(None))
+                .values(first_reply_at=self._clock())
+            )
+
+    async def mark_mail_queued(self, handoff_id: int) -> bool:
+        """True the first time only: whoever flips the flag queues the one mail."""
+        async with self._sessions() as session, session.begin():
+            done = await session.execute(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.mail_queued == 0)
+                .values(mail_queued=1)
+            )
+            return bool(done.rowcount == 1)
+
+    async def set_contact(self, handoff_id: int, email: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.contact_email.is_(None))
+                .values(contact_email=email)
+            )
+
+    async def close(self, handoff_id: int, status: str, outcome: str | None) -> bool:
+        """Resolve or hand back; the conversation returns to the assistant."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            handoff = await session.get(Handoff, handoff_id)
+            if handoff is None or handoff.status != "open":
+                return False
+            handoff.status, handoff.outcome, handoff.closed_at, handoff.open_key = status, outcome, now, None
+            await session.execute(
+                update(Conversation)
+                .where(Conversation.id == handoff.conversation_id)
+                .values(status="bot", updated_at=now)
+            )
+            return True
+
+    async def add_note(self, handoff_id: int, agent_id: int, text: str) -> None:
+        async with self._sessions() as session, session.begin():
+            session.add(
+                HandoffNote(handoff_id=handoff_id, agent_id=agent_id, text=text, created_at=self._clock())
+            )
+
+    async def notes(self, handoff_id: int) -> list[tuple[HandoffNote, str]]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(HandoffNote, Agent.name)
+                .outerjoin(Agent, Agent.id == HandoffNote.agent_id)
+                .where(HandoffNote.handoff_id == handoff_id)
+                .order_by(HandoffNote.id)
+            )
+            return [(note, name or "?") for note, name in rows.all()]
+
+    async def message(self, message_id: int) -> Message | None:
+        async with self._sessions() as session:
+            return await session.get(Message, message_id)
+
+    async def correct(self, message: Message, agent_id: int, correct_intent: str, language: str) -> None:
+        """Record (or replace) an agent's verdict on what a person's message meant."""
+        async with self._sessions() as session, session.begin():
+            existing = (
+                await session.execute(
+                    select(IntentCorrection).where(IntentCorrection.message_id == message.id)
+                )
+            ).scalar_one_or_none()
+            if existing is None:
+                existing = IntentCorrection(message_id=message.id)
+                session.add(existing)
+            existing.agent_id = agent_id
+            existing.text = message.text
+            existing.language = language
+            existing.predicted_intent = message.intent
+            existing.correct_intent = correct_intent
+            existing.created_at = self._clock()
+
+    async def corrections(self, conversation_id: str | None = None) -> list[IntentCorrection]:
+        async with self._sessions() as session:
+            query = select(IntentCorrection).order_by(IntentCorrection.id)
+            if conversation_id is not None:
+                query = query.join(Message, Message.id == IntentCorrection.message_id).where(
+                    Message.conversation_id == conversation_id
+                )
+            return list((await session.execute(query)).scalars())
+
+    async def agent_names(self) -> dict[int, str]:
+        async with self._sessions() as session:
+            return {
+                agent_id: name
+                for agent_id, name in (await session.execute(select(Agent.id, Agent.name))).all()
+            }
+
+    async def all_handoffs(self) -> list[Handoff]:
+        async with self._sessions() as session:
+            return list((await session.execute(select(Handoff))).scalars())
+
+    async def conversation_facts(self) -> list[dict[str, Any]]:
+        """Per conversation: whether the person wrote, and the steps the assistant tried."""
+        async with self._sessions() as session:
+            wrote = select(Message.conversation_id).where(Message.author == "person").distinct().subquery()
+            rows = await session.execute(
+                select(Conversation.id, Conversation.steps_tried, wrote.c.conversation_id).outerjoin(
+                    wrote, wrote.c.conversation_id == Conversation.id
+                )
+            )
+            return [
+                {"id": cid, "steps_tried": list(steps or []), "person_wrote": person is not None}
+                for cid, steps, person in rows.all()
+            ]

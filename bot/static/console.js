@@ -1,0 +1,48 @@
+/*
+ * GEM-BOOKS agent console: live updates over the WebSocket at /console/ws.
+ * The queue reloads when it changes; a conversation page appends new lines.
+ * Text is set with textContent only: a transcript is attacker-controlled.
+ */
+(() => {
+  "use strict";
+  const mode = document.body.dataset.live;
+  if (!mode) return;
+  const handoffId = document.body.dataset.handoff;
+  const url = new URL("/console/ws", window.location.href);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  let delay = 1000;
+
+  function appendLine(frame) {
+    const list = document.getElementById("transcript");
+    if (!list || list.querySelector(`[data-id="${Number(frame.id)}"]`)) return;
+    const item = document.createElement("li");
+    item.className = `line line--${["person", "assistant", "agent", "system"].includes(frame.author) ? frame.author : "system"}`;
+    item.dataset.id = String(Number(frame.id));
+    const author = document.createElement("span");
+    author.className = "author";
+    author.textContent = frame.author;
+    const text = document.createElement("span");
+    text.className = "text";
+    text.textContent = frame.text;
+    item.append(author, " ", text);
+    list.append(item);
+    item.scrollIntoView({ block: "nearest" });
+  }
+
+  function connect() {
+    const ws = new WebSocket(url);
+    ws.addEventListener("open", () => { delay = 1000; document.body.dataset.connected = "true"; });
+    ws.addEventListener("message", (event) => {
+      let frame;
+      try { frame = JSON.parse(event.data); } catch { return; }
+      if (frame.type === "queue" && mode === "queue") window.location.reload();
+      if (frame.type === "message" && mode === "conversation" && String(frame.handoff_id) === handoffId) appendLine(frame);
+    });
+    ws.addEventListener("close", () => {
+      document.body.dataset.connected = "false";
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    });
+  }
+  connect();
+})();
