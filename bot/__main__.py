@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from bot.access_log import RedactingAccessLogger
 from bot.accounts import cli as accounts_cli
 from bot.accounts.demo import describe_demo_accounts
 from bot.app import init_app
@@ -54,7 +53,6 @@ def serve(settings: Settings) -> int:
             host=settings.host,
             port=settings.port,
             print=announce,
-            access_log_class=RedactingAccessLogger,
         )
     except OSError as exc:  # typically: a port is taken
         raise SystemExit(f"GEM-BOOKS hub could not start: {exc}") from None

@@ -1,38 +1,40 @@
-"""The hub's access log, without secrets: reset tokens in URLs are replaced by ``***``.
+"""Secrets out of the access log: reset tokens in URLs are written as ``***``.
 
-aiohttp's default access log writes the request line as received, and a reset link
-carries its token in the query string (SECURITY.md: no token in logs).
+aiohttp's access log writes each request line as received, and a reset link carries its
+token in the query string (SECURITY.md: no token in logs). A filter on the
+``aiohttp.access`` logger covers every runner (``web.run_app``, test servers) alike.
 
->>> redact_query("/reset?token=abc123&lang=fr")
-'/reset?token=***&lang=fr'
+>>> redact_query('"GET /reset?token=abc123&lang=fr HTTP/1.1" 200')
+'"GET /reset?token=***&lang=fr HTTP/1.1" 200'
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
-from aiohttp import web
-from aiohttp.abc import AbstractAccessLogger
+__all__ = ["RedactSecrets", "install_access_log_redaction", "redact_query"]
 
-__all__ = ["RedactingAccessLogger", "redact_query"]
-
-_SECRET_PARAMS = re.compile(r"([?&](?:token|access|password|csrf)=)[^&#]*", re.IGNORECASE)
+_SECRET_PARAMS = re.compile(r"([?&](?:token|access|password|csrf)=)[^&#\s\"]*", re.IGNORECASE)
 
 
-def redact_query(path_qs: str) -> str:
-    return _SECRET_PARAMS.sub(r"\1***", path_qs)
+def redact_query(line: str) -> str:
+    return _SECRET_PARAMS.sub(r"\1***", line)
 
 
-class RedactingAccessLogger(AbstractAccessLogger):
-    """One line per request: client, method, redacted path, status, size, duration."""
+class RedactSecrets(logging.Filter):
+    """Rewrites the record's message with its secret query values masked."""
 
-    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info(
-            '%s "%s %s" %s %s %.3fs',
-            request.remote,
-            request.method,
-            redact_query(request.path_qs),
-            response.status,
-            response.body_length,
-            time,
-        )
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_query(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def install_access_log_redaction() -> None:
+    """Add the filter to ``aiohttp.access`` once per process."""
+    logger = logging.getLogger("aiohttp.access")
+    if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+        logger.addFilter(RedactSecrets())

@@ -43,6 +43,7 @@ import jinja2
 from aiohttp import web
 
 from bot import health, pages, ws_chat
+from bot.access_log import install_access_log_redaction
 from bot.accounts import internal_api
 from bot.accounts import pages as account_pages
 from bot.accounts.demo import ensure_demo_accounts
@@ -200,6 +201,7 @@ def init_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applicat
 
     ``clock`` is "now" for reset tokens, rate limits and the outbox (tests move it).
     """
+    install_access_log_redaction()  # reset links carry their token in the URL
     app = web.Application()
     app[SETTINGS] = settings
     app[CLOCK] = clock
