@@ -202,7 +202,7 @@ def init_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applicat
     ``clock`` is "now" for reset tokens, rate limits and the outbox (tests move it).
     """
     install_access_log_redaction()  # reset links carry their token in the URL
-    app = web.Application()
+    app = web.Application(middlewares=[internal_api.internal_json_errors])
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[WEBSOCKETS] = weakref.WeakSet()

@@ -42,7 +42,9 @@ async def ensure_demo_accounts(directory: AccountDirectory) -> list[DemoAccount]
     created = []
     for demo in DEMO_ACCOUNTS:
         if user_code_key(demo.user_code) not in existing:
-            await directory.create(demo.user_code, demo.email, demo.display_name, demo.language, DEMO_PASSWORD)
+            await directory.create(
+                demo.user_code, demo.email, demo.display_name, demo.language, DEMO_PASSWORD
+            )
             created.append(demo)
     return created
 

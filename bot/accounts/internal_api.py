@@ -31,14 +31,32 @@ from bot.accounts.identifiers import is_valid_email, is_valid_user_code
 from bot.accounts.requests import Outcome
 from bot.appkeys import ACCOUNT_REQUESTS, SETTINGS
 
-__all__ = ["password_reset", "user_code_reminder"]
+__all__ = ["internal_json_errors", "password_reset", "user_code_reminder"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
+@web.middleware
+async def internal_json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Under ``/internal/``, aiohttp's own errors (404, 405, 413...) are JSON too, and an
+    unexpected exception is a JSON 503: programs call these routes, not people."""
+    if not request.path.startswith("/internal/"):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason, dict(exc.headers))
+    except Exception:
+        log.exception("internal API %s failed", request.path)
+        return _error(503, "unavailable", "the service is unavailable")
+
+
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    headers = {k: v for k, v in (headers or {}).items() if k.lower() != "content-type"}
     return web.json_response({"error": code, "message": message}, status=status, headers=headers)
 
 

@@ -189,3 +189,19 @@ async def test_a_broken_database_is_a_json_503_not_a_500(
         accounts_hub, "password-reset", reset_body(JULIE.user_code, JULIE.email)
     )
     assert (status, body["error"]) == (503, "unavailable")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/internal/accounts/password-reset", 405),
+        ("POST", "/internal/accounts/nothing-here", 404),
+    ],
+)
+async def test_routing_errors_under_internal_are_json_too(
+    accounts_hub: TestClient, method: str, path: str, status: int
+) -> None:
+    async with accounts_hub.request(method, path) as response:
+        assert response.status == status
+        assert response.content_type == "application/json"
+        assert "error" in await response.json()
