@@ -12,6 +12,7 @@ on their own asyncio loop in a background thread, and stop when the block ends.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from aiohttp import web
 from typing_extensions import Self
 
 from bot.app import init_app
+from bot.appkeys import AGENTS
 from bot.settings import Settings
 from tools.stack import PROJECT_ROOT, RasaStack, free_port
 
@@ -46,6 +48,9 @@ class RunningHub:
 
 class LiveHub:
     """The hub on a free loopback port, with Rasa and the action server behind it."""
+
+    # A support agent who can sign in to the console (the handoff tests).
+    AGENT = ("agent@example.com", "Agent Test", "agent-password-1")
 
     def __init__(self, work_dir: Path) -> None:
         self.work_dir = work_dir
@@ -89,12 +94,14 @@ class LiveHub:
         self._stop = asyncio.Event()
         port = free_port()
         hub_url = f"http://127.0.0.1:{port}"
+        # Shared by the hub and the action server (the internal API: resets, handoffs).
+        internal_token = secrets.token_urlsafe(24)
         stack = RasaStack(
             PROJECT_ROOT,
             log_dir=self.work_dir,
             tracker_db=self.work_dir / "tracker.db",
             startup_timeout=STARTUP_TIMEOUT_SECONDS,
-            env={"GEM_HUB_URL": hub_url},  # where the actions reach the hub
+            env={"GEM_HUB_URL": hub_url, "GEM_INTERNAL_TOKEN": internal_token},
         )
         async with stack:
             settings = Settings(
@@ -104,10 +111,12 @@ class LiveHub:
                 rasa_url=stack.rasa_url,
                 rasa_token=stack.token,
                 action_server_url=stack.actions_url,
+                internal_token=internal_token,
             )
             runner = web.AppRunner(init_app(settings))
             await runner.setup()
             try:
+                await runner.app[AGENTS].create(*self.AGENT)
                 await web.TCPSite(runner, settings.host, settings.port).start()
                 self.url = settings.public_base_url
                 self._ready.set()
