@@ -165,6 +165,15 @@ class ConversationStore:
                 .values(intent=intent, confidence=confidence, language=language)
             )
 
+    async def record_steps(self, conversation_id: str, steps_tried: Sequence[str]) -> None:
+        """The assistant's troubleshooting steps so far, as Rasa's tracker has them."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(steps_tried=list(steps_tried) or None)
+            )
+
     async def transcript(self, conversation_id: str, limit: int = TRANSCRIPT_LIMIT) -> list[Message]:
         """The conversation's last ``limit`` messages, oldest first."""
         async with self._sessions() as session:

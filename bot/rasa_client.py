@@ -53,6 +53,8 @@ class Understanding:
     intent: str | None
     confidence: float | None
     language: str | None
+    # The troubleshooting steps and how they ended ("main_site:failed"), for the dashboard.
+    steps_tried: tuple[str, ...] = ()
 
 
 def _parse_replies(body: Any) -> list[AssistantReply]:
@@ -87,10 +89,12 @@ def _parse_understanding(tracker: Any) -> Understanding:
     name = intent.get("name") if isinstance(intent, dict) else None
     confidence = intent.get("confidence") if isinstance(intent, dict) else None
     language = (slots or {}).get("language") if isinstance(slots, dict) else None
+    steps = (slots or {}).get("steps_tried") if isinstance(slots, dict) else None
     return Understanding(
         intent=name if isinstance(name, str) else None,
         confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
         language=language if language in ("fr", "en") else None,
+        steps_tried=tuple(str(s)[:64] for s in steps[:20]) if isinstance(steps, list) else (),
     )
 
 

@@ -135,6 +135,8 @@ class ChatRelay:
                 person.confidence = understood.confidence
                 person.language = understood.language
                 turn.language = understood.language
+                if understood.steps_tried:
+                    await self._store.record_steps(conversation.id, understood.steps_tried)
             lines = [
                 ("assistant", reply.text, reply.buttons) for reply in replies if reply.text or reply.buttons
             ]

@@ -20,6 +20,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.accounts.demo import describe_demo_accounts
+from bot.console.demo import describe_demo_agent
 from tools.stack import LOOPBACK, PROJECT_ROOT, RasaStack, StackError
 
 VAR = PROJECT_ROOT / "var"
@@ -142,6 +143,7 @@ async def serve() -> int:
         accounts = (
             f"  Caught mail:       {hub.url}/dev/mail   (development mail sink: every email lands here)\n"
             f"  Demo accounts (user code, email, language), for \"j'ai oublié mon mot de passe\":\n{demo}\n"
+            f"  Agent console:     {hub.url}/console   demo agent: {describe_demo_agent()}\n"
         )
     print(
         f"\nGEM-BOOKS support assistant is up ({ready:.0f} s).\n"

@@ -1,0 +1,72 @@
+"""Intent corrections become Rasa NLU data; the dashboard counts what happened."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import yaml
+from aiohttp.test_utils import TestClient
+
+from bot.appkeys import HANDOFFS, SETTINGS, STORE
+from bot.console.cli import _corrections
+from tests.bot.console.conftest import conversation_with, handed_over, login
+from tests.bot.console.test_console_security import first_person_message_id
+
+
+async def test_corrections_export_as_nlu_yaml_one_file_per_language(
+    console_hub: TestClient, tmp_path: Path
+) -> None:
+    handoff_id = await handed_over(console_hub, "j'ai perdu mon mot de passe: <b>aide</b>")
+    message_id = await first_person_message_id(console_hub, handoff_id)
+    token = await login(console_hub)
+    async with console_hub.post(
+        f"/console/c/{handoff_id}/messages/{message_id}/intent",
+        data={"csrf": token, "intent": "forgot_password"},
+        allow_redirects=False,
+    ) as response:
+        assert response.status == 302
+    async with console_hub.get(f"/console/c/{handoff_id}") as response:
+        assert '→ <strong class="corrected">forgot_password</strong>' in await response.text()
+    async with console_hub.post(
+        f"/console/c/{handoff_id}/messages/{message_id}/intent",
+        data={"csrf": token, "intent": "no_such_intent"},
+    ) as response:
+        assert response.status == 400
+
+    await _corrections(console_hub.app[SETTINGS], argparse.Namespace(out=tmp_path))
+    french = yaml.safe_load((tmp_path / "corrections_fr.yml").read_text(encoding="utf-8"))
+    assert french["version"] == "3.1"
+    assert french["nlu"] == [
+        {"intent": "forgot_password", "examples": "- j'ai perdu mon mot de passe: <b>aide</b>\n"}
+    ]
+    english = yaml.safe_load((tmp_path / "corrections_en.yml").read_text(encoding="utf-8"))
+    assert english["nlu"] == []
+
+
+async def test_the_dashboard_counts_deflection_reasons_languages_steps_and_first_reply(
+    console_hub: TestClient,
+) -> None:
+    store = console_hub.app[STORE]
+    solo = await conversation_with(
+        console_hub, ("person", "je n'arrive plus à me brancher", "login_problem", 0.9)
+    )
+    await store.record_steps(solo, ["main_site:failed", "browsers:solved"])
+    await conversation_with(console_hub, ("person", "merci", "thank", 0.9))
+    handoff_id = await handed_over(console_hub, steps_tried=["main_site:failed"])
+    token = await login(console_hub)
+    async with console_hub.post(f"/console/c/{handoff_id}/claim", data={"csrf": token}):
+        pass
+    async with console_hub.post(f"/console/c/{handoff_id}/reply", data={"csrf": token, "text": "Bonjour"}):
+        pass
+    async with console_hub.get("/console/dashboard") as response:
+        page = await response.text()
+    assert '<dd id="n-conversations">3</dd>' in page
+    assert "67 % (2)" in page  # two of three solved without a person
+    assert "<td>requested_by_person</td><td>1</td>" in page
+    assert "<td>fr</td><td>1</td>" in page
+    assert "<td>browsers</td><td>1</td><td>1</td><td>100 %</td>" in page
+    assert "<td>main_site</td><td>2</td><td>0</td><td>0 %</td>" in page
+    assert 'id="n-first-reply">-' not in page
+    handoff = await console_hub.app[HANDOFFS].store.get(handoff_id)
+    assert handoff is not None and handoff.first_reply_at is not None
