@@ -54,6 +54,19 @@ def fast_mail(settings: Settings, smtp_port: int, **changes: Any) -> Settings:
     return dataclasses.replace(settings, **{**fast, **changes})
 
 
+@pytest.fixture(autouse=True)
+def quick_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with the smallest cost: every hub here hashes three demo passwords at start.
+
+    The production parameters are argon2-cffi's defaults; the tests check behaviour, not cost.
+    """
+    from argon2 import PasswordHasher
+
+    from bot.accounts import passwords
+
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock()
