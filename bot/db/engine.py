@@ -20,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from bot.settings import Settings
 
@@ -45,6 +46,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         # Wait for a competing writer instead of failing with "database is locked".
         kwargs["connect_args"] = {"timeout": 30}
+        if url.database and url.database != ":memory:":
+            # Keep connections open between units of work. SQLAlchemy 1.4's default for
+            # an aiosqlite file is NullPool: a new connection (and thread, and PRAGMAs)
+            # for every unit of work, about 15 ms of a chat turn's 20 ms in the hub.
+            kwargs["poolclass"] = AsyncAdaptedQueuePool
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(url, **kwargs)
