@@ -4,7 +4,7 @@ Usage::
 
     token = csrf_token(request)                   # GET: put it in a hidden field "csrf"
     response = render(...); remember_csrf(request, response, token)
-    if not await csrf_ok(request, form): ...      # POST: 403 before changing anything
+    if not csrf_ok(request, form): ...            # POST: 403 before changing anything
 
 The cookie is ``SameSite=Strict`` and ``HttpOnly``: another site can neither send it with
 a forged form nor read it to copy into one. When the browser sends ``Origin``, it must be

@@ -39,7 +39,9 @@ Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 @web.middleware
-async def internal_json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def internal_json_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     """Under ``/internal/``, aiohttp's own errors (404, 405, 413...) are JSON too, and an
     unexpected exception is a JSON 503: programs call these routes, not people."""
     if not request.path.startswith("/internal/"):
