@@ -69,11 +69,16 @@ class AccountGateway(Protocol):
     """Sends the password-reset email and the user-code reminder."""
 
     async def request_password_reset(
-        self, user_code: str, email: str, language: str, conversation_id: str
+        self,
+        user_code: str,
+        email: str,
+        language: str,
+        conversation_id: str,
+        request_id: str | None = None,
     ) -> GatewayOutcome: ...
 
     async def send_user_code_reminder(
-        self, email: str, language: str, conversation_id: str
+        self, email: str, language: str, conversation_id: str, request_id: str | None = None
     ) -> GatewayOutcome: ...
 
 
@@ -88,7 +93,12 @@ class HubAccountGateway:
         self._settings = settings
 
     async def request_password_reset(
-        self, user_code: str, email: str, language: str, conversation_id: str
+        self,
+        user_code: str,
+        email: str,
+        language: str,
+        conversation_id: str,
+        request_id: str | None = None,
     ) -> GatewayOutcome:
         return await self._post(
             "password-reset",
@@ -98,19 +108,24 @@ class HubAccountGateway:
                 "language": language,
                 "conversation_id": conversation_id,
             },
+            request_id,
         )
 
     async def send_user_code_reminder(
-        self, email: str, language: str, conversation_id: str
+        self, email: str, language: str, conversation_id: str, request_id: str | None = None
     ) -> GatewayOutcome:
         return await self._post(
             "user-code-reminder",
             {"email": email, "language": language, "conversation_id": conversation_id},
+            request_id,
         )
 
-    async def _post(self, endpoint: str, payload: dict[str, str]) -> GatewayOutcome:
+    async def _post(self, endpoint: str, payload: dict[str, str], request_id: str | None) -> GatewayOutcome:
         url = f"{self._settings.hub_url}/internal/accounts/{endpoint}"
         headers = {"Authorization": f"Bearer {self._settings.internal_token}"}
+        if request_id:
+            # Rasa retries an action whose call timed out: the hub then does the work once.
+            headers["Idempotency-Key"] = request_id
         timeout = aiohttp.ClientTimeout(total=self._settings.timeout_seconds)
         try:
             async with (

@@ -12,6 +12,7 @@ __all__ = [
     "language_of",
     "latest_intent",
     "normalise_language",
+    "request_id",
 ]
 
 # GEM-BOOKS is French-first: French until the person shows otherwise.
@@ -36,6 +37,12 @@ def latest_intent(tracker: Tracker) -> str | None:
     intent = (tracker.latest_message or {}).get("intent") or {}
     name = intent.get("name")
     return str(name) if name else None
+
+
+def request_id(tracker: Tracker) -> str:
+    """Identifies the person's latest message, so a retried action repeats no side effect."""
+    message_id = (tracker.latest_message or {}).get("message_id") or ""
+    return f"{tracker.sender_id}:{message_id}" if message_id else ""
 
 
 def browser_from_user_agent(user_agent: Any) -> str | None:

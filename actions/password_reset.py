@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.accounts import GatewayOutcome, mask_email
-from actions.conversation import language_of, latest_intent
+from actions.conversation import language_of, latest_intent, request_id
 from actions.gateway import get_gateway
 
 __all__ = ["ActionOfferPasswordReset", "ActionSendPasswordReset", "report_outcome"]
@@ -78,6 +78,7 @@ class ActionSendPasswordReset(Action):
             email=email,
             language=language_of(tracker),
             conversation_id=tracker.sender_id,
+            request_id=request_id(tracker) or None,
         )
         accepted = report_outcome(dispatcher, outcome, "utter_password_reset_sent", email)
         # The full address has done its job: keep only the masked one (SECURITY.md).

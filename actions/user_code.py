@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.accounts import mask_email
-from actions.conversation import language_of
+from actions.conversation import language_of, request_id
 from actions.gateway import get_gateway
 from actions.password_reset import report_outcome
 
@@ -32,7 +32,10 @@ class ActionSendUserCodeReminder(Action):
         if not email or "***" in email:
             return []
         outcome = await get_gateway().send_user_code_reminder(
-            email=email, language=language_of(tracker), conversation_id=tracker.sender_id
+            email=email,
+            language=language_of(tracker),
+            conversation_id=tracker.sender_id,
+            request_id=request_id(tracker) or None,
         )
         report_outcome(dispatcher, outcome, "utter_user_code_reminder_sent", email)
         return [SlotSet("email", mask_email(email)), SlotSet("pending", None)]

@@ -37,8 +37,11 @@ def make_tracker() -> TrackerFactory:
         ranking: list[dict[str, Any]] | None = None,
         active_loop: str | None = None,
         sender_id: str = "conv-test",
+        message_id: str | None = None,
     ) -> Tracker:
         latest: dict[str, Any] = {"text": text, "entities": []}
+        if message_id:
+            latest["message_id"] = message_id
         if intent:
             latest["intent"] = {"name": intent, "confidence": 0.99}
             latest["intent_ranking"] = ranking or [{"name": intent, "confidence": 0.99}]

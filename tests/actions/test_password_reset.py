@@ -30,10 +30,12 @@ class FakeHub:
         self.status = 202
         self.delay = 0.0
         self.headers: dict[str, str] = {}
+        self.keys: list[Any] = []
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             return web.json_response({"error": "unauthorised"}, status=401)
+        self.keys.append(request.headers.get("Idempotency-Key"))
         self.requests.append({"path": request.path, **(await request.json())})
         await asyncio.sleep(self.delay)
         return web.json_response({}, status=self.status, headers=self.headers)
@@ -57,7 +59,8 @@ async def hub(aiohttp_server, monkeypatch):
 
 def filled(make_tracker, **slots):
     return make_tracker(
-        slots={"user_code": "JTREMBLAY01", "email": "julie@exemple.ca", "language": "fr", **slots}
+        message_id="m-42",
+        slots={"user_code": "JTREMBLAY01", "email": "julie@exemple.ca", "language": "fr", **slots},
     )
 
 
@@ -152,3 +155,8 @@ async def test_missing_reset_email_gets_its_own_explanation(make_tracker, dispat
 def test_mask_email_hides_the_local_part():
     assert mask_email("marie.gagnon@videotron.ca") == "m***@videotron.ca"
     assert mask_email("not-an-address") == "***"
+
+
+async def test_the_request_carries_an_idempotency_key_per_message(hub, make_tracker, dispatcher, domain):
+    await ActionSendPasswordReset().run(dispatcher, filled(make_tracker), domain)
+    assert hub.keys == ["conv-test:m-42"]
