@@ -61,9 +61,9 @@ async def login(request: web.Request) -> web.StreamResponse:
             session_id, _csrf = await request.app[AGENTS].start_session(
                 agent.id, replacing=request.cookies.get(SESSION_COOKIE)
             )
-            response = web.HTTPFound(request.app.router["console_queue"].url_for())
-            set_session_cookie(request, response, session_id)
-            raise response
+            signed = web.HTTPFound(request.app.router["console_queue"].url_for())
+            set_session_cookie(request, signed, session_id)
+            raise signed
         error = "Adresse ou mot de passe incorrect."
     response = aiohttp_jinja2.render_template(
         "console/login.html",
