@@ -31,19 +31,13 @@ from bot.accounts.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, passw
 from bot.accounts.requests import Outcome
 from bot.appkeys import ACCOUNT_REQUESTS, ACCOUNTS, LIMITS, MAIL_SINK, RESET_TOKENS, SETTINGS
 from bot.csrf import csrf_ok, csrf_token, remember_csrf
+from bot.page_language import choose_language
 
 __all__ = ["forgot_password", "forgot_user_code", "login", "reset"]
 
 
 def _language(request: web.Request, chosen: object = None, fallback: str | None = None) -> str:
-    for candidate in (chosen, request.query.get("lang"), fallback):
-        if candidate in ("fr", "en"):
-            return str(candidate)
-    for part in request.headers.get("Accept-Language", "").split(","):
-        primary = part.split(";")[0].strip().lower()[:2]
-        if primary in ("fr", "en"):
-            return primary
-    return request.app[SETTINGS].default_language
+    return choose_language(request, chosen, request.query.get("lang"), fallback)
 
 
 def _render(
