@@ -25,6 +25,7 @@ from aiohttp import web
 
 from bot.appkeys import AGENTS, SETTINGS
 from bot.console.agents import SignedIn
+from bot.console.language import failure
 
 __all__ = ["SESSION_COOKIE", "agent_action", "agent_page", "csrf_matches", "set_session_cookie", "signed_in"]
 
@@ -80,10 +81,10 @@ def agent_action(handler: ActionHandler) -> Callable[[web.Request], Awaitable[we
     async def wrapped(request: web.Request) -> web.StreamResponse:
         who = await signed_in(request)
         if who is None:
-            raise web.HTTPUnauthorized(text="sign in first")
+            raise failure(request, web.HTTPUnauthorized, "sign_in_first")
         form = await request.post()
         if not csrf_matches(request, who.csrf_token, form):
-            raise web.HTTPForbidden(text="invalid or missing CSRF token")
+            raise failure(request, web.HTTPForbidden, "csrf_invalid")
         return await handler(request, who, form)
 
     return wrapped

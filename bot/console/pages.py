@@ -8,18 +8,20 @@ Changing a conversation (reply, note, resolve, hand back) needs having claimed i
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
-import aiohttp_jinja2
 from aiohttp import web
 
 from bot.accounts.identifiers import mask_email
-from bot.appkeys import AGENTS, CLOCK, HANDOFFS, SETTINGS
+from bot.accounts.limits import Rule
+from bot.appkeys import AGENTS, CLOCK, HANDOFFS, LIMITS, SETTINGS
 from bot.console.agents import SignedIn
 from bot.console.auth import SESSION_COOKIE, agent_action, agent_page, set_session_cookie
 from bot.console.dashboard import dashboard_numbers
+from bot.console.language import console_text, failure, render
 from bot.csrf import csrf_ok, csrf_token, remember_csrf
 from bot.db.handoff_models import Handoff
 from bot.handoff.packet import mask_user_code
@@ -49,12 +51,16 @@ def _redirect(request: web.Request, name: str, **parts: str) -> web.HTTPFound:
 async def login(request: web.Request) -> web.StreamResponse:
     """GET/POST /console/login."""
     token = csrf_token(request)
-    error = ""
+    error, email, status = "", "", 200
     if request.method == "POST":
         form = await request.post()
         if not csrf_ok(request, form):
-            raise web.HTTPForbidden(text="invalid or missing CSRF token")
-        email, password = str(form.get("email", "")), str(form.get("password", ""))
+            raise failure(request, web.HTTPForbidden, "csrf_invalid")
+        email, password = str(form.get("email", "")).strip()[:254], str(form.get("password", ""))
+        wait = await _login_attempt(request, email)
+        if wait is not None:
+            error, status = console_text(request)["login_limited"].format(minutes=math.ceil(wait / 60)), 429
+            return _login_page(request, token, error, email, status)
         agent = await request.app[AGENTS].authenticate(email, password)
         if agent is not None:
             # A new session id at every sign-in: an id planted before login is worthless.
@@ -64,15 +70,33 @@ async def login(request: web.Request) -> web.StreamResponse:
             signed = web.HTTPFound(request.app.router["console_queue"].url_for())
             set_session_cookie(request, signed, session_id)
             raise signed
-        error = "Adresse ou mot de passe incorrect."
-    response = aiohttp_jinja2.render_template(
-        "console/login.html",
-        request,
-        {"csrf": token, "error": error, "agent": None},
-        status=401 if error else 200,
+        error, status = console_text(request)["login_failed"], 401
+    return _login_page(request, token, error, email, status)
+
+
+async def _login_attempt(request: web.Request, email: str) -> float | None:
+    """Count one sign-in attempt; the seconds to wait if this email or address tried too often.
+
+    The limits are the account pages' (``Settings.login_attempts_*``: 10 per email, 30 per
+    client address per 15 minutes), kept in the shared ``rate_limit_hits`` table so every
+    hub process counts the same attempts. Every attempt counts, as on the account login:
+    counting only failures would need a check-then-count that two requests could race.
+    """
+    settings = request.app[SETTINGS]
+    per_email, window = settings.login_attempts_per_window, settings.login_attempts_window_seconds
+    return await request.app[LIMITS].hit(
+        [
+            Rule("console_login", email.lower(), per_email, window),
+            Rule("console_login_client", request.remote or "?", per_email * 3, window),
+        ]
+    )
+
+
+def _login_page(request: web.Request, token: str, error: str, email: str, status: int) -> web.Response:
+    response = render(
+        request, "login.html", {"csrf": token, "error": error, "email": email, "agent": None}, status=status
     )
     remember_csrf(request, response, token)
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -115,19 +139,17 @@ async def queue(request: web.Request, who: SignedIn) -> web.StreamResponse:
                 "user_code": mask_user_code(str(handoff.packet.get("user_code", ""))),
             }
         )
-    return aiohttp_jinja2.render_template(
-        "console/queue.html", request, {"agent": who.agent, "csrf": who.csrf_token, "rows": rows}
-    )
+    return render(request, "queue.html", {"agent": who.agent, "csrf": who.csrf_token, "rows": rows})
 
 
 async def _visible(request: web.Request, who: SignedIn) -> Handoff:
     try:
         handoff_id = int(request.match_info["id"])
     except ValueError:
-        raise web.HTTPNotFound() from None
+        raise failure(request, web.HTTPNotFound, "not_found") from None
     handoff = await request.app[HANDOFFS].store.get(handoff_id)
     if handoff is None or not may_see(handoff, who.agent.id):
-        raise web.HTTPNotFound()
+        raise failure(request, web.HTTPNotFound, "not_found")
     return handoff
 
 
@@ -172,16 +194,14 @@ async def conversation(request: web.Request, who: SignedIn) -> web.StreamRespons
         "outcomes": OUTCOMES,
         "max_chars": request.app[SETTINGS].max_message_chars,
     }
-    return aiohttp_jinja2.render_template("console/conversation.html", request, context)
+    return render(request, "conversation.html", context)
 
 
 @agent_page
 async def dashboard(request: web.Request, who: SignedIn) -> web.StreamResponse:
     """GET /console/dashboard: numbers only, no conversation content."""
     numbers = await dashboard_numbers(request.app[HANDOFFS].store)
-    return aiohttp_jinja2.render_template(
-        "console/dashboard.html", request, {"agent": who.agent, "csrf": who.csrf_token, "n": numbers}
-    )
+    return render(request, "dashboard.html", {"agent": who.agent, "csrf": who.csrf_token, "n": numbers})
 
 
 # ------------------------------------------------------------------------- actions
@@ -191,17 +211,17 @@ def _back_to(request: web.Request, handoff: Handoff) -> web.HTTPFound:
     return _redirect(request, "console_conversation", id=str(handoff.id))
 
 
-def _text(form: Mapping[str, Any], name: str, max_chars: int) -> str:
-    text = str(form.get(name, "")).strip()
+def _text(request: web.Request, form: Mapping[str, Any], max_chars: int) -> str:
+    text = str(form.get("text", "")).strip()
     if check_text(text, max_chars) is not None:
-        raise web.HTTPBadRequest(text=f"{name}: empty, too long or with control characters")
+        raise failure(request, web.HTTPBadRequest, "bad_text")
     return text
 
 
 async def _claimed(request: web.Request, who: SignedIn) -> Handoff:
     handoff = await _visible(request, who)
     if not _mine(handoff, who) or handoff.status != "open":
-        raise web.HTTPConflict(text="claim the conversation first (or it is closed)")
+        raise failure(request, web.HTTPConflict, "claim_first")
     return handoff
 
 
@@ -219,7 +239,7 @@ async def reply(request: web.Request, who: SignedIn, form: Mapping[str, Any]) ->
     """POST /console/c/{id}/reply: a message to the person's widget."""
     handoff = await _claimed(request, who)
     await request.app[HANDOFFS].agent_reply(
-        handoff, _text(form, "text", request.app[SETTINGS].max_message_chars)
+        handoff, _text(request, form, request.app[SETTINGS].max_message_chars)
     )
     raise _back_to(request, handoff)
 
@@ -228,7 +248,7 @@ async def reply(request: web.Request, who: SignedIn, form: Mapping[str, Any]) ->
 async def note(request: web.Request, who: SignedIn, form: Mapping[str, Any]) -> web.StreamResponse:
     """POST /console/c/{id}/note: an internal note (never shown to the person)."""
     handoff = await _claimed(request, who)
-    await request.app[HANDOFFS].store.add_note(handoff.id, who.agent.id, _text(form, "text", 4000))
+    await request.app[HANDOFFS].store.add_note(handoff.id, who.agent.id, _text(request, form, 4000))
     raise _back_to(request, handoff)
 
 
@@ -238,7 +258,7 @@ async def resolve(request: web.Request, who: SignedIn, form: Mapping[str, Any]) 
     handoff = await _claimed(request, who)
     outcome = str(form.get("outcome", ""))
     if outcome not in OUTCOMES:
-        raise web.HTTPBadRequest(text="unknown outcome")
+        raise failure(request, web.HTTPBadRequest, "bad_outcome")
     await request.app[HANDOFFS].resolve(handoff, outcome)
     raise _back_to(request, handoff)
 
@@ -261,10 +281,10 @@ async def correct(request: web.Request, who: SignedIn, form: Mapping[str, Any]) 
     except ValueError:
         message = None
     if message is None or message.conversation_id != handoff.conversation_id or message.author != "person":
-        raise web.HTTPNotFound()
+        raise failure(request, web.HTTPNotFound, "not_found")
     intent = str(form.get("intent", ""))
     if intent not in INTENTS:
-        raise web.HTTPBadRequest(text="unknown intent")
+        raise failure(request, web.HTTPBadRequest, "bad_intent")
     language = message.language or handoff.language
     await handoffs.store.correct(
         message, who.agent.id, intent, language if language in ("fr", "en") else "fr"

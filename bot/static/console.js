@@ -20,7 +20,8 @@
     item.dataset.id = String(Number(frame.id));
     const author = document.createElement("span");
     author.className = "author";
-    author.textContent = frame.author;
+    // The page names the authors in its language (data-author-person="..." on the list).
+    author.textContent = list.getAttribute(`data-author-${item.className.slice("line line--".length)}`) || frame.author;
     const text = document.createElement("span");
     text.className = "text";
     text.textContent = frame.text;

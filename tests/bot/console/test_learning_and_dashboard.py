@@ -63,8 +63,9 @@ async def test_the_dashboard_counts_deflection_reasons_languages_steps_and_first
         page = await response.text()
     assert '<dd id="n-conversations">3</dd>' in page
     assert "67 % (2)" in page  # two of three solved without a person
-    assert "<td>requested_by_person</td><td>1</td>" in page
-    assert "<td>fr</td><td>1</td>" in page
+    # Reasons and languages are named in the page's language (French by default).
+    assert "<td>demandé par la personne</td><td>1</td>" in page
+    assert "<td>français</td><td>1</td>" in page
     assert "<td>browsers</td><td>1</td><td>1</td><td>100 %</td>" in page
     assert "<td>main_site</td><td>2</td><td>0</td><td>0 %</td>" in page
     assert 'id="n-first-reply">-' not in page
