@@ -14,12 +14,16 @@ What it does, in order:
    ready of each (actions `/health`; Rasa `/status` with the model loaded; hub `/healthz`).
 3. **Load**: for each concurrency level, `--conversations` scripted conversations (fresh
    ids, alternately French and English, five messages each, every message waits for the
-   answer before the next) run with that many at once, first straight to Rasa's REST
-   channel (`POST /webhooks/rest/webhook`, with the metadata the hub sends), then through
-   the hub's WebSocket `/ws` (`hello`, then `message` frames; a turn ends at
-   `typing` `on:false`). A few warm-up conversations on each path come first and are not
-   counted. The bench hub's flood limit (`GEM_RATE_LIMIT_MESSAGES`, 20 frames per 10 s
-   per connection by default) is raised so the script is not throttled.
+   answer before the next) run with that many at once, straight to Rasa's REST channel
+   (`POST /webhooks/rest/webhook`, with the metadata the hub sends) and through the hub's
+   WebSocket `/ws` (`hello`, then `message` frames; a turn ends at `typing` `on:false`).
+   Each level runs in two halves, direct then hub, then hub then direct, so that a machine
+   getting busier or quieter weighs on both paths alike. By default the next message goes
+   as soon as the answer is in (so "10 at once" means 10 messages in flight: a saturation
+   test); `--think-time T` pauses 0.5-1.5 × T seconds before each message, like a person
+   reading and typing. A few warm-up conversations on each path come first and are not
+   counted. The bench hub's flood limit (`GEM_RATE_LIMIT_MESSAGES`, 20 frames per 10 s per
+   connection by default) is raised so the script is not throttled.
 4. **Memory**: resident memory (VmRSS, with child processes) of Rasa, the action server
    and the hub after the load.
 
@@ -34,6 +38,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import secrets
 import shutil
 import sys
@@ -141,6 +146,27 @@ class Run:
     hello_latencies: list[float] = field(default_factory=list)  # hub only
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    think_time: float = 0.0  # mean pause before each message, seconds
+    rng: random.Random = field(default_factory=lambda: random.Random(1103), repr=False)
+
+    @classmethod
+    def merge(cls, runs: Sequence[Run]) -> Run:
+        """One run made of several runs of the same path and level."""
+        first = runs[0]
+        merged = cls(
+            first.path, first.concurrency, sum(r.conversations for r in runs), think_time=first.think_time
+        )
+        for run in runs:
+            merged.latencies += run.latencies
+            merged.hello_latencies += run.hello_latencies
+            merged.errors += run.errors
+            merged.seconds += run.seconds
+        return merged
+
+    async def think(self) -> None:
+        """The person reads and types: a pause of 0.5-1.5 × think_time (none by default)."""
+        if self.think_time > 0:
+            await asyncio.sleep(self.think_time * self.rng.uniform(0.5, 1.5))
 
     def summary(self) -> dict[str, Any]:
         ms = [x * 1000 for x in self.latencies]
@@ -148,6 +174,7 @@ class Run:
             "path": self.path,
             "concurrency": self.concurrency,
             "conversations": self.conversations,
+            "think_time_s": self.think_time,
             "messages": len(ms),
             "errors": len(self.errors),
             "error_examples": self.errors[:5],
@@ -179,6 +206,7 @@ def direct_conversation(http: aiohttp.ClientSession, rasa_url: str) -> Conversat
         sender = f"bench-{uuid.uuid4().hex}"
         metadata = {"language": language, "user_agent": USER_AGENT}
         for text in script:
+            await result.think()
             started = time.perf_counter()
             async with http.post(
                 url, json={"sender": sender, "message": text, "metadata": metadata}
@@ -213,6 +241,7 @@ def hub_conversation(http: aiohttp.ClientSession, hub_url: str) -> Conversation:
             if welcome.get("type") != "welcome":
                 raise BenchError(f"expected welcome, got {welcome}")
             for text in script:
+                await result.think()
                 started = time.perf_counter()
                 await ws.send_json({"type": "message", "text": text, "payload": None})
                 replies = 0
@@ -232,9 +261,11 @@ def hub_conversation(http: aiohttp.ClientSession, hub_url: str) -> Conversation:
     return run
 
 
-async def drive(conversation: Conversation, path: str, concurrency: int, conversations: int) -> Run:
+async def drive(
+    conversation: Conversation, path: str, concurrency: int, conversations: int, think_time: float = 0.0
+) -> Run:
     """`conversations` scripted conversations, `concurrency` at a time, back to back."""
-    result = Run(path, concurrency, conversations)
+    result = Run(path, concurrency, conversations, think_time=think_time)
     queue: asyncio.Queue[int] = asyncio.Queue()
     for number in range(conversations):
         queue.put_nowait(number)
@@ -359,7 +390,9 @@ def _fmt(value: float | None, spec: str) -> str:
 
 
 def print_table(report: dict[str, Any]) -> None:
-    print("\n== Load (latency per message; a conversation = 5 messages, one at a time) ==")
+    pause = report["think_time_s"]
+    pacing = f"a pause of about {pause:g} s before each" if pause else "no pause between them"
+    print(f"\n== Load (latency per message; a conversation = 5 messages, one at a time, {pacing}) ==")
     print(
         f"{'path':<8}{'conc.':>6}{'convs':>7}{'msgs':>6}{'errors':>7}{'msg/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
     )
@@ -439,6 +472,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         },
         "model": str(args.model),
+        "think_time_s": args.think_time,
         "scripts": SCRIPTS,
         "targets": TARGETS,
     }
@@ -495,9 +529,16 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             runs = []
             for concurrency in args.concurrency:
                 conversations = args.conversations or max(10, 2 * concurrency)
-                for name, conversation in paths.items():
-                    log(f"==> {name}: {conversations} conversations, {concurrency} at once")
-                    runs.append(await drive(conversation, name, concurrency, conversations))
+                # Two halves in the order direct, hub, hub, direct, so that a machine
+                # getting busier or quieter during the run weighs on both paths alike.
+                halves = [h for h in (conversations - conversations // 2, conversations // 2) if h]
+                order = [["direct", "hub"], ["hub", "direct"]]
+                parts: dict[str, list[Run]] = {name: [] for name in paths}
+                log(f"==> {conversations} conversations per path, {concurrency} at once")
+                for half, names in zip(halves, order, strict=False):
+                    for name in names:
+                        parts[name].append(await drive(paths[name], name, concurrency, half, args.think_time))
+                runs += [Run.merge(parts[name]) for name in paths]
         report["load"] = [run.summary() for run in runs]
         p95 = {(r["path"], r["concurrency"]): r["p95_ms"] for r in report["load"]}
         report["hub_over_direct_p95"] = {
@@ -530,6 +571,13 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=None,
         help="conversations per level and path (default: twice the level, at least 10)",
+    )
+    parser.add_argument(
+        "--think-time",
+        type=float,
+        default=0.0,
+        help="mean pause before each message, in seconds (default 0: every conversation sends its "
+        "next message as soon as it has the answer, so 10 at once means 10 messages in flight)",
     )
     train = parser.add_mutually_exclusive_group()
     train.add_argument(
