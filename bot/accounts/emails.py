@@ -13,16 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-
-import jinja2
 
 from bot.accounts.directory import AccountDirectory
 from bot.accounts.reset_tokens import ResetTokens
 from bot.clock import Clock, system_clock
 from bot.mail.messages import build_message
+from bot.mail.templates import mail_templates
 from bot.mail.worker import Composer
 from bot.settings import Settings
 
@@ -31,7 +29,6 @@ __all__ = ["PASSWORD_RESET", "USER_CODE_REMINDER", "AccountEmails"]
 PASSWORD_RESET = "password_reset"
 USER_CODE_REMINDER = "user_code_reminder"
 
-TEMPLATES = Path(__file__).absolute().parent.parent / "templates" / "mail"
 
 SUBJECTS = {
     PASSWORD_RESET: {
@@ -63,12 +60,7 @@ class AccountEmails:
         self._tokens = tokens
         self._settings = settings
         self._clock = clock
-        self._templates = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATES),
-            autoescape=jinja2.select_autoescape(["html"]),
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-        )
+        self._templates = mail_templates()
 
     def composers(self) -> dict[str, Composer]:
         return {PASSWORD_RESET: self.password_reset, USER_CODE_REMINDER: self.user_code_reminder}

@@ -10,22 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from email.headerregistry import Address
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from bot.clock import Clock, system_clock
 from bot.conversations import ConversationStore
 from bot.handoff.service import HANDOFF_MAIL
 from bot.handoff.store import HandoffStore
 from bot.mail.messages import build_message
+from bot.mail.templates import mail_templates
 from bot.mail.worker import Composer
 from bot.settings import Settings
 
 __all__ = ["HandoffMail"]
-
-TEMPLATES = Path(__file__).absolute().parent.parent / "templates" / "mail"
 
 
 class HandoffMail:
@@ -40,11 +36,7 @@ class HandoffMail:
         self._conversations = conversations
         self._settings = settings
         self._clock = clock
-        self._templates = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATES),
-            autoescape=jinja2.select_autoescape(["html"]),
-            undefined=jinja2.StrictUndefined,
-        )
+        self._templates = mail_templates()
 
     def composers(self) -> dict[str, Composer]:
         return {HANDOFF_MAIL: self.compose}
