@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import init_app
 from bot.settings import Settings
 from tests.bot.fake_rasa import TOKEN, FakeRasa
+from tests.bot.real_rasa import background_stack
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 
@@ -71,9 +72,7 @@ async def hub_with_fake_rasa(
 ) -> tuple[TestClient, FakeRasa]:
     """The real hub app, talking to the fake Rasa and action server."""
     fake, url = fake_rasa
-    app: web.Application = init_app(
-        dataclasses.replace(settings, rasa_url=url, action_server_url=url)
-    )
+    app: web.Application = init_app(dataclasses.replace(settings, rasa_url=url, action_server_url=url))
     return await aiohttp_client(app), fake
 
 
@@ -108,3 +107,10 @@ async def say(ws: Any, text: str, payload: str | None = None) -> list[dict[str, 
 
 def of_type(frames: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [frame for frame in frames if frame["type"] == kind]
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The real Rasa and action servers, shared by every hub test that needs them."""
+    with background_stack(tmp_path_factory.mktemp("rasa-stack")) as stack:
+        yield stack

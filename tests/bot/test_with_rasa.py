@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,57 +16,13 @@ import pytest_asyncio
 from aiohttp.test_utils import TestClient
 
 from bot.app import init_app
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
 from tests.bot.conftest import hello, of_type, say
 from tests.bot.test_relay import stored_messages
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("engineio_client_compat")]
 
 FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-
-
-def _skip_reason() -> str | None:
-    if not (PROJECT_ROOT / "tools" / "stack.py").exists():
-        return "tools/stack.py is not there yet"
-    if not list((PROJECT_ROOT / "models").glob("*.tar.gz")):
-        return "no trained model in models/"
-    return None
-
-
-@pytest.fixture(scope="session")
-def rasa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The running Rasa and action servers (urls and token)."""
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    from tools.stack import RasaStack, StackError
-
-    log_dir: Path = tmp_path_factory.mktemp("rasa-stack")
-    ready = threading.Event()
-    state: dict[str, Any] = {}
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        state["stop"] = lambda: loop.call_soon_threadsafe(stop.set)
-        try:
-            async with RasaStack(PROJECT_ROOT, log_dir=log_dir) as stack:
-                state["stack"] = stack
-                ready.set()
-                await stop.wait()
-        except (StackError, OSError) as exc:  # report start-up failures to the test thread
-            state["error"] = exc
-        finally:
-            ready.set()
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    ready.wait(timeout=400)
-    if "stack" not in state:
-        pytest.fail(f"Rasa stack did not start: {state.get('error')!r}; logs in {log_dir}")
-    yield state["stack"]
-    state["stop"]()
-    thread.join(timeout=60)
 
 
 @pytest_asyncio.fixture

@@ -22,9 +22,9 @@ from bot.appkeys import ACCOUNTS
 from bot.db.models import utcnow
 from bot.settings import Settings
 from tests.bot.conftest import ClientFactory
+from tests.bot.real_rasa import INTERNAL_TOKEN
 from tests.bot.smtp_server import SmtpRecorder
 
-INTERNAL_TOKEN = "internal-test-token-0123456789"
 JULIE, MARIE, BOB = DEMO_ACCOUNTS  # fr, fr, en
 
 

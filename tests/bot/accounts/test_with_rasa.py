@@ -10,10 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,53 +21,18 @@ from aiohttp.test_utils import TestClient
 from bot.accounts.demo import DEMO_PASSWORD, ensure_demo_accounts
 from bot.app import init_app
 from bot.appkeys import ACCOUNTS, OUTBOX
-from bot.settings import PROJECT_ROOT, Settings
-from tests.bot.accounts.conftest import BOB, INTERNAL_TOKEN, JULIE, MovableClock, fast_mail
+from bot.settings import Settings
+from tests.bot.accounts.conftest import BOB, JULIE, MovableClock, fast_mail
 from tests.bot.accounts.test_reset_flow import log_in, set_password
 from tests.bot.conftest import ClientFactory, hello, of_type, say
+from tests.bot.real_rasa import CALLBACK_HUB_PORT
 from tests.bot.smtp_server import SmtpRecorder, link_in, text_of
 from tools.stack import free_port
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("engineio_client_compat")]
 
-# The hub of every test in this module listens here, where the action server calls it.
-HUB_PORT = free_port()
-
-
-@pytest.fixture(scope="module")
-def rasa_for_accounts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Rasa and an action server that knows where the test hub is (own thread and loop)."""
-    if not list((PROJECT_ROOT / "models").glob("*.tar.gz")):
-        pytest.skip("no trained model in models/")
-    from tools.stack import RasaStack, StackError
-
-    log_dir: Path = tmp_path_factory.mktemp("rasa-accounts")
-    ready = threading.Event()
-    state: dict[str, Any] = {}
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        state["stop"] = lambda: loop.call_soon_threadsafe(stop.set)
-        env = {"GEM_HUB_URL": f"http://127.0.0.1:{HUB_PORT}", "GEM_INTERNAL_TOKEN": INTERNAL_TOKEN}
-        try:
-            async with RasaStack(PROJECT_ROOT, log_dir=log_dir, env=env) as stack:
-                state["stack"] = stack
-                ready.set()
-                await stop.wait()
-        except (StackError, OSError) as exc:
-            state["error"] = exc
-        finally:
-            ready.set()
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    ready.wait(timeout=400)
-    if "stack" not in state:
-        pytest.fail(f"Rasa stack did not start: {state.get('error')!r}; logs in {log_dir}")
-    yield state["stack"]
-    state["stop"]()
-    thread.join(timeout=60)
+# The hub of every test in this module listens where the action server calls it back.
+HUB_PORT = CALLBACK_HUB_PORT
 
 
 async def chat_hub(
@@ -99,9 +61,9 @@ async def smtp_hub(
     settings: Settings,
     smtp: SmtpRecorder,
     clock: MovableClock,
-    rasa_for_accounts: Any,
+    rasa_stack: Any,
 ) -> TestClient:
-    return await chat_hub(aiohttp_client, fast_mail(settings, smtp.port), rasa_for_accounts, clock)
+    return await chat_hub(aiohttp_client, fast_mail(settings, smtp.port), rasa_stack, clock)
 
 
 def texts(frames: list[dict[str, Any]]) -> list[str]:
@@ -185,11 +147,9 @@ async def test_a_mismatched_pair_gets_the_identical_reply_and_no_mail(
 
 
 async def test_the_rate_limit_answers_in_the_persons_language(
-    aiohttp_client: ClientFactory, settings: Settings, smtp: SmtpRecorder, rasa_for_accounts: Any
+    aiohttp_client: ClientFactory, settings: Settings, smtp: SmtpRecorder, rasa_stack: Any
 ) -> None:
-    hub = await chat_hub(
-        aiohttp_client, fast_mail(settings, smtp.port, account_mail_per_email=1), rasa_for_accounts
-    )
+    hub = await chat_hub(aiohttp_client, fast_mail(settings, smtp.port, account_mail_per_email=1), rasa_stack)
     async with hub.ws_connect("/ws") as ws:
         await hello(ws, language="fr")
         first = await ask_for_reset(ws, JULIE.user_code, JULIE.email)
@@ -221,10 +181,10 @@ async def test_an_english_chat_gets_the_user_code_reminder_and_a_stranger_the_sa
 
 
 async def test_with_smtp_down_the_chat_answers_at_once_and_the_mail_comes_later(
-    aiohttp_client: ClientFactory, settings: Settings, rasa_for_accounts: Any
+    aiohttp_client: ClientFactory, settings: Settings, rasa_stack: Any
 ) -> None:
     port = free_port()
-    hub = await chat_hub(aiohttp_client, fast_mail(settings, port), rasa_for_accounts)
+    hub = await chat_hub(aiohttp_client, fast_mail(settings, port), rasa_stack)
     async with hub.ws_connect("/ws") as ws:
         await hello(ws, language="en")
         texts(await say(ws, "I forgot my password"))
