@@ -64,15 +64,16 @@ def test_a_person_is_answered_by_an_agent_and_then_by_the_assistant_again(
 
     # The queue updates by itself; the agent opens the handoff and sees the packet.
     row = agent_page.locator("table.queue tbody tr").first
-    expect(row).to_contain_text("requested_by_person")
-    expect(row).to_contain_text("fr")
+    # The console is in French by default: codes are shown with their French labels.
+    expect(row).to_contain_text("demandé par la personne")
+    expect(row).to_contain_text("français")
     screenshot(agent_page, "handoff-03-console-queue")
     row.get_by_role("link").click()
     transcript = agent_page.locator("#transcript")
     expect(transcript).to_contain_text("je veux parler à un agent")
     expect(transcript.locator(".line--person .nlu").last).to_contain_text("request_human")
     packet = agent_page.locator("aside.packet")
-    expect(packet).to_contain_text("requested_by_person")
+    expect(packet).to_contain_text("demandé par la personne")
     expect(packet).to_contain_text("chrome")  # the browser, from the widget's user agent
     agent_page.get_by_role("button", name="Prendre cette conversation").click()
 
