@@ -525,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     systems = [
         System(
             "ours",
-            "ours (config.yml)",
+            "ours" if args.model is None else f"ours ({model.name})",
             predictions,
             fallback,
             ambiguity,
