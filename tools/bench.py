@@ -35,10 +35,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import json
 import os
 import platform
 import random
+import re
 import secrets
 import shutil
 import sys
@@ -325,6 +327,7 @@ async def time_training(log: Callable[[str], None]) -> dict[str, Any]:
         code = await process.wait()
     seconds = time.monotonic() - started
     ok = code == 0 and (tmp / "models" / "bench.tar.gz").exists()
+    components = component_seconds(log_path.read_text(encoding="utf-8", errors="replace"))
     if ok:
         shutil.rmtree(tmp, ignore_errors=True)
     else:
@@ -333,9 +336,30 @@ async def time_training(log: Callable[[str], None]) -> dict[str, Any]:
         "seconds": round(seconds, 1) if ok else None,
         "ok": ok,
         "exit_code": code,
+        # Where the training time goes, longest first (from Rasa's log, to the second).
+        "components": components,
         "load_average_before": [round(x, 2) for x in load_before],
         **({} if ok else {"log": str(log_path)}),
     }
+
+
+_COMPONENT_LOG = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) .*(Starting|Finished) (?:to train|training) component '([^']+)'",
+    re.MULTILINE,
+)
+
+
+def component_seconds(log_text: str) -> list[dict[str, Any]]:
+    """Seconds per trained component, from Rasa's "Starting/Finished training" log lines."""
+    started: dict[str, datetime.datetime] = {}
+    totals: dict[str, float] = {}
+    for stamp, what, name in _COMPONENT_LOG.findall(log_text):
+        moment = datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S")
+        if what == "Starting":
+            started[name] = moment
+        elif name in started:
+            totals[name] = totals.get(name, 0.0) + (moment - started.pop(name)).total_seconds()
+    return [{"component": n, "seconds": s} for n, s in sorted(totals.items(), key=lambda x: -x[1])]
 
 
 async def first_ok(
@@ -416,7 +440,8 @@ def print_table(report: dict[str, Any]) -> None:
     if training.get("skipped"):
         print("training: not measured (--no-train)")
     elif training["ok"]:
-        print(f"training (full rasa train, fresh cache): {training['seconds']:.0f} s")
+        slowest = ", ".join(f"{c['component']} {c['seconds']:.0f} s" for c in training["components"][:3])
+        print(f"training (full rasa train, fresh cache): {training['seconds']:.0f} s ({slowest})")
     else:
         print(f"training: FAILED, see {training.get('log')}")
     mem = report["memory_after_load"]

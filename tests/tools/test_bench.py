@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.bench import TRIAGE_NOT_BUILT, memory, percentile
+from tools.bench import TRIAGE_NOT_BUILT, component_seconds, memory, percentile
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,6 +21,22 @@ def test_percentiles_interpolate_like_numpy() -> None:
     assert percentile(values, 50) == 30.0
     assert percentile(values, 95) == pytest.approx(48.0)
     assert percentile([7.0], 99) == 7.0
+
+
+def test_training_time_per_component_comes_from_rasas_log() -> None:
+    log = "\n".join(
+        [
+            "2026-11-26 07:57:43 INFO     rasa.engine.training.hooks  - Starting to train component 'DIETClassifier'.",
+            "Epochs: 100%|██████████| 50/50",
+            "2026-11-26 07:59:03 INFO     rasa.engine.training.hooks  - Finished training component 'DIETClassifier'.",
+            "2026-11-26 07:59:03 INFO     rasa.engine.training.hooks  - Starting to train component 'TEDPolicy'.",
+            "2026-11-26 08:00:03 INFO     rasa.engine.training.hooks  - Finished training component 'TEDPolicy'.",
+        ]
+    )
+    assert component_seconds(log) == [
+        {"component": "DIETClassifier", "seconds": 80.0},
+        {"component": "TEDPolicy", "seconds": 60.0},
+    ]
 
 
 def test_memory_reads_the_resident_set_of_a_process() -> None:
