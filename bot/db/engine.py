@@ -49,7 +49,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         if url.database and url.database != ":memory:":
             # Keep connections open between units of work. SQLAlchemy 1.4's default for
             # an aiosqlite file is NullPool: a new connection (and thread, and PRAGMAs)
-            # for every unit of work, about 15 ms of a chat turn's 20 ms in the hub.
+            # for every unit of work, 5 ms instead of 1.5 ms each, and a chat turn has
+            # several (tools/bench.py: the hub's p50 overhead went from ~35 to ~14 ms).
             kwargs["poolclass"] = AsyncAdaptedQueuePool
     else:
         kwargs["pool_pre_ping"] = True
