@@ -37,6 +37,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -444,6 +445,11 @@ def print_comparison(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _quiet_rasa() -> None:
+    # Library deprecation notices (TensorFlow, pyparsing, click...) say nothing about the
+    # data. Sanic (imported by Rasa) turns DeprecationWarnings back on when imported.
+    import sanic  # noqa: F401
+
+    warnings.simplefilter("ignore")
     logging.disable(logging.WARNING)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from rasa.utils.log_utils import configure_structlog
