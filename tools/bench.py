@@ -343,9 +343,9 @@ async def time_training(log: Callable[[str], None]) -> dict[str, Any]:
     }
 
 
+# Not anchored: a line may start with a colour code or the end of a progress bar.
 _COMPONENT_LOG = re.compile(
-    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) .*(Starting|Finished) (?:to train|training) component '([^']+)'",
-    re.MULTILINE,
+    r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) [^\n]*?(Starting|Finished) (?:to train|training) component '([^']+)'"
 )
 
 
