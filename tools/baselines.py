@@ -98,7 +98,7 @@ def rasa_default_model(
         return cached, None
     log(
         f"training the Rasa default-pipeline baseline on {nlu_dir.name}/ (once per data change; "
-        f"about 15-20 minutes on two cores; cached as {cached})"
+        f"about 20 minutes on two cores; cached as {cached})"
     )
     with tempfile.TemporaryDirectory(prefix="gem-baseline-") as tmp:
         config = Path(tmp) / "config.yml"
