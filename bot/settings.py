@@ -92,6 +92,37 @@ class Settings:
     # Agent console: a session unused for this long signs the agent out.
     agent_idle_minutes: int = 30
 
+    # Email triage of the support mailbox (bot/triage/).
+    # "live" answers known problems by mail; "shadow" classifies and drafts, sends nothing
+    # (every mail becomes a ticket with its draft); "off" stops intake.
+    triage_mode: str = "live"
+    # The SMTP listener the mail server delivers support mail to; port 0 = no listener.
+    triage_smtp_host: str = "127.0.0.1"
+    triage_smtp_port: int = 2525
+    # Our own addresses besides support_email and mail_from (comma-separated): never answered.
+    triage_own_addresses: tuple[str, ...] = ()
+    # Minimum intent confidence for an automatic answer, per language.
+    triage_threshold_fr: float = 0.80
+    triage_threshold_en: float = 0.80
+    # A mail bigger than this is quarantined (or refused with 552 by the SMTP listener).
+    triage_max_bytes: int = 10 * 1024 * 1024
+    # Automatic answers: at most this many per sender per window, and a global cap.
+    triage_replies_per_sender: int = 1
+    triage_replies_global: int = 200
+    triage_reply_window_seconds: float = 3600.0
+    triage_poll_seconds: float = 2.0
+    # Where a person resets a password or recovers a user code; default: the hub's pages.
+    password_reset_url: str = ""
+    user_code_url: str = ""
+    # IMAP poller; empty host = no poller. Handled mail gets the $GemTriaged keyword.
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_security: str = "tls"  # none | starttls | tls
+    imap_username: str = ""
+    imap_password: str = dataclasses.field(default="", repr=False)
+    imap_mailbox: str = "INBOX"
+    imap_interval_seconds: float = 60.0
+
     def __post_init__(self) -> None:
         # Derived defaults: computed here so that ``Settings(port=...)`` in a test
         # stays coherent without repeating the derivation.
@@ -113,6 +144,16 @@ class Settings:
         if self.account_gateway == "http" and not self.platform_url:
             raise ValueError("GEM_ACCOUNT_GATEWAY=http needs GEM_PLATFORM_URL")
         object.__setattr__(self, "platform_url", self.platform_url.rstrip("/"))
+        _check_choice("GEM_TRIAGE_MODE", self.triage_mode, ("live", "shadow", "off"))
+        _check_choice("GEM_IMAP_SECURITY", self.imap_security, ("none", "starttls", "tls"))
+        for var, value in (("GEM_TRIAGE_THRESHOLD_FR", self.triage_threshold_fr),
+                           ("GEM_TRIAGE_THRESHOLD_EN", self.triage_threshold_en)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{var}={value!r}: expected a number between 0 and 1")
+        if not self.password_reset_url:
+            object.__setattr__(self, "password_reset_url", f"{self.public_base_url}/forgot-password")
+        if not self.user_code_url:
+            object.__setattr__(self, "user_code_url", f"{self.public_base_url}/forgot-user-code")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -139,6 +180,15 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        """Our own mail addresses (lower case): mail from them is never answered."""
+        from email.utils import getaddresses
+
+        found = {address.lower() for _, address in getaddresses([self.support_email, self.mail_from])}
+        found.update(address.lower() for address in self.triage_own_addresses)
+        return frozenset(address for address in found if "@" in address)
 
     @property
     def is_development(self) -> bool:
@@ -183,6 +233,25 @@ _ENV_VARS: tuple[tuple[str, str, type], ...] = (
     ("mail_from", "GEM_MAIL_FROM", str),
     ("mail_sink_port", "GEM_MAIL_SINK_PORT", int),
     ("agent_idle_minutes", "GEM_AGENT_IDLE_MINUTES", int),
+    ("triage_mode", "GEM_TRIAGE_MODE", str),
+    ("triage_smtp_host", "GEM_TRIAGE_SMTP_HOST", str),
+    ("triage_smtp_port", "GEM_TRIAGE_SMTP_PORT", int),
+    ("triage_own_addresses", "GEM_TRIAGE_OWN_ADDRESSES", tuple),
+    ("triage_threshold_fr", "GEM_TRIAGE_THRESHOLD_FR", float),
+    ("triage_threshold_en", "GEM_TRIAGE_THRESHOLD_EN", float),
+    ("triage_max_bytes", "GEM_TRIAGE_MAX_BYTES", int),
+    ("triage_replies_per_sender", "GEM_TRIAGE_REPLIES_PER_SENDER", int),
+    ("triage_replies_global", "GEM_TRIAGE_REPLIES_GLOBAL", int),
+    ("triage_reply_window_seconds", "GEM_TRIAGE_REPLY_WINDOW_SECONDS", float),
+    ("password_reset_url", "GEM_PASSWORD_RESET_URL", str),
+    ("user_code_url", "GEM_USER_CODE_URL", str),
+    ("imap_host", "GEM_IMAP_HOST", str),
+    ("imap_port", "GEM_IMAP_PORT", int),
+    ("imap_security", "GEM_IMAP_SECURITY", str),
+    ("imap_username", "GEM_IMAP_USERNAME", str),
+    ("imap_password", "GEM_IMAP_PASSWORD", str),
+    ("imap_mailbox", "GEM_IMAP_MAILBOX", str),
+    ("imap_interval_seconds", "GEM_IMAP_INTERVAL_SECONDS", float),
 )
 
 
