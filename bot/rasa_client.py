@@ -24,7 +24,7 @@ import aiohttp
 
 from bot.settings import Settings
 
-__all__ = ["AssistantReply", "AssistantUnavailable", "RasaClient", "Understanding"]
+__all__ = ["AssistantReply", "AssistantUnavailable", "Parse", "RasaClient", "Understanding"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,40 @@ class Understanding:
     language: str | None
     # The troubleshooting steps and how they ended ("main_site:failed"), for the dashboard.
     steps_tried: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Parse:
+    """Rasa's NLU result for a text outside any conversation (``/model/parse``)."""
+
+    intent: str | None
+    confidence: float
+    # "fr" / "en" from the pipeline's language detector; None when it could not tell.
+    language: str | None
+    # The next likeliest intents, best first: ((name, confidence), ...).
+    ranking: tuple[tuple[str, float], ...] = ()
+
+
+def _parse_nlu(body: Any) -> Parse:
+    if not isinstance(body, dict):
+        raise AssistantUnavailable(f"unexpected parse body: {type(body).__name__}")
+    intent = body.get("intent") if isinstance(body.get("intent"), dict) else {}
+    name = intent.get("name")
+    confidence = intent.get("confidence")
+    language = None
+    for entity in body.get("entities") or []:
+        if isinstance(entity, dict) and entity.get("entity") == "language" and entity.get("value") in ("fr", "en"):
+            language = entity["value"]
+    ranking = []
+    for item in (body.get("intent_ranking") or [])[:5]:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            ranking.append((item["name"], float(item.get("confidence") or 0.0)))
+    return Parse(
+        intent=name if isinstance(name, str) else None,
+        confidence=float(confidence) if isinstance(confidence, (int, float)) else 0.0,
+        language=language,
+        ranking=tuple(ranking),
+    )
 
 
 def _parse_replies(body: Any) -> list[AssistantReply]:
@@ -124,6 +158,23 @@ class RasaClient:
                 return _parse_replies(await response.json(content_type=None))
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             raise AssistantUnavailable(f"webhook failed: {exc!r}") from exc
+
+    async def parse(self, text: str) -> Parse:
+        """Intent, confidence and language of a text (no conversation, no dialogue)."""
+        # A leading "/" would make Rasa read the text as an intent name ("/greet").
+        body = {"text": text.lstrip("/ ")}
+        try:
+            async with self._http.post(
+                f"{self._rasa_url}/model/parse",
+                params=self._token_params(),
+                json=body,
+                timeout=self._timeout,
+            ) as response:
+                if response.status != 200:
+                    raise AssistantUnavailable(f"parse answered HTTP {response.status}")
+                return _parse_nlu(await response.json(content_type=None))
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            raise AssistantUnavailable(f"parse failed: {exc!r}") from exc
 
     async def set_slot(self, sender_id: str, name: str, value: Any) -> bool:
         """Set a slot on the conversation's tracker; False (and a log line) if Rasa refused."""
