@@ -9,6 +9,7 @@ from bot.db.engine import create_engine, session_factory, upgrade_to_head
 from bot.db.handoff_models import Agent, AgentSession, Handoff, HandoffNote, IntentCorrection
 from bot.db.mail_models import CaughtMail, OutboxMail
 from bot.db.models import Base, Conversation, Message
+from bot.db.triage_models import InboundMail, MailThreadId
 
 __all__ = [
     "Account",
@@ -19,7 +20,9 @@ __all__ = [
     "Conversation",
     "Handoff",
     "HandoffNote",
+    "InboundMail",
     "IntentCorrection",
+    "MailThreadId",
     "Message",
     "OutboxMail",
     "RateLimitHit",
