@@ -26,6 +26,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.clock import Clock, system_clock
 from bot.db.mail_models import CaughtMail
+from bot.mail.listen import listen_smtp
 
 __all__ = ["MailSink"]
 
@@ -51,24 +52,14 @@ class MailSink:
 
     async def start(self) -> None:
         """Listen; raises OSError naming the port when it is taken."""
-        loop = asyncio.get_running_loop()
-        # aiosmtpd logs every envelope address at INFO; our logs carry no full address.
-        logging.getLogger("mail.log").setLevel(logging.WARNING)
-
-        def protocol() -> SMTP:
-            # A fixed hostname: aiosmtpd would otherwise ask DNS for our FQDN.
-            return SMTP(self, hostname="gem-books-dev-sink", data_size_limit=MAX_MESSAGE_BYTES, loop=loop)
-
-        try:
-            self._server = await loop.create_server(protocol, LOOPBACK, self.port)
-        except OSError as exc:
-            raise OSError(
-                f"the development mail sink cannot listen on {self.address} ({exc.strerror}); "
-                "set GEM_MAIL_SINK_PORT to a free port"
-            ) from None
-        sockets = getattr(self._server, "sockets", None) or []
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        self._server, self.port = await listen_smtp(
+            self,
+            LOOPBACK,
+            self.port,
+            name="gem-books-dev-sink",
+            max_bytes=MAX_MESSAGE_BYTES,
+            setting="GEM_MAIL_SINK_PORT",
+        )
 
     async def stop(self) -> None:
         if self._server is not None:
