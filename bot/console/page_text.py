@@ -6,6 +6,8 @@ outcome, language); a code without a label is shown as is.
 
 from __future__ import annotations
 
+from bot.triage.decide import DECISION_REASONS
+
 __all__ = ["LABELS", "TEXT"]
 
 TEXT: dict[str, dict[str, str]] = {
@@ -47,6 +49,10 @@ TEXT: dict[str, dict[str, str]] = {
         "right_intent": "Bonne intention",
         "correct": "Corriger",
         "reply_label": "Réponse à la personne",
+        "reply_by_email": "Réponse par courriel (suggestion de l'assistant, à modifier au besoin)",
+        "why_ticket": "Pourquoi un ticket",
+        "subject": "Objet",
+        "topic": "Sujet prédit",
         "send": "Envoyer",
         "packet": "Dossier",
         "reason": "Raison",
@@ -90,6 +96,7 @@ TEXT: dict[str, dict[str, str]] = {
         "csrf_invalid": "La page a expiré. Rechargez-la, puis réessayez.",
         "sign_in_first": "Connectez-vous d'abord.",
         "claim_first": "Prenez d'abord la conversation (ou elle est déjà fermée).",
+        "email_no_hand_back": "Un courriel ne se redonne pas à l'assistant : répondez-y ou fermez-le.",
         "bad_text": "Le texte est vide, trop long ou contient des caractères de contrôle.",
         "bad_outcome": "Issue inconnue.",
         "bad_intent": "Intention inconnue.",
@@ -132,6 +139,10 @@ TEXT: dict[str, dict[str, str]] = {
         "right_intent": "Right intent",
         "correct": "Correct",
         "reply_label": "Reply to the person",
+        "reply_by_email": "Reply by email (the assistant's suggestion, edit as needed)",
+        "why_ticket": "Why a ticket",
+        "subject": "Subject",
+        "topic": "Predicted topic",
         "send": "Send",
         "packet": "Case file",
         "reason": "Reason",
@@ -175,6 +186,7 @@ TEXT: dict[str, dict[str, str]] = {
         "csrf_invalid": "This page has expired. Reload it, then try again.",
         "sign_in_first": "Sign in first.",
         "claim_first": "Take the conversation first (or it is already closed).",
+        "email_no_hand_back": "An email cannot go back to the assistant: answer it or close it.",
         "bad_text": "The text is empty, too long or contains control characters.",
         "bad_outcome": "Unknown outcome.",
         "bad_intent": "Unknown intent.",
@@ -192,7 +204,9 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "out_of_scope": "hors sujet",
             "not_understood": "pas compris",
             "accepted_offer": "offre acceptée",
+            "email": "courriel au soutien",
         },
+        "detail": {code: label["fr"] for code, label in DECISION_REASONS.items()},
         "outcome": {
             "solved": "réglé",
             "not_solved": "pas réglé",
@@ -212,7 +226,9 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "out_of_scope": "out of scope",
             "not_understood": "not understood",
             "accepted_offer": "offer accepted",
+            "email": "email to support",
         },
+        "detail": {code: label["en"] for code, label in DECISION_REASONS.items()},
         "outcome": {
             "solved": "solved",
             "not_solved": "not solved",

@@ -25,6 +25,7 @@ from bot.console.language import console_text, failure, render
 from bot.csrf import csrf_ok, csrf_token, remember_csrf
 from bot.db.handoff_models import Handoff
 from bot.handoff.packet import mask_user_code
+from bot.handoff.service import is_email
 from bot.handoff.store import may_see
 from bot.text_policy import check_text
 
@@ -38,6 +39,8 @@ INTENTS = (
     "inform", "out_of_scope",
 )  # fmt: skip
 OUTCOMES = ("solved", "not_solved", "answered_by_email", "duplicate", "other")
+# An email answer (suggested replies teach four steps with links) may be this long.
+EMAIL_REPLY_MAX_CHARS = 10_000
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
@@ -192,7 +195,8 @@ async def conversation(request: web.Request, who: SignedIn) -> web.StreamRespons
         "notes": await handoffs.store.notes(handoff.id) if mine else [],
         "intents": INTENTS,
         "outcomes": OUTCOMES,
-        "max_chars": request.app[SETTINGS].max_message_chars,
+        "max_chars": _reply_limit(request, handoff),
+        "is_email": is_email(handoff),
     }
     return render(request, "conversation.html", context)
 
@@ -211,8 +215,13 @@ def _back_to(request: web.Request, handoff: Handoff) -> web.HTTPFound:
     return _redirect(request, "console_conversation", id=str(handoff.id))
 
 
+def _reply_limit(request: web.Request, handoff: Handoff) -> int:
+    """A chat line is short; an email answer (the suggested ones included) may be longer."""
+    return EMAIL_REPLY_MAX_CHARS if is_email(handoff) else request.app[SETTINGS].max_message_chars
+
+
 def _text(request: web.Request, form: Mapping[str, Any], max_chars: int) -> str:
-    text = str(form.get("text", "")).strip()
+    text = str(form.get("text", "")).replace("\r\n", "\n").strip()
     if check_text(text, max_chars) is not None:
         raise failure(request, web.HTTPBadRequest, "bad_text")
     return text
@@ -238,9 +247,7 @@ async def claim(request: web.Request, who: SignedIn, form: Mapping[str, Any]) ->
 async def reply(request: web.Request, who: SignedIn, form: Mapping[str, Any]) -> web.StreamResponse:
     """POST /console/c/{id}/reply: a message to the person's widget."""
     handoff = await _claimed(request, who)
-    await request.app[HANDOFFS].agent_reply(
-        handoff, _text(request, form, request.app[SETTINGS].max_message_chars)
-    )
+    await request.app[HANDOFFS].agent_reply(handoff, _text(request, form, _reply_limit(request, handoff)))
     raise _back_to(request, handoff)
 
 
@@ -267,6 +274,8 @@ async def resolve(request: web.Request, who: SignedIn, form: Mapping[str, Any]) 
 async def hand_back(request: web.Request, who: SignedIn, form: Mapping[str, Any]) -> web.StreamResponse:
     """POST /console/c/{id}/hand-back: the assistant answers again."""
     handoff = await _claimed(request, who)
+    if is_email(handoff):
+        raise failure(request, web.HTTPConflict, "email_no_hand_back")
     await request.app[HANDOFFS].hand_back(handoff)
     raise _back_to(request, handoff)
 

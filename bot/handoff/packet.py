@@ -24,6 +24,8 @@ REASONS = (
     "out_of_scope",
     "not_understood",
     "accepted_offer",
+    # A mail the triage did not answer itself (bot/triage); ``detail`` says why.
+    "email",
 )
 _MAX_STEPS = 20
 _MAX_FIELD = 120
@@ -50,12 +52,20 @@ class Packet:
     reset_email_sent: bool = False
     user_code: str = ""
     email: str = ""  # as the assistant has it: often already masked after a reset
+    # Tickets from the email triage (reason "email"): what it understood and a reply to edit.
+    channel: str = "chat"  # chat | email
+    detail: str = ""  # the triage's reason code ("low_confidence", "reply_to_auto_answer", ...)
+    topic: str = ""  # predicted intent
+    confidence: float | None = None
+    subject: str = ""
+    suggested_reply: str = ""
 
     @property
     def priority(self) -> str:
         """High when the person already went through the fix or a reset that did not help."""
         failed_steps = any(step.endswith((":failed", ":no")) for step in self.steps_tried)
-        if self.reason == "troubleshooting_exhausted" or self.reset_email_sent or failed_steps:
+        tried_fix = self.reason == "troubleshooting_exhausted" or self.detail == "reply_to_auto_answer"
+        if tried_fix or self.reset_email_sent or failed_steps:
             return "high"
         return "normal"
 

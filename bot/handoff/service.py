@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.accounts.identifiers import is_valid_email
@@ -25,7 +26,7 @@ from bot.handoff.store import HandoffStore, may_see
 from bot.mail.outbox import Outbox
 from bot.settings import Settings
 
-__all__ = ["HANDOFF_MAIL", "Handoffs", "Opened", "UnknownConversation"]
+__all__ = ["HANDOFF_MAIL", "Handoffs", "Opened", "UnknownConversation", "is_email"]
 
 HANDOFF_MAIL = "handoff"
 _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -51,6 +52,11 @@ TEXTS = {
         "en": "Support has closed this conversation. Write again if you need anything.",
     },
 }
+
+
+def is_email(handoff: Handoff) -> bool:
+    """A ticket from the support mailbox (answered by mail, nobody to hand back to)."""
+    return isinstance(handoff.packet, dict) and handoff.packet.get("channel") == "email"
 
 
 class UnknownConversation(Exception):
@@ -89,9 +95,16 @@ class Handoffs:
         self.live = live
         self._outbox = outbox
         self._settings = settings
+        # Set by the email triage: an agent's answer to a ticket from the mailbox goes out
+        # by mail (bot.triage.service.Triage.agent_replied).
+        self.mail_replies: Callable[[Handoff, Message], Awaitable[None]] | None = None
 
-    async def open(self, packet: Packet) -> Opened:
-        """Open the conversation's handoff (once, however often the action is retried)."""
+    async def open(self, packet: Packet, *, notify_by_mail: bool = True) -> Opened:
+        """Open the conversation's handoff (once, however often the action is retried).
+
+        ``notify_by_mail=False`` for tickets from the support mailbox: the mail is already
+        there, a notification would only write to it again.
+        """
         if await self.conversations.get(packet.conversation_id) is None:
             raise UnknownConversation(packet.conversation_id)
         online = self.live.agents_online() > 0
@@ -101,7 +114,7 @@ class Handoffs:
                 handoff.conversation_id, support_frame("open", online, handoff.language)
             )
             await self._tell_consoles({"type": "queue"}, handoff)
-            if not online and handoff.contact_email:
+            if notify_by_mail and not online and handoff.contact_email:
                 await self._queue_mail(handoff)
         return Opened(handoff, created, bool(handoff.agent_online_at_open))
 
@@ -126,7 +139,10 @@ class Handoffs:
     async def agent_reply(self, handoff: Handoff, text: str) -> Message:
         message = await self.conversations.add_message(handoff.conversation_id, "agent", text)
         await self.store.mark_replied(handoff.id)
-        await self.live.to_widget(handoff.conversation_id, {"type": "message", **transcript_line(message)})
+        if is_email(handoff) and self.mail_replies is not None:
+            await self.mail_replies(handoff, message)
+        else:
+            await self.live.to_widget(handoff.conversation_id, {"type": "message", **transcript_line(message)})
         await self._tell_consoles(self._message_frame(handoff, message), handoff)
         return message
 
