@@ -72,6 +72,8 @@ from bot.appkeys import (
     SHUTTING_DOWN,
     SOCKETIO,
     STORE,
+    TRIAGE,
+    TRIAGE_LISTENER,
     WEBSOCKETS,
 )
 from bot.clock import Clock, system_clock
@@ -88,6 +90,9 @@ from bot.rate_limit import KeyedSlidingWindow
 from bot.relay import ChatRelay
 from bot.settings import Settings
 from bot.socketio_channel import attach_socketio
+from bot.triage.service import Triage
+from bot.triage.smtp import TriageListener
+from bot.triage.store import TriageStore
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "init_app"]
 
@@ -181,7 +186,7 @@ async def mail_ctx(app: web.Application) -> AsyncIterator[None]:
         app[MAIL_SINK] = sink
     emails = AccountEmails(app[ACCOUNTS], app[RESET_TOKENS], settings, clock)
     handoff_mail = HandoffMail(app[HANDOFFS].store, app[STORE], settings, clock)
-    composers = {**emails.composers(), **handoff_mail.composers()}
+    composers = {**emails.composers(), **handoff_mail.composers(), **app[TRIAGE].composers()}
     worker = OutboxWorker(app[OUTBOX], composers, SmtpSender(settings), settings, clock)
     worker.start()
     try:
@@ -190,6 +195,38 @@ async def mail_ctx(app: web.Application) -> AsyncIterator[None]:
         await worker.stop()
         if MAIL_SINK in app:
             await app[MAIL_SINK].stop()
+
+
+async def triage_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Email triage: the service, its worker and SMTP listener (GEM_TRIAGE_MODE=off: neither)."""
+    settings, clock = app[SETTINGS], app[CLOCK]
+    sessions = session_factory(app[ENGINE])
+    triage = Triage(
+        TriageStore(sessions, clock),
+        app[RASA],
+        settings,
+        handoffs=app[HANDOFFS],
+        conversations=app[STORE],
+        outbox=app[OUTBOX],
+        limits=app[LIMITS],
+        clock=clock,
+    )
+    app[TRIAGE] = triage
+    # An agent's answer to a ticket from the mailbox goes back by mail.
+    app[HANDOFFS].mail_replies = triage.agent_replied
+    listener = None
+    if settings.triage_mode != "off":
+        triage.start()
+        if settings.triage_smtp_port:
+            listener = TriageListener(triage, settings)
+            await listener.start()
+            app[TRIAGE_LISTENER] = listener
+    try:
+        yield
+    finally:
+        if listener is not None:
+            await listener.stop()
+        await triage.stop()
 
 
 async def shutdown_socketio(app: web.Application) -> None:
@@ -218,6 +255,7 @@ def init_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applicat
     app.cleanup_ctx.append(rasa_ctx)
     app.cleanup_ctx.append(accounts_ctx)
     app.cleanup_ctx.append(console_ctx)
+    app.cleanup_ctx.append(triage_ctx)
     app.cleanup_ctx.append(mail_ctx)
     # The ignores: aiohttp 3.9's Signal annotations disagree with aiosignal >= 1.4.
     app.on_response_prepare.append(pages.security_headers)  # type: ignore[arg-type]

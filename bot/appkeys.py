@@ -29,6 +29,8 @@ from bot.rasa_client import RasaClient
 from bot.rate_limit import KeyedSlidingWindow
 from bot.relay import ChatRelay
 from bot.settings import Settings
+from bot.triage.service import Triage
+from bot.triage.smtp import TriageListener
 
 __all__ = [
     "ACCOUNTS",
@@ -80,3 +82,6 @@ MAIL_SINK = web.AppKey("mail_sink", MailSink)
 LIVE = web.AppKey("live", LiveChannels)
 HANDOFFS = web.AppKey("handoffs", Handoffs)
 AGENTS = web.AppKey("agents", AgentDirectory)
+# Email triage (bot.triage): the service and its SMTP listener (absent when the port is 0).
+TRIAGE = web.AppKey("triage", Triage)
+TRIAGE_LISTENER = web.AppKey("triage_listener", TriageListener)

@@ -50,6 +50,7 @@ def settings(tmp_path: Path) -> Settings:
         action_server_url=closed_port_url(),
         rasa_timeout_seconds=5.0,
         health_timeout_seconds=2.0,
+        triage_smtp_port=0,
     )
 
 

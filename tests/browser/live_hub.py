@@ -112,6 +112,7 @@ class LiveHub:
                 rasa_token=stack.token,
                 action_server_url=stack.actions_url,
                 internal_token=internal_token,
+                triage_smtp_port=0,
             )
             runner = web.AppRunner(init_app(settings))
             await runner.setup()

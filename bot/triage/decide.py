@@ -1,0 +1,80 @@
+"""The triage decision for one mail: answer at once, open a ticket, or only file it.
+
+Usage::
+
+    decision = decide(facts, settings)
+    decision.action    # "auto_reply" | "ticket" | "filed"
+    decision.reason    # why, for the record and the console ("low_confidence", "list", ...)
+
+Pure: everything it needs is in :class:`Facts`, so every rule has a plain unit test.
+The rate limits on automatic answers are applied after, by the service (they need the
+database): a refused answer becomes a ticket with reason "rate_limited".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot.settings import Settings
+from bot.triage.answers import ANSWERABLE
+
+__all__ = ["DECISION_REASONS", "Decision", "Facts", "decide"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Facts:
+    automatic: str | None  # bot.triage.automatic.automatic_reason(); None = a person wrote
+    # How the mail joins an existing thread: the kind of the Message-ID it answers
+    # ("auto_reply" = it answers our automatic answer), None = a new thread.
+    thread_kind: str | None
+    ticket_open: bool  # the thread already has an open ticket
+    text: str  # what was classified
+    intent: str | None
+    confidence: float
+    language: str  # "fr" | "en"
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    action: str
+    reason: str
+
+
+# Labels for the console and the command line.
+DECISION_REASONS = {
+    "known_problem": {"fr": "Problème connu, réponse automatique", "en": "Known problem, automatic answer"},
+    "shadow": {"fr": "Mode observation : brouillon seulement", "en": "Shadow mode: draft only"},
+    "low_confidence": {"fr": "Sujet incertain", "en": "Unsure of the topic"},
+    "not_answerable": {"fr": "Demande à traiter par une personne", "en": "Needs a person"},
+    "reply_to_auto_answer": {
+        "fr": "Réponse à notre réponse automatique",
+        "en": "Reply to our automatic answer",
+    },
+    "follow_up": {"fr": "Suite d'une conversation", "en": "Follow-up in a thread"},
+    "empty": {"fr": "Courriel sans texte", "en": "Mail without text"},
+    "rate_limited": {
+        "fr": "Déjà répondu récemment à cet expéditeur",
+        "en": "Sender already answered recently",
+    },
+    "no_address": {"fr": "Aucune adresse de réponse", "en": "No address to answer"},
+}
+
+
+def decide(facts: Facts, settings: Settings) -> Decision:
+    if facts.automatic is not None:
+        # Never answered (RFC 3834), still filed for the record.
+        return Decision("filed", facts.automatic)
+    if facts.thread_kind == "auto_reply":
+        return Decision("ticket", "reply_to_auto_answer")
+    if facts.ticket_open or facts.thread_kind is not None:
+        return Decision("ticket", "follow_up")
+    if not facts.text.strip():
+        return Decision("ticket", "empty")
+    if facts.intent not in ANSWERABLE:
+        return Decision("ticket", "not_answerable")
+    threshold = settings.triage_threshold_en if facts.language == "en" else settings.triage_threshold_fr
+    if facts.confidence < threshold:
+        return Decision("ticket", "low_confidence")
+    if settings.triage_mode == "shadow":
+        return Decision("ticket", "shadow")
+    return Decision("auto_reply", "known_problem")

@@ -1,0 +1,417 @@
+"""Email triage end to end: receive a mail, understand it, answer it or open a ticket.
+
+Usage::
+
+    triage = Triage(store, rasa, settings, handoffs=..., conversations=..., outbox=..., limits=...)
+    received = await triage.receive(raw, source="smtp", envelope_from="marie@exemple.ca")
+    triage.start()                       # the worker: triages received mail in the background
+    analysis = await triage.analyse(parse_mail(raw, max_bytes=...))   # read-only (the command)
+
+Receiving only parses and records (quick, so the SMTP listener can say 250 at once and
+nothing is lost if Rasa is down); the worker then classifies with the Rasa model's
+``/model/parse``, decides (:mod:`bot.triage.decide`) and acts:
+
+- ``auto_reply``: the answer goes through the outbox, with ``Auto-Submitted: auto-replied``,
+  ``In-Reply-To`` and ``References``; the conversation keeps both sides.
+- ``ticket``: a handoff (reason "email") in the agent console with topic, language and a
+  suggested reply; an agent's answer goes back by mail in the same thread.
+- ``filed``: automatic mail (RFC 3834 and friends) is recorded, never answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any, Protocol
+
+from bot.accounts.limits import Rule, SharedRateLimits
+from bot.clock import Clock, system_clock
+from bot.conversations import ConversationStore
+from bot.db.handoff_models import Handoff
+from bot.db.models import Message
+from bot.db.triage_models import InboundMail
+from bot.handoff.packet import Packet
+from bot.handoff.service import Handoffs
+from bot.mail.messages import build_message, sender_domain
+from bot.mail.outbox import Outbox
+from bot.mail.templates import mail_templates
+from bot.mail.worker import Composer
+from bot.rasa_client import AssistantUnavailable, Parse
+from bot.settings import Settings
+from bot.triage.answers import Links, answer_text, draft_text, greeting_name, text_to_html
+from bot.triage.automatic import automatic_reason
+from bot.triage.decide import Decision, Facts, decide
+from bot.triage.parse import parse_mail
+from bot.triage.parsed import MalformedMail, ParsedMail
+from bot.triage.quotes import classification_text, strip_quotes_and_signature
+from bot.triage.store import TriageStore
+
+__all__ = ["TRIAGE_REPLY", "Analysis", "Received", "Triage", "reply_subject", "transcript_text"]
+
+log = logging.getLogger(__name__)
+
+TRIAGE_REPLY = "triage_reply"
+# A mail whose triage keeps failing (not Rasa being down: a bug) is quarantined after this.
+_MAX_ATTEMPTS = 8
+_LEASE = dt.timedelta(minutes=5)
+_TRANSCRIPT_CHARS = 5000
+_SUBJECT = {"fr": "Votre demande au soutien GEM-BOOKS", "en": "Your request to GEM-BOOKS support"}
+_FOOTER = {
+    "fr": "Soutien GEM-BOOKS — répondez à ce courriel pour nous écrire.",
+    "en": "GEM-BOOKS support — reply to this email to write to us.",
+}
+
+
+class TextParser(Protocol):
+    """What the triage needs of Rasa: :meth:`bot.rasa_client.RasaClient.parse`."""
+
+    async def parse(self, text: str) -> Parse: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Received:
+    status: str  # "new" | "duplicate" | "quarantined"
+    mail_id: int
+    reason: str = ""  # the quarantine reason
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysis:
+    """Everything the triage concluded about one mail, before acting on it."""
+
+    parsed: ParsedMail
+    automatic: str | None
+    text: str
+    understood: Parse | None
+    language: str
+    thread: tuple[str, str] | None  # (conversation id, kind of the id it answers)
+    decision: Decision
+    answer: str | None  # the automatic answer (auto_reply)
+    draft: str  # the suggested reply an agent edits (ticket)
+
+    @property
+    def intent(self) -> str | None:
+        return self.understood.intent if self.understood else None
+
+    @property
+    def confidence(self) -> float:
+        return self.understood.confidence if self.understood else 0.0
+
+
+def reply_subject(subject: str, language: str) -> str:
+    """ "Re: <subject>" on one line (a received subject can never add a header)."""
+    clean = " ".join("".join(c if c.isprintable() else " " for c in subject).split())[:200]
+    if not clean:
+        return _SUBJECT[language]
+    return clean if clean.lower().startswith("re:") else f"Re: {clean}"
+
+
+def transcript_text(parsed: ParsedMail, language: str) -> str:
+    """What the console shows of a mail: subject, the new text, attachments by name."""
+    body = strip_quotes_and_signature(parsed.text).strip()[:_TRANSCRIPT_CHARS]
+    lines = [f"{'Objet' if language == 'fr' else 'Subject'} : {parsed.subject}" if parsed.subject else "", body]
+    if parsed.attachments:
+        label = "Pièces jointes" if language == "fr" else "Attachments"
+        names = ", ".join(f"{a.filename or '?'} ({a.content_type})" for a in parsed.attachments[:10])
+        lines.append(f"[{label} : {names}]")
+    return "\n\n".join(line for line in lines if line)
+
+
+class Triage:
+    def __init__(
+        self,
+        store: TriageStore,
+        rasa: TextParser,
+        settings: Settings,
+        *,
+        handoffs: Handoffs | None = None,
+        conversations: ConversationStore | None = None,
+        outbox: Outbox | None = None,
+        limits: SharedRateLimits | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.store = store
+        self._rasa = rasa
+        self._settings = settings
+        self._handoffs = handoffs
+        self._conversations = conversations
+        self._outbox = outbox
+        self._limits = limits
+        self._clock = clock
+        self._links = Links(settings.password_reset_url, settings.user_code_url, settings.support_email)
+        self._templates = mail_templates()
+        self._task: asyncio.Task[None] | None = None
+        self.wakeup = asyncio.Event()
+
+    # -- intake ---------------------------------------------------------------------------
+
+    async def receive(self, raw: bytes, *, source: str, envelope_from: str | None = None) -> Received:
+        """Record one mail for triage; malformed mail is quarantined, never raised."""
+        try:
+            parsed = parse_mail(raw, max_bytes=self._settings.triage_max_bytes)
+        except MalformedMail as exc:
+            row = await self.store.quarantine(raw, source=source, envelope_from=envelope_from, reason=exc.reason)
+            log.warning("mail quarantined (%s): %d bytes from %s", exc.reason, len(raw), source)
+            return Received("quarantined", row.id, exc.reason)
+        row, created = await self.store.receive(parsed, raw, source=source, envelope_from=envelope_from)
+        if created:
+            self.wakeup.set()
+        return Received("new" if created else "duplicate", row.id)
+
+    # -- understanding and deciding (read-only) --------------------------------------------
+
+    async def analyse(self, parsed: ParsedMail, *, envelope_from: str | None = None) -> Analysis:
+        """Classify and decide, without writing anything. Raises AssistantUnavailable."""
+        automatic = automatic_reason(
+            parsed, own_addresses=self._settings.own_addresses, envelope_from=envelope_from
+        )
+        text = classification_text(parsed)
+        understood = await self._rasa.parse(text) if text and automatic is None else None
+        language = self._language(parsed, understood)
+        thread = await self.store.thread_of([*parsed.in_reply_to, *reversed(parsed.references)])
+        ticket_open = False
+        if thread is not None and self._handoffs is not None:
+            ticket_open = await self._handoffs.store.open_for(thread[0]) is not None
+        facts = Facts(
+            automatic=automatic,
+            thread_kind=thread[1] if thread else None,
+            ticket_open=ticket_open,
+            text=text,
+            intent=understood.intent if understood else None,
+            confidence=understood.confidence if understood else 0.0,
+            language=language,
+        )
+        decision = decide(facts, self._settings)
+        name = greeting_name(parsed.from_name)
+        answer = answer_text(facts.intent, language, self._links, name=name)
+        draft_topic = "still_not_working" if decision.reason == "reply_to_auto_answer" else facts.intent
+        draft = draft_text(draft_topic, language, self._links, name=name)
+        return Analysis(parsed, automatic, text, understood, language, thread, decision, answer, draft)
+
+    def _language(self, parsed: ParsedMail, understood: Parse | None) -> str:
+        if understood is not None and understood.language in ("fr", "en"):
+            return understood.language
+        declared = parsed.content_language.strip().lower()[:2]
+        if declared in ("fr", "en"):
+            return declared
+        return self._settings.default_language
+
+    # -- the worker --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="triage-worker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                while await self.process_one():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database went away, ...: keep the loop alive
+                log.exception("triage worker error")
+            self.wakeup.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), self._settings.triage_poll_seconds)
+
+    async def process_one(self) -> bool:
+        """Triage the next received mail; False when none is due."""
+        row = await self.store.claim(_LEASE)
+        if row is None:
+            return False
+        try:
+            parsed = parse_mail(row.raw or b"", max_bytes=self._settings.triage_max_bytes)
+            analysis = await self.analyse(parsed, envelope_from=row.envelope_from)
+            await self._apply(row, analysis)
+        except AssistantUnavailable as exc:
+            delay = dt.timedelta(seconds=min(5 * 2 ** min(row.attempts, 6), 300))
+            log.warning("triage of mail %d waits for Rasa (%s); again in %s", row.id, exc, delay)
+            await self.store.retry_later(row.id, f"assistant unavailable: {exc}", delay)
+        except Exception as exc:
+            if row.attempts >= _MAX_ATTEMPTS:
+                log.exception("mail %d quarantined after %d failed triage attempts", row.id, row.attempts)
+                await self.store.finish(row.id, status="quarantined", decision="quarantined", reason="triage_failed")
+            else:
+                log.exception("triage of mail %d failed; will retry", row.id)
+                await self.store.retry_later(row.id, type(exc).__name__, dt.timedelta(seconds=30))
+        return True
+
+    # -- acting --------------------------------------------------------------------------------
+
+    async def _apply(self, row: InboundMail, analysis: Analysis) -> None:
+        parsed, decision = analysis.parsed, analysis.decision
+        record: dict[str, Any] = {
+            "text": analysis.text,
+            "language": analysis.language,
+            "intent": analysis.intent,
+            "confidence": analysis.understood.confidence if analysis.understood else None,
+        }
+        if decision.action == "filed":
+            await self.store.finish(row.id, decision="filed", reason=decision.reason, **record)
+            return
+        if decision.action == "auto_reply" and not await self._may_answer(parsed.answer_address):
+            decision = Decision("ticket", "rate_limited")
+        conversations = self._require(self._conversations)
+        if analysis.thread is not None:
+            conversation_id = analysis.thread[0]
+        else:
+            conversation_id = (await conversations.create(analysis.language, "email")).id
+        await self.store.add_thread_ids(conversation_id, [(parsed.message_id, "inbound")])
+        message = await conversations.add_message(
+            conversation_id, "person", transcript_text(parsed, analysis.language)
+        )
+        await conversations.record_understanding(
+            message.id, analysis.intent, record["confidence"], analysis.language
+        )
+        message.intent, message.confidence, message.language = analysis.intent, record["confidence"], analysis.language
+        if decision.action == "auto_reply" and analysis.answer is not None:
+            reply_id = make_msgid(domain=sender_domain(self._settings.mail_from))
+            await self.store.add_thread_ids(conversation_id, [(reply_id, "auto_reply")])
+            await conversations.add_message(conversation_id, "assistant", analysis.answer)
+            await self._require(self._outbox).enqueue(
+                f"triage:{row.message_key}",
+                TRIAGE_REPLY,
+                self._reply_params(row, analysis.language, analysis.answer, reply_id, automatic=True),
+            )
+            await self.store.finish(
+                row.id,
+                decision="auto_reply",
+                reason=decision.reason,
+                conversation_id=conversation_id,
+                reply_message_id=reply_id,
+                **record,
+            )
+            return
+        handoff = await self._ticket(conversation_id, message, analysis, decision)
+        await self.store.finish(
+            row.id,
+            decision="ticket",
+            reason=decision.reason,
+            conversation_id=conversation_id,
+            handoff_id=handoff.id,
+            **record,
+        )
+
+    async def _may_answer(self, address: str) -> bool:
+        if not address:
+            return False
+        if self._limits is None:
+            return True
+        window = self._settings.triage_reply_window_seconds
+        wait = await self._limits.hit(
+            [
+                Rule("triage_sender", address, self._settings.triage_replies_per_sender, window),
+                Rule("triage_global", "*", self._settings.triage_replies_global, window),
+            ]
+        )
+        return wait is None
+
+    async def _ticket(
+        self, conversation_id: str, message: Message, analysis: Analysis, decision: Decision
+    ) -> Handoff:
+        handoffs = self._require(self._handoffs)
+        existing = await handoffs.store.open_for(conversation_id)
+        if existing is not None:
+            conversation = await self._require(self._conversations).get(conversation_id)
+            if conversation is not None:
+                await handoffs.person_wrote(conversation, message)
+            return existing
+        parsed = analysis.parsed
+        packet = Packet(
+            conversation_id=conversation_id,
+            reason="email",
+            language=analysis.language,
+            email=parsed.answer_address,
+            channel="email",
+            detail=decision.reason,
+            topic=analysis.intent or "",
+            confidence=round(analysis.confidence, 3) if analysis.understood else None,
+            subject=parsed.subject[:200],
+            suggested_reply=analysis.draft,
+        )
+        opened = await handoffs.open(packet, notify_by_mail=False)
+        return opened.handoff
+
+    def _reply_params(
+        self, row: InboundMail, language: str, text: str, reply_id: str, *, automatic: bool
+    ) -> dict[str, Any]:
+        references = [*row.references, row.message_id][-20:]
+        return {
+            "to": row.answer_address,
+            "subject": reply_subject(row.subject, language),
+            "in_reply_to": row.message_id,
+            "references": references,
+            "message_id": reply_id,
+            "text": text,
+            "language": language,
+            "automatic": automatic,
+        }
+
+    async def agent_replied(self, handoff: Handoff, message: Message) -> None:
+        """An agent answered a ticket in the console: the answer goes by mail, in the thread."""
+        latest = await self.store.latest_inbound(handoff.conversation_id)
+        if latest is None:
+            log.warning("handoff %d: no mail to answer in its conversation", handoff.id)
+            return
+        reply_id = make_msgid(domain=sender_domain(self._settings.mail_from))
+        await self.store.add_thread_ids(handoff.conversation_id, [(reply_id, "agent_reply")])
+        language = handoff.language if handoff.language in ("fr", "en") else self._settings.default_language
+        await self._require(self._outbox).enqueue(
+            f"agent-reply:{message.id}",
+            TRIAGE_REPLY,
+            self._reply_params(latest, language, message.text, reply_id, automatic=False),
+        )
+
+    # -- composing (the outbox worker calls this when it sends) ------------------------------
+
+    def composers(self) -> dict[str, Composer]:
+        return {TRIAGE_REPLY: self.compose}
+
+    async def compose(self, params: Mapping[str, Any]) -> EmailMessage | None:
+        to = str(params.get("to") or "")
+        if "@" not in to:
+            return None
+        language = params.get("language") if params.get("language") in ("fr", "en") else "fr"
+        subject = reply_subject(str(params.get("subject") or ""), language)
+        text = str(params.get("text") or "")
+        html = self._templates.get_template("triage_reply.html").render(
+            lang=language, subject=subject, footer=_FOOTER[language], body=text_to_html(text)
+        )
+        local, _, domain = to.partition("@")
+        message = build_message(
+            sender=self._settings.mail_from,
+            to=f"{local}@{domain}",
+            subject=subject,
+            text=text,
+            html=html,
+            now=self._clock(),
+            # An agent's answer is written by a person (RFC 3834: "no").
+            auto_submitted="auto-replied" if params.get("automatic") else "no",
+        )
+        del message["Message-ID"]
+        message["Message-ID"] = str(params["message_id"])
+        message["In-Reply-To"] = str(params["in_reply_to"])
+        message["References"] = " ".join(str(ref) for ref in params.get("references") or [])
+        if params.get("automatic"):
+            # Microsoft's way of saying "do not answer this automatically" (no OOF loops).
+            message["X-Auto-Response-Suppress"] = "All"
+        return message
+
+    @staticmethod
+    def _require(component: Any) -> Any:
+        if component is None:
+            raise RuntimeError("the triage was built read-only (no database services)")
+        return component

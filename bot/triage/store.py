@@ -1,0 +1,214 @@
+"""The triage's records: received mail, its quarantine, and the Message-IDs of each thread.
+
+Usage::
+
+    store = TriageStore(sessions, clock)
+    row, created = await store.receive(parsed, raw, source="smtp", envelope_from="a@b.ca")
+    row = await store.claim(lease)              # the worker: next mail due, or None
+    await store.finish(row.id, decision="ticket", reason="low_confidence", ...)
+    found = await store.thread_of(["<id@x>", ...])   # (conversation_id, kind) or None
+
+Each public method is one unit of work; returned rows are detached snapshots.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from bot.clock import Clock, system_clock
+from bot.db.triage_models import InboundMail, MailThreadId
+from bot.triage.parsed import ParsedMail
+
+__all__ = ["QUARANTINE_KEEP_BYTES", "TriageStore", "message_key"]
+
+# A quarantined mail keeps this much of its raw bytes for a person to look at.
+QUARANTINE_KEEP_BYTES = 256 * 1024
+
+
+def message_key(message_id: str) -> str:
+    """The stored key of a Message-ID: its SHA-256 (ids are long and case matters little)."""
+    return hashlib.sha256(message_id.strip().encode("utf-8", "replace")).hexdigest()
+
+
+class TriageStore:
+    def __init__(self, sessions: sessionmaker, clock: Clock = system_clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def receive(
+        self, parsed: ParsedMail, raw: bytes, *, source: str, envelope_from: str | None
+    ) -> tuple[InboundMail, bool]:
+        """Record a received mail (to be triaged); the existing record if it came before."""
+        now = self._clock()
+        row = InboundMail(
+            message_key=message_key(parsed.message_id),
+            message_id=parsed.message_id[:998],
+            source=source,
+            status="received",
+            received_at=now,
+            attempts=0,
+            next_attempt_at=now,
+            raw=raw,
+            size=len(raw),
+            envelope_from=None if envelope_from is None else envelope_from[:320],
+            from_address=parsed.from_address[:320],
+            answer_address=parsed.answer_address[:320],
+            subject=parsed.subject[:998],
+            in_reply_to=list(parsed.in_reply_to),
+            references=list(parsed.references),
+            attachments=[
+                {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                for a in parsed.attachments[:50]
+            ],
+            text="",
+        )
+        try:
+            async with self._sessions() as session, session.begin():
+                session.add(row)
+        except IntegrityError:
+            existing = await self.by_key(row.message_key)
+            if existing is None:
+                raise
+            return existing, False
+        return row, True
+
+    async def quarantine(self, raw: bytes, *, source: str, envelope_from: str | None, reason: str) -> InboundMail:
+        """Set aside bytes that cannot be triaged (the same bytes twice: one record)."""
+        now = self._clock()
+        key = message_key(f"<{hashlib.sha256(raw).hexdigest()}@quarantine.invalid>")
+        row = InboundMail(
+            message_key=key,
+            message_id="",
+            source=source,
+            status="quarantined",
+            received_at=now,
+            processed_at=now,
+            attempts=0,
+            next_attempt_at=now,
+            raw=raw[:QUARANTINE_KEEP_BYTES],
+            size=len(raw),
+            envelope_from=None if envelope_from is None else envelope_from[:320],
+            decision="quarantined",
+            reason=reason[:64],
+            in_reply_to=[],
+            references=[],
+            attachments=[],
+            text="",
+        )
+        try:
+            async with self._sessions() as session, session.begin():
+                session.add(row)
+        except IntegrityError:
+            existing = await self.by_key(key)
+            if existing is not None:
+                return existing
+            raise
+        return row
+
+    async def by_key(self, key: str) -> InboundMail | None:
+        async with self._sessions() as session:
+            return await session.scalar(select(InboundMail).where(InboundMail.message_key == key))
+
+    async def get(self, mail_id: int) -> InboundMail | None:
+        async with self._sessions() as session:
+            return await session.get(InboundMail, mail_id)
+
+    async def claim(self, lease: dt.timedelta) -> InboundMail | None:
+        """The next received mail due, held by the caller until ``lease`` ends."""
+        now = self._clock()
+        due = (InboundMail.status == "received", InboundMail.next_attempt_at <= now)
+        async with self._sessions() as session, session.begin():
+            mail_id = await session.scalar(
+                select(InboundMail.id).where(*due).order_by(InboundMail.next_attempt_at, InboundMail.id).limit(1)
+            )
+            if mail_id is None:
+                return None
+            taken = await session.execute(
+                update(InboundMail)
+                .where(InboundMail.id == mail_id, *due)
+                .values(next_attempt_at=now + lease, attempts=InboundMail.attempts + 1)
+            )
+            if taken.rowcount != 1:
+                return None  # another worker took it
+            return await session.get(InboundMail, mail_id, populate_existing=True)
+
+    async def retry_later(self, mail_id: int, error: str, delay: dt.timedelta) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(InboundMail)
+                .where(InboundMail.id == mail_id)
+                .values(next_attempt_at=self._clock() + delay, last_error=error[:255])
+            )
+
+    async def finish(self, mail_id: int, *, status: str = "done", **values: Any) -> None:
+        """Record what was understood and decided; the raw bytes go unless quarantined."""
+        if status != "quarantined":
+            values["raw"] = None
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(InboundMail)
+                .where(InboundMail.id == mail_id)
+                .values(status=status, processed_at=self._clock(), last_error=None, **values)
+            )
+
+    async def thread_of(self, message_ids: Sequence[str]) -> tuple[str, str] | None:
+        """(conversation id, kind) of the newest of ``message_ids`` we know, None if none."""
+        keys = [message_key(mid) for mid in message_ids if mid]
+        if not keys:
+            return None
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(MailThreadId.message_key, MailThreadId.conversation_id, MailThreadId.kind).where(
+                        MailThreadId.message_key.in_(keys)
+                    )
+                )
+            ).all()
+        found = {key: (conversation, kind) for key, conversation, kind in rows}
+        # In-Reply-To first, then References from the newest: the closest known ancestor.
+        for key in keys:
+            if key in found:
+                return found[key]
+        return None
+
+    async def add_thread_ids(self, conversation_id: str, ids: Iterable[tuple[str, str]]) -> None:
+        """Remember Message-IDs (with their kind) as part of a conversation; known ones stay."""
+        now = self._clock()
+        for message_id, kind in ids:
+            try:
+                async with self._sessions() as session, session.begin():
+                    session.add(
+                        MailThreadId(
+                            message_key=message_key(message_id),
+                            conversation_id=conversation_id,
+                            kind=kind,
+                            created_at=now,
+                        )
+                    )
+            except IntegrityError:
+                continue
+
+    async def latest_inbound(self, conversation_id: str) -> InboundMail | None:
+        """The newest mail a person sent in this conversation (what an agent answers)."""
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(InboundMail)
+                .where(InboundMail.conversation_id == conversation_id, InboundMail.answer_address != "")
+                .order_by(InboundMail.id.desc())
+                .limit(1)
+            )
+
+    async def counts(self) -> dict[str, int]:
+        """How many mails per decision (None = not yet triaged), for tests and the command line."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(InboundMail.decision, func.count()).group_by(InboundMail.decision)
+            )
+            return {str(decision): count for decision, count in rows.all()}
