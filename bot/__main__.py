@@ -6,6 +6,7 @@
     python -m bot agents create ...    add a support agent (console sign-in)
     python -m bot agents list          list them
     python -m bot corrections export --out DIR   the console's intent corrections as NLU YAML
+    python -m bot triage [--json] [--apply] PATH...   triage .eml files or an mbox
 
 Configuration comes from ``GEM_*`` environment variables (see ``bot/settings.py``).
 """
@@ -25,6 +26,7 @@ from bot.app import init_app
 from bot.console import cli as console_cli
 from bot.console.demo import describe_demo_agent
 from bot.settings import Settings
+from bot.triage import cli as triage_cli
 
 
 def serve(settings: Settings) -> int:
@@ -65,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("serve", help="serve the hub (the default)")
     accounts_cli.add_parser(commands)
     console_cli.add_parsers(commands)
+    triage_cli.add_parser(commands)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -77,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return console_cli.run_agents(settings, args)
     if args.command == "corrections":
         return console_cli.run_corrections(settings, args)
+    if args.command == "triage":
+        return triage_cli.run(settings, args)
     return serve(settings)
 
 

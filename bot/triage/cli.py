@@ -1,0 +1,253 @@
+"""``python -m bot triage``: triage .eml files, folders of them, or an mbox, from the command line.
+
+    python -m bot triage support.mbox                 what the triage would do, one line per mail
+    python -m bot triage --json mails/ > plan.jsonl   the same as JSON lines
+    python -m bot triage --apply support.mbox         really file them: answers go to the outbox
+                                                      (sent by the hub), tickets to the console
+
+Without ``--apply`` nothing you have is touched: the mails go through the whole triage
+(threads, duplicates, rate limits included) in a throw-away database, and nothing is sent.
+The Rasa server at ``GEM_RASA_URL`` must be running (``make run`` starts it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import mailbox
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+import aiohttp
+
+from bot.accounts.identifiers import mask_email
+from bot.accounts.limits import SharedRateLimits
+from bot.conversations import ConversationStore
+from bot.db.engine import create_engine, session_factory, upgrade_to_head
+from bot.handoff.live import LiveChannels
+from bot.handoff.service import Handoffs
+from bot.handoff.store import HandoffStore
+from bot.mail.outbox import Outbox
+from bot.rasa_client import AssistantUnavailable, Parse, RasaClient
+from bot.settings import Settings
+from bot.triage.parse import parse_mail
+from bot.triage.parsed import MalformedMail
+from bot.triage.quotes import classification_text
+from bot.triage.service import TextParser, Triage
+from bot.triage.store import TriageStore
+
+__all__ = ["add_parser", "run"]
+
+# Texts classified at once while reading ahead (Rasa serves them one by one anyway; a few
+# in flight keep it busy while the database work of the previous mail goes on).
+PARALLEL_PARSES = 4
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "triage",
+        help="triage .eml files, folders or an mbox (prints what it would do; --apply to do it)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="+", type=Path, help=".eml files, folders of .eml files, or mbox files")
+    parser.add_argument("--json", action="store_true", help="one JSON object per mail instead of a table")
+    parser.add_argument(
+        "--apply", action="store_true", help="record in the hub's database and queue the answers"
+    )
+    parser.add_argument("--quiet", action="store_true", help="only the summary (no line per mail)")
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    missing = [str(path) for path in args.paths if not path.exists()]
+    if missing:
+        print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_run(settings, args))
+    except AssistantUnavailable:
+        print(
+            f"error: the Rasa server at {settings.rasa_url} does not answer; start it "
+            "(make run) or set GEM_RASA_URL and GEM_RASA_TOKEN",
+            file=sys.stderr,
+        )
+        return 3
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+def read_mails(paths: list[Path]) -> Iterator[tuple[str, bytes]]:
+    """(where, raw bytes) of every mail in the paths: .eml files, folders, mbox files."""
+    for path in paths:
+        if path.is_dir():
+            yield from read_mails(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix == ".eml"))
+            continue
+        with path.open("rb") as handle:
+            is_mbox = handle.read(5) == b"From "
+        if not is_mbox:
+            yield str(path), path.read_bytes()
+            continue
+        box = mailbox.mbox(str(path), create=False)
+        try:
+            for index, key in enumerate(box.iterkeys(), start=1):
+                yield f"{path}#{index}", box.get_bytes(key)
+        finally:
+            box.close()
+
+
+@contextlib.asynccontextmanager
+async def _database(settings: Settings, apply: bool) -> AsyncIterator[Settings]:
+    if apply:
+        yield settings
+        return
+    with tempfile.TemporaryDirectory(prefix="gem-triage-") as scratch:
+        yield dataclasses.replace(settings, database_url=f"sqlite+aiosqlite:///{scratch}/dry-run.db")
+
+
+class _ReadAhead:
+    """Rasa's answers for the texts of the next mails, asked before they are needed."""
+
+    def __init__(self, rasa: RasaClient) -> None:
+        self._rasa = rasa
+        self._pending: dict[str, asyncio.Task[Parse]] = {}
+
+    def ask(self, text: str) -> None:
+        if text and text not in self._pending:
+            self._pending[text] = asyncio.create_task(self._rasa.parse(text))
+
+    async def parse(self, text: str) -> Parse:
+        self.ask(text)
+        return await self._pending.pop(text)
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    mails = list(read_mails(args.paths))
+    out = sys.stdout
+    started = time.perf_counter()
+    decisions: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    async with _database(settings, args.apply) as db_settings, aiohttp.ClientSession() as http:
+        engine = create_engine(db_settings)
+        try:
+            await upgrade_to_head(engine)
+            ahead = _ReadAhead(RasaClient(http, settings))
+            triage = _triage(engine, ahead, db_settings)
+            progress = _Progress(len(mails), sys.stderr, enabled=not args.json and len(mails) >= 50)
+            for index, (where, raw) in enumerate(mails):
+                for _, later in mails[index + 1 : index + 1 + PARALLEL_PARSES]:
+                    ahead.ask(_text_of(later, settings))
+                received = await triage.receive(raw, source="file")
+                row = await triage.store.get(received.mail_id)
+                if received.status == "new":
+                    await triage.process_one()
+                    row = await triage.store.get(received.mail_id)
+                line = _line(where, received.status, row)
+                decisions[line["decision"]] += 1
+                reasons[f"{line['decision']}: {line['reason']}"] += 1
+                if args.json:
+                    print(json.dumps(line, ensure_ascii=False), file=out)
+                elif not args.quiet:
+                    print(_format(line), file=out)
+                progress.step()
+            progress.done()
+        finally:
+            await engine.dispose()
+    elapsed = time.perf_counter() - started
+    _summary(len(mails), decisions, reasons, elapsed, args, sys.stderr if args.json else out)
+    return 0
+
+
+def _triage(engine: Any, rasa: TextParser, settings: Settings) -> Triage:
+    sessions = session_factory(engine)
+    conversations = ConversationStore(sessions, settings)
+    outbox = Outbox(sessions)
+    handoffs = Handoffs(HandoffStore(sessions), conversations, LiveChannels(), outbox, settings)
+    return Triage(
+        TriageStore(sessions),
+        rasa,
+        settings,
+        handoffs=handoffs,
+        conversations=conversations,
+        outbox=outbox,
+        limits=SharedRateLimits(sessions),
+    )
+
+
+def _text_of(raw: bytes, settings: Settings) -> str:
+    try:
+        return classification_text(parse_mail(raw, max_bytes=settings.triage_max_bytes))
+    except MalformedMail:
+        return ""
+
+
+def _line(where: str, status: str, row: Any) -> dict[str, Any]:
+    decision = "duplicate" if status == "duplicate" else (row.decision or "waiting")
+    return {
+        "mail": where,
+        "decision": decision,
+        "reason": (row.reason or row.last_error or "") if status != "duplicate" else "same Message-ID",
+        "language": row.language,
+        "intent": row.intent,
+        "confidence": None if row.confidence is None else round(row.confidence, 3),
+        "from": mask_email(row.from_address) if row.from_address else "",
+        "subject": row.subject,
+        "attachments": len(row.attachments or []),
+    }
+
+
+def _format(line: dict[str, Any]) -> str:
+    understood = f"{line['intent']} {line['confidence']:.2f}" if line["intent"] else "-"
+    return (
+        f"{line['decision']:<11} {line['reason']:<22} {line['language'] or '--':<2}  {understood:<28} "
+        f"{line['from'] or '-':<24} {line['subject'][:60]}  [{line['mail']}]"
+    )
+
+
+def _summary(
+    total: int, decisions: Counter[str], reasons: Counter[str], elapsed: float, args: Any, out: TextIO
+) -> None:
+    rate = total / elapsed if elapsed > 0 else 0.0
+    mode = "applied" if args.apply else "dry run: nothing recorded, nothing sent"
+    print(f"\n{total} mails in {elapsed:.1f} s ({rate:.1f} mails/s) — {mode}", file=out)
+    for decision, count in decisions.most_common():
+        print(f"  {decision:<11} {count:>6}", file=out)
+    for reason, count in sorted(reasons.items()):
+        print(f"    {reason:<40} {count:>6}", file=out)
+
+
+class _Progress:
+    """A one-line progress bar on the terminal (or a line every 10% when not a terminal)."""
+
+    def __init__(self, total: int, stream: TextIO, *, enabled: bool) -> None:
+        self._total, self._stream, self._enabled = total, stream, enabled
+        self._done = 0
+        self._tty = stream.isatty()
+        self._started = time.perf_counter()
+        self._last_decile = 0
+
+    def step(self) -> None:
+        self._done += 1
+        if not self._enabled:
+            return
+        rate = self._done / max(time.perf_counter() - self._started, 1e-6)
+        if self._tty:
+            filled = int(30 * self._done / self._total)
+            bar = "#" * filled + "." * (30 - filled)
+            self._stream.write(f"\r[{bar}] {self._done}/{self._total} mails, {rate:.1f}/s")
+            self._stream.flush()
+        elif self._done * 10 // self._total > self._last_decile:
+            self._last_decile = self._done * 10 // self._total
+            print(f"{self._done}/{self._total} mails, {rate:.1f}/s", file=self._stream, flush=True)
+
+    def done(self) -> None:
+        if self._enabled and self._tty:
+            self._stream.write("\n")
