@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv with Python 3.10 and install requirements.txt into it, unless it is
 # already up to date. With --browser, also make sure Debian's Chromium is installed
-# (the browser tests drive it with Playwright; Playwright's own download can't work here).
+# (the browser tests drive it with Playwright; Playwright's own download can't work here)
+# and Debian's Dovecot (the IMAP poller's tests run a private instance of it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,8 +37,24 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; 
   echo "$wanted" > "$stamp"
 fi
 
-if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
-  echo "==> installing Debian's chromium for the browser tests"
-  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-  $sudo apt-get update -qq >/dev/null && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+if [ "${1:-}" = "--browser" ]; then
+  missing=""
+  [ -x /usr/bin/chromium ] || missing=" chromium"
+  [ -x /usr/sbin/dovecot ] || missing="$missing dovecot-imapd"
+  if [ -n "$missing" ]; then
+    echo "==> installing Debian's$missing for the tests"
+    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+    # shellcheck disable=SC2086  # $missing is a list of package names
+    $sudo apt-get update -qq >/dev/null && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing 2>&1 >/dev/null \
+      | { grep -v '^debconf: delaying package configuration' || true; } >&2
+    case "$missing" in *dovecot*)
+      # The tests start their own Dovecot on free loopback ports; the system service the
+      # package enables would only hold 143/993, so switch it off (where it could start).
+      if [ -d /run/systemd/system ]; then
+        $sudo systemctl disable --now --quiet dovecot.service dovecot.socket 2>/dev/null || true
+      elif [ -f /run/dovecot/master.pid ]; then
+        $sudo service dovecot stop >/dev/null 2>&1 || true
+      fi
+    esac
+  fi
 fi
