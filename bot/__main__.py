@@ -40,6 +40,11 @@ def serve(settings: Settings) -> int:
             f"GEM-BOOKS hub running at {base}/  (demo: {base}/demo, health: {base}/healthz)",
             f"  login page: {base}/login",
         ]
+        if settings.triage_mode != "off" and settings.triage_smtp_port:
+            lines.append(
+                f"  email triage ({settings.triage_mode}): send mail to SMTP "
+                f"{settings.triage_smtp_host}:{settings.triage_smtp_port}"
+            )
         if settings.is_development:
             lines.append(
                 f"  caught mail (development mail sink, SMTP 127.0.0.1:{settings.mail_sink_port}): {base}/dev/mail"

@@ -24,6 +24,7 @@ from bot.console.demo import describe_demo_agent
 from tools.stack import LOOPBACK, PROJECT_ROOT, RasaStack, StackError
 
 VAR = PROJECT_ROOT / "var"
+STACK_ENV = VAR / "stack.env"  # GEM_RASA_URL and GEM_RASA_TOKEN of the running stack (0600)
 
 
 class Hub:
@@ -137,6 +138,17 @@ async def serve() -> int:
         await stack.stop()
         return 1
     ready = time.monotonic() - started
+    # For commands run beside this stack (python -m bot triage): where Rasa is, with its token.
+    STACK_ENV.write_text(f"GEM_RASA_URL={stack.rasa_url}\nGEM_RASA_TOKEN={stack.token}\n")
+    STACK_ENV.chmod(0o600)
+    triage_port = hub_env.get("GEM_TRIAGE_SMTP_PORT", "2525")
+    triage = ""
+    if hub_env.get("GEM_TRIAGE_MODE", "live") != "off" and triage_port != "0":
+        triage = (
+            f"  Email triage:      SMTP {LOOPBACK}:{triage_port} (answers land in Caught mail, tickets in the console)\n"
+            f"    try: .venv/bin/python -m tools.sendmail tests/data/mail/login_qc_brancher.eml\n"
+            f"         .venv/bin/python -m bot triage tests/data/mail   (what it would do, nothing sent)\n"
+        )
     accounts = ""
     if development:
         demo = "\n".join(f"    {line}" for line in describe_demo_accounts())
@@ -150,6 +162,7 @@ async def serve() -> int:
         f"  Chat widget demo:  {hub.url}/demo\n"
         f"  Login page:        {hub.url}/login\n"
         f"{accounts}"
+        f"{triage}"
         f"  Hub health:        {hub.url}/healthz\n"
         f"  Rasa REST channel: {stack.rasa_url}/webhooks/rest/webhook\n"
         f"    try: curl -s {stack.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\\n"
@@ -161,6 +174,7 @@ async def serve() -> int:
     )
     await stop.wait()
     print("\n==> stopping")
+    STACK_ENV.unlink(missing_ok=True)
     await hub.stop()
     await stack.stop()
     return 0

@@ -18,19 +18,30 @@ __all__ = ["listen_smtp"]
 
 
 async def listen_smtp(
-    handler: Any, host: str, port: int, *, name: str, max_bytes: int, setting: str
+    handler: Any,
+    host: str,
+    port: int,
+    *,
+    name: str,
+    max_bytes: int,
+    setting: str,
+    max_line: int = SMTP.line_length_limit,
 ) -> tuple[asyncio.AbstractServer, int]:
     """Listen with ``handler`` (aiosmtpd hooks); the server and its port (0 = a free one).
 
+    ``max_line`` bounds a line of the message (RFC 5321 says 1,000 with its CRLF, but many
+    mail programs write longer lines and mail servers pass them on).
     Raises OSError naming the address and the setting to change when the port is taken.
     """
     loop = asyncio.get_running_loop()
+    # aiosmtpd reads the limit from the class when it builds its stream reader.
+    server_class = type("LimitedSMTP", (SMTP,), {"line_length_limit": max_line})
     # aiosmtpd logs every envelope address at INFO; our logs carry no full address.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
 
     def protocol() -> SMTP:
         # A fixed hostname: aiosmtpd would otherwise ask DNS for our FQDN.
-        return SMTP(handler, hostname=name, data_size_limit=max_bytes, loop=loop)
+        return server_class(handler, hostname=name, data_size_limit=max_bytes, loop=loop)
 
     try:
         server = await loop.create_server(protocol, host, port)

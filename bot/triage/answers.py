@@ -212,14 +212,13 @@ _DRAFTS = {
     },
 }
 
-_NAME = re.compile(r"[^\w' .-]", re.UNICODE)
-
-
 def greeting_name(display_name: str) -> str:
-    """The first name to greet, from a From display name; "" when unusable."""
-    cleaned = _NAME.sub("", display_name).strip()
-    first = cleaned.split(" ")[0] if cleaned else ""
-    if not first or "@" in display_name or len(first) > 30 or not first[0].isalpha():
+    """The first name to greet, from a From display name; "" when it does not look like one."""
+    words = display_name.replace('"', " ").split()
+    first = words[0].strip(",;") if words else ""
+    if "@" in display_name or not first or len(first) > 30 or not first[0].isalpha():
+        return ""
+    if not all(char.isalpha() or char in "-'’" for char in first):
         return ""
     return first
 

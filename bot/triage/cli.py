@@ -7,7 +7,8 @@
 
 Without ``--apply`` nothing you have is touched: the mails go through the whole triage
 (threads, duplicates, rate limits included) in a throw-away database, and nothing is sent.
-The Rasa server at ``GEM_RASA_URL`` must be running (``make run`` starts it).
+The Rasa server at ``GEM_RASA_URL`` must be running. Beside ``make run`` nothing needs
+setting: the command reads the running stack's address and token from ``var/stack.env``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from bot.handoff.service import Handoffs
 from bot.handoff.store import HandoffStore
 from bot.mail.outbox import Outbox
 from bot.rasa_client import AssistantUnavailable, Parse, RasaClient
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
 from bot.triage.parse import parse_mail
 from bot.triage.parsed import MalformedMail
 from bot.triage.quotes import classification_text
@@ -45,6 +46,9 @@ from bot.triage.service import TextParser, Triage
 from bot.triage.store import TriageStore
 
 __all__ = ["add_parser", "run"]
+
+# Written by tools/serve.py (make run) while the stack runs.
+STACK_ENV = PROJECT_ROOT / "var" / "stack.env"
 
 # Texts classified at once while reading ahead (Rasa serves them one by one anyway; a few
 # in flight keep it busy while the database work of the previous mail goes on).
@@ -66,19 +70,34 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--quiet", action="store_true", help="only the summary (no line per mail)")
 
 
+def with_local_stack(settings: Settings, stack_env: Path = STACK_ENV) -> Settings:
+    """The Rasa address and token ``make run`` wrote, unless GEM_RASA_TOKEN says otherwise."""
+    if settings.rasa_token or not stack_env.exists():
+        return settings
+    values = dict(
+        line.split("=", 1) for line in stack_env.read_text().splitlines() if "=" in line
+    )
+    return dataclasses.replace(
+        settings,
+        rasa_url=values.get("GEM_RASA_URL", settings.rasa_url),
+        rasa_token=values.get("GEM_RASA_TOKEN", ""),
+    )
+
+
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    settings = with_local_stack(settings)
     missing = [str(path) for path in args.paths if not path.exists()]
     if missing:
         print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     try:
         return asyncio.run(_run(settings, args))
-    except AssistantUnavailable:
-        print(
-            f"error: the Rasa server at {settings.rasa_url} does not answer; start it "
-            "(make run) or set GEM_RASA_URL and GEM_RASA_TOKEN",
-            file=sys.stderr,
-        )
+    except AssistantUnavailable as exc:
+        if "HTTP 401" in str(exc) or "HTTP 403" in str(exc):
+            problem = "refused the token; set GEM_RASA_TOKEN to the token it was started with"
+        else:
+            problem = "does not answer; start it (make run) or set GEM_RASA_URL and GEM_RASA_TOKEN"
+        print(f"error: the Rasa server at {settings.rasa_url} {problem}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

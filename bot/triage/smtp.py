@@ -28,6 +28,8 @@ __all__ = ["MAX_RECIPIENTS", "TriageListener"]
 log = logging.getLogger(__name__)
 
 MAX_RECIPIENTS = 100
+# Longer than RFC 5321's 1,000: people's mail programs write long lines (Postfix passes 2,048).
+MAX_LINE = 8192
 
 
 class TriageListener:
@@ -45,6 +47,7 @@ class TriageListener:
             name="gem-books-triage",
             max_bytes=self._settings.triage_max_bytes,
             setting="GEM_TRIAGE_SMTP_PORT",
+            max_line=MAX_LINE,
         )
 
     async def stop(self) -> None:
