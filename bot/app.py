@@ -90,6 +90,7 @@ from bot.rate_limit import KeyedSlidingWindow
 from bot.relay import ChatRelay
 from bot.settings import Settings
 from bot.socketio_channel import attach_socketio
+from bot.triage.imap import ImapPoller
 from bot.triage.service import Triage
 from bot.triage.smtp import TriageListener
 from bot.triage.store import TriageStore
@@ -198,7 +199,7 @@ async def mail_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def triage_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Email triage: the service, its worker and SMTP listener (GEM_TRIAGE_MODE=off: neither)."""
+    """Email triage: the service, its worker, SMTP listener and IMAP poller (GEM_TRIAGE_MODE=off: none)."""
     settings, clock = app[SETTINGS], app[CLOCK]
     sessions = session_factory(app[ENGINE])
     triage = Triage(
@@ -214,16 +215,21 @@ async def triage_ctx(app: web.Application) -> AsyncIterator[None]:
     app[TRIAGE] = triage
     # An agent's answer to a ticket from the mailbox goes back by mail.
     app[HANDOFFS].mail_replies = triage.agent_replied
-    listener = None
+    listener = poller = None
     if settings.triage_mode != "off":
         triage.start()
         if settings.triage_smtp_port:
             listener = TriageListener(triage, settings)
             await listener.start()
             app[TRIAGE_LISTENER] = listener
+        if settings.imap_host:
+            poller = ImapPoller(settings, triage.intake_from_imap)
+            poller.start()
     try:
         yield
     finally:
+        if poller is not None:
+            await poller.stop()
         if listener is not None:
             await listener.stop()
         await triage.stop()

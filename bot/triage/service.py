@@ -164,6 +164,11 @@ class Triage:
             self.wakeup.set()
         return Received("new" if created else "duplicate", row.id)
 
+    async def intake_from_imap(self, raw: bytes) -> bool:
+        """The IMAP poller's intake: True once the mail is recorded (so it is marked handled)."""
+        await self.receive(raw, source="imap")
+        return True
+
     # -- understanding and deciding (read-only) --------------------------------------------
 
     async def analyse(self, parsed: ParsedMail, *, envelope_from: str | None = None) -> Analysis:

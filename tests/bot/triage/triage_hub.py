@@ -37,16 +37,15 @@ SUPPORT = "soutien@gem-books.com"
 
 def triage_settings(settings: Settings, smtp: SmtpRecorder, rasa_stack: Any, **changes: Any) -> Settings:
     base = fast_mail(settings, smtp.port)
-    return dataclasses.replace(
-        base,
-        rasa_url=rasa_stack.rasa_url,
-        rasa_token=rasa_stack.token,
-        action_server_url=rasa_stack.actions_url,
-        rasa_timeout_seconds=60.0,
-        triage_smtp_port=free_port(),
-        triage_poll_seconds=0.1,
-        **changes,
-    )
+    triage: dict[str, Any] = {
+        "rasa_url": rasa_stack.rasa_url,
+        "rasa_token": rasa_stack.token,
+        "action_server_url": rasa_stack.actions_url,
+        "rasa_timeout_seconds": 60.0,
+        "triage_smtp_port": free_port(),
+        "triage_poll_seconds": 0.1,
+    }
+    return dataclasses.replace(base, **{**triage, **changes})
 
 
 async def start_triage_hub(aiohttp_client: ClientFactory, settings: Settings) -> TestClient:
