@@ -158,7 +158,9 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         engine = create_engine(db_settings)
         try:
             await upgrade_to_head(engine)
-            ahead = _ReadAhead(RasaClient(http, settings))
+            rasa = RasaClient(http, settings)
+            await rasa.parse("bonjour")  # Rasa is there and takes our token, or a clear error
+            ahead = _ReadAhead(rasa)
             triage = _triage(engine, ahead, db_settings)
             progress = _Progress(len(mails), sys.stderr, enabled=not args.json and len(mails) >= 50)
             for index, (where, raw) in enumerate(mails):
