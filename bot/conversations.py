@@ -150,6 +150,70 @@ class ConversationStore:
             )
         return messages
 
+    async def add_person_message(
+        self, conversation_id: str, text: str, *, payload: str | None = None
+    ) -> tuple[Message, Conversation | None]:
+        """Append a person's message; return it and the conversation as it is now.
+
+        One unit of work for what a chat turn needs first (the stored message, and the
+        conversation's status: is a handoff open?).
+        """
+        now = utcnow()
+        message = Message(conversation_id=conversation_id, ts=now, author="person", text=text, payload=payload)
+        async with self._sessions() as session, session.begin():
+            session.add(message)
+            await session.execute(
+                update(Conversation).where(Conversation.id == conversation_id).values(updated_at=now)
+            )
+            conversation = await session.get(Conversation, conversation_id, populate_existing=True)
+        return message, conversation
+
+    async def finish_turn(
+        self,
+        conversation_id: str,
+        person_message_id: int,
+        lines: Sequence[tuple[str, str, Sequence[Button] | None]],
+        *,
+        understood: tuple[str | None, float | None, str | None] | None = None,
+        steps_tried: Sequence[str] = (),
+    ) -> list[Message]:
+        """The end of a chat turn in one unit of work.
+
+        Stores what Rasa understood of the person's message (``understood``: intent,
+        confidence, language), the troubleshooting steps so far (if any), and appends the
+        assistant's replies ``lines`` (author, text, buttons); returns the stored replies.
+        """
+        now = utcnow()
+        messages = [
+            Message(
+                conversation_id=conversation_id,
+                ts=now,
+                author=author,
+                text=text,
+                buttons=list(buttons) if buttons else None,
+            )
+            for author, text, buttons in lines
+        ]
+        async with self._sessions() as session, session.begin():
+            if understood is not None:
+                intent, confidence, language = understood
+                await session.execute(
+                    update(Message)
+                    .where(Message.id == person_message_id)
+                    .values(intent=intent, confidence=confidence, language=language)
+                )
+            values: dict[str, Any] = {}
+            if steps_tried:
+                values["steps_tried"] = list(steps_tried)
+            if messages:
+                session.add_all(messages)
+                values["updated_at"] = now
+            if values:
+                await session.execute(
+                    update(Conversation).where(Conversation.id == conversation_id).values(**values)
+                )
+        return messages
+
     async def record_understanding(
         self,
         message_id: int,

@@ -106,9 +106,8 @@ class ChatRelay:
                 shown, for_rasa, payload = button["title"], button["payload"], button["payload"]
             else:
                 shown, for_rasa, payload = text, _text_for_rasa(text), None
-            person = await self._store.add_message(conversation.id, "person", shown, payload=payload)
+            person, current = await self._store.add_person_message(conversation.id, shown, payload=payload)
             turn = Turn(person_message=person)
-            current = await self._store.get(conversation.id)
             if current is not None and current.status == "agent" and self.to_agents is not None:
                 # A handoff is open: people answer now, not the assistant.
                 await self.to_agents(current, person)
@@ -127,19 +126,23 @@ class ChatRelay:
                 log.warning("conversation %.8s…: action server down", conversation.id)
                 turn.error = "assistant_unavailable"
             understood = await self._rasa.understanding(conversation.id)
+            lines = [
+                ("assistant", reply.text, reply.buttons) for reply in replies if reply.text or reply.buttons
+            ]
             if understood is not None:
-                await self._store.record_understanding(
-                    person.id, understood.intent, understood.confidence, understood.language
-                )
                 person.intent = understood.intent
                 person.confidence = understood.confidence
                 person.language = understood.language
                 turn.language = understood.language
-                if understood.steps_tried:
-                    await self._store.record_steps(conversation.id, understood.steps_tried)
-            lines = [
-                ("assistant", reply.text, reply.buttons) for reply in replies if reply.text or reply.buttons
-            ]
-            if lines:
-                turn.replies = await self._store.add_messages(conversation.id, lines)
+            if lines or understood is not None:
+                # One transaction for the NLU result, the steps and the replies.
+                turn.replies = await self._store.finish_turn(
+                    conversation.id,
+                    person.id,
+                    lines,
+                    understood=(
+                        (understood.intent, understood.confidence, understood.language) if understood else None
+                    ),
+                    steps_tried=understood.steps_tried if understood else (),
+                )
             return turn
