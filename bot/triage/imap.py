@@ -28,7 +28,6 @@ Usage::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import ssl
@@ -95,6 +94,7 @@ class ImapPoller:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._warned_no_keywords = False
+        self._stopping = False
         _install_login_filter()
 
     @property
@@ -261,15 +261,21 @@ class ImapPoller:
             log.info("IMAP poller not started: GEM_IMAP_HOST is empty")
             return
         if self._task is None or self._task.done():
+            self._stopping = False
             self._task = asyncio.get_running_loop().create_task(self._run(), name="imap-poller")
 
     async def stop(self) -> None:
         """End the background task, then log out."""
+        self._stopping = True
         task, self._task = self._task, None
-        if task is not None:
+        # Python 3.10's asyncio.wait_for, which aioimaplib wraps around every command,
+        # swallows a cancellation that lands as the command completes (CPython bpo-42130, fixed in 3.12):
+        # cancel until the task is done; the loop also checks _stopping between polls.
+        while task is not None and not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait({task}, timeout=1.0)
+        if task is not None and not task.cancelled() and task.exception() is not None:
+            log.error("IMAP %s: the poller had crashed", self._where, exc_info=task.exception())
         client, self._client = self._client, None
         if client is not None:
             try:
@@ -283,7 +289,7 @@ class ImapPoller:
     async def _run(self) -> None:
         interval = max(self._settings.imap_interval_seconds, 0.05)
         failures = 0
-        while True:
+        while not self._stopping:
             try:
                 await self.poll_once()
                 if failures:
@@ -326,6 +332,8 @@ class ImapPoller:
             transport.close()
         if not client._client_task.done():  # still connecting
             client._client_task.cancel()
+        for task in list(client.protocol.tasks):  # a greeting still being read
+            task.cancel()
 
     def _describe(self, exc: BaseException) -> str:
         if isinstance(exc, (asyncio.TimeoutError, aioimaplib.CommandTimeout)):

@@ -27,6 +27,7 @@ run as root).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import grp
 import imaplib
 import os
@@ -36,6 +37,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -46,6 +48,15 @@ from tools.stack import LOOPBACK, free_port
 __all__ = ["DOVECOT", "Dovecot"]
 
 DOVECOT = "/usr/sbin/dovecot"
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child: a test run that is killed takes its Dovecot down instead of leaving it behind.
+
+    Linux ties this to the thread that started the child: start() from the test's own thread."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Dovecot:
@@ -72,6 +83,7 @@ class Dovecot:
             stdout=(self.root / "stdout.log").open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stop() ends every child with it
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while not (self._accepts(self.port) and self._accepts(self.tls_port)):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import random
 from collections.abc import Callable
 
 import pytest
@@ -226,7 +227,7 @@ async def test_the_loop_recovers_when_the_server_comes_back(
                 break
         else:
             pytest.fail("the poller logged nothing while the server was down")
-        await asyncio.to_thread(dovecot.start)
+        dovecot.start()  # from this thread: Dovecot lives as long as its starting thread
         await asyncio.to_thread(dovecot.append, mail(2), mailbox)
         await intake.wait_for(2)
     finally:
@@ -234,6 +235,17 @@ async def test_the_loop_recovers_when_the_server_comes_back(
         if not dovecot.running:
             dovecot.start()
     assert intake.received == [mail(1), mail(2)]
+
+
+async def test_stop_ends_the_loop_whatever_it_is_doing(dovecot: Dovecot, mailbox: str) -> None:
+    dovecot.append(mail(1), mailbox)
+    settings = imap_settings(dovecot, mailbox, imap_interval_seconds=0.001)
+    for _ in range(40):  # stop lands in the connect, the login, a command or the sleep
+        poller = ImapPoller(settings, Intake(lambda raw: False))
+        poller.start()
+        await asyncio.sleep(random.uniform(0, 0.03))
+        await asyncio.wait_for(poller.stop(), 5)
+        assert poller._task is None
 
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])
