@@ -6,7 +6,8 @@ outcome, language); a code without a label is shown as is.
 
 from __future__ import annotations
 
-from bot.triage.decide import DECISION_REASONS
+from bot.triage.automatic import AUTOMATIC_REASONS
+from bot.triage.decide import DECISION_LABELS, DECISION_REASONS, QUARANTINE_REASONS
 
 __all__ = ["LABELS", "TEXT"]
 
@@ -49,6 +50,15 @@ TEXT: dict[str, dict[str, str]] = {
         "right_intent": "Bonne intention",
         "correct": "Corriger",
         "reply_label": "Réponse à la personne",
+        "nav_mail": "Courriels",
+        "mail_title": "Courriels reçus au soutien",
+        "mail_intro": "Les 200 derniers courriels reçus et ce que l'assistant en a fait.",
+        "col_received": "Reçu",
+        "col_decision": "Décision",
+        "col_from": "De",
+        "col_subject": "Objet",
+        "no_mail": "Aucun courriel reçu pour l'instant.",
+        "open_ticket": "ouvrir",
         "reply_by_email": "Réponse par courriel (suggestion de l'assistant, à modifier au besoin)",
         "why_ticket": "Pourquoi un ticket",
         "subject": "Objet",
@@ -139,6 +149,15 @@ TEXT: dict[str, dict[str, str]] = {
         "right_intent": "Right intent",
         "correct": "Correct",
         "reply_label": "Reply to the person",
+        "nav_mail": "Mail",
+        "mail_title": "Mail received by support",
+        "mail_intro": "The last 200 mails received and what the assistant did with them.",
+        "col_received": "Received",
+        "col_decision": "Decision",
+        "col_from": "From",
+        "col_subject": "Subject",
+        "no_mail": "No mail received yet.",
+        "open_ticket": "open",
         "reply_by_email": "Reply by email (the assistant's suggestion, edit as needed)",
         "why_ticket": "Why a ticket",
         "subject": "Subject",
@@ -207,6 +226,12 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "email": "courriel au soutien",
         },
         "detail": {code: label["fr"] for code, label in DECISION_REASONS.items()},
+        "decision": {code: label["fr"] for code, label in DECISION_LABELS.items()},
+        "mail_reason": {
+            code: label["fr"]
+            for labels in (DECISION_REASONS, AUTOMATIC_REASONS, QUARANTINE_REASONS)
+            for code, label in labels.items()
+        },
         "outcome": {
             "solved": "réglé",
             "not_solved": "pas réglé",
@@ -229,6 +254,12 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "email": "email to support",
         },
         "detail": {code: label["en"] for code, label in DECISION_REASONS.items()},
+        "decision": {code: label["en"] for code, label in DECISION_LABELS.items()},
+        "mail_reason": {
+            code: label["en"]
+            for labels in (DECISION_REASONS, AUTOMATIC_REASONS, QUARANTINE_REASONS)
+            for code, label in labels.items()
+        },
         "outcome": {
             "solved": "solved",
             "not_solved": "not solved",

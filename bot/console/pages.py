@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.accounts.identifiers import mask_email
 from bot.accounts.limits import Rule
-from bot.appkeys import AGENTS, CLOCK, HANDOFFS, LIMITS, SETTINGS
+from bot.appkeys import AGENTS, CLOCK, HANDOFFS, LIMITS, SETTINGS, TRIAGE
 from bot.console.agents import SignedIn
 from bot.console.auth import SESSION_COOKIE, agent_action, agent_page, set_session_cookie
 from bot.console.dashboard import dashboard_numbers
@@ -206,6 +206,23 @@ async def dashboard(request: web.Request, who: SignedIn) -> web.StreamResponse:
     """GET /console/dashboard: numbers only, no conversation content."""
     numbers = await dashboard_numbers(request.app[HANDOFFS].store)
     return render(request, "dashboard.html", {"agent": who.agent, "csrf": who.csrf_token, "n": numbers})
+
+
+@agent_page
+async def mail_log(request: web.Request, who: SignedIn) -> web.StreamResponse:
+    """GET /console/mail: the latest mails and what the triage did (senders masked)."""
+    triage = request.app[TRIAGE]
+    rows = [
+        {
+            "mail": mail,
+            "decision": mail.decision or "waiting",
+            "from": mask_email(mail.from_address) if mail.from_address else "-",
+        }
+        for mail in await triage.store.recent()
+    ]
+    counts = await triage.store.counts()
+    context = {"agent": who.agent, "csrf": who.csrf_token, "rows": rows, "counts": counts}
+    return render(request, "mail.html", context)
 
 
 # ------------------------------------------------------------------------- actions

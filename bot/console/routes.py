@@ -13,6 +13,7 @@ _hand_back                                                      back to the assi
 console_correct          POST /console/c/{id}/messages/{m}/     the right intent of a
                          intent                                 person's message
 console_dashboard        GET /console/dashboard                 numbers
+console_mail             GET /console/mail                      mail received, what triage did
 console_ws               GET /console/ws                        live updates
 internal_handoffs        POST /internal/handoffs                for the action server
 =======================  =====================================  ===========================
@@ -49,6 +50,7 @@ def setup_console_routes(app: web.Application) -> None:
     router.add_post("/console/logout", pages.logout, name="console_logout")
     router.add_get("/console", pages.queue, name="console_queue")
     router.add_get("/console/dashboard", pages.dashboard, name="console_dashboard")
+    router.add_get("/console/mail", pages.mail_log, name="console_mail")
     router.add_get("/console/ws", live.console_websocket, name="console_ws")
     router.add_get(r"/console/c/{id:\d+}", pages.conversation, name="console_conversation")
     for action, handler in (

@@ -18,7 +18,7 @@ import dataclasses
 from bot.settings import Settings
 from bot.triage.answers import ANSWERABLE
 
-__all__ = ["DECISION_REASONS", "Decision", "Facts", "decide"]
+__all__ = ["DECISION_LABELS", "DECISION_REASONS", "QUARANTINE_REASONS", "Decision", "Facts", "decide"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +57,22 @@ DECISION_REASONS = {
         "en": "Sender already answered recently",
     },
     "no_address": {"fr": "Aucune adresse de réponse", "en": "No address to answer"},
+}
+
+
+# What each decision is called, and why a mail was set aside (quarantined).
+DECISION_LABELS = {
+    "auto_reply": {"fr": "Réponse automatique", "en": "Answered automatically"},
+    "ticket": {"fr": "Ticket", "en": "Ticket"},
+    "filed": {"fr": "Classé sans réponse", "en": "Filed, not answered"},
+    "quarantined": {"fr": "Mis de côté", "en": "Set aside"},
+    "waiting": {"fr": "En attente de tri", "en": "Waiting for triage"},
+}
+QUARANTINE_REASONS = {
+    "too_large": {"fr": "Trop gros", "en": "Too large"},
+    "not_a_mail": {"fr": "Pas un courriel", "en": "Not a mail"},
+    "unreadable": {"fr": "Illisible", "en": "Unreadable"},
+    "triage_failed": {"fr": "Le tri a échoué plusieurs fois", "en": "Triage failed repeatedly"},
 }
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import defer, sessionmaker
 
 from bot.clock import Clock, system_clock
 from bot.db.triage_models import InboundMail, MailThreadId
@@ -204,6 +204,14 @@ class TriageStore:
                 .order_by(InboundMail.id.desc())
                 .limit(1)
             )
+
+    async def recent(self, limit: int = 200) -> list[InboundMail]:
+        """The latest mails, newest first, without their raw bytes (the console's mail log)."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(InboundMail).options(defer(InboundMail.raw)).order_by(InboundMail.id.desc()).limit(limit)
+            )
+            return list(rows.all())
 
     async def counts(self) -> dict[str, int]:
         """How many mails per decision (None = not yet triaged), for tests and the command line."""

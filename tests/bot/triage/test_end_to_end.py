@@ -248,3 +248,26 @@ async def test_an_email_ticket_cannot_be_handed_back_to_the_assistant(
         assert "ne se redonne pas" in await response.text()
     handoff = await triage_hub.app[HANDOFFS].store.get(row.handoff_id)
     assert handoff.status == "open"
+
+
+async def test_the_console_mail_log_shows_what_the_triage_did_escaped_and_masked(
+    triage_hub: TestClient, smtp: SmtpRecorder
+) -> None:
+    answered = mail(subject="Mot de passe oublié", body="J'ai oublié mon mot de passe.")
+    hostile = mail(
+        subject="<script>alert(1)</script>",
+        body="<img src=x onerror=alert(1)>",
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    for message in (answered, hostile):
+        await decided(triage_hub, await deliver(triage_hub, message))
+    await login(triage_hub)
+    async with triage_hub.get("/console/mail") as response:
+        assert response.status == 200
+        page = await response.text()
+    assert "Réponse automatique" in page and "Classé sans réponse" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
+    assert "j***@exemple.ca" in page and "julie.tremblay@exemple.ca" not in page
+    async with triage_hub.get("/console/mail?lang=en") as response:
+        english = await response.text()
+    assert "Answered automatically" in english and "Filed, not answered" in english
