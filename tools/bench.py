@@ -525,6 +525,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "GEM_INTERNAL_TOKEN": internal_token,
         "GEM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'hub.db'}",
         "GEM_RATE_LIMIT_MESSAGES": str(BENCH_RATE_LIMIT),
+        # The hub's inbound-mail listener: a free port, not the default one a running
+        # `make run` (or a test) may hold.
+        "GEM_TRIAGE_SMTP_PORT": str(free_port()),
     }
     (tmp / "log").mkdir(parents=True, exist_ok=True)
     hub = Hub(hub_port, hub_env, tmp / "log" / "hub.log")
