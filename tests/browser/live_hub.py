@@ -25,6 +25,7 @@ from typing_extensions import Self
 from bot.app import init_app
 from bot.appkeys import AGENTS
 from bot.settings import Settings
+from tests.bot.smtp_server import SmtpRecorder
 from tools.stack import PROJECT_ROOT, RasaStack, free_port
 
 __all__ = ["Hub", "LiveHub", "RunningHub"]
@@ -55,6 +56,9 @@ class LiveHub:
     def __init__(self, work_dir: Path) -> None:
         self.work_dir = work_dir
         self.url = ""
+        # Where mail reaches the hub's triage listener, and what the hub sent (a real SMTP server).
+        self.triage_port = 0
+        self.outbound: SmtpRecorder | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -103,7 +107,9 @@ class LiveHub:
             startup_timeout=STARTUP_TIMEOUT_SECONDS,
             env={"GEM_HUB_URL": hub_url, "GEM_INTERNAL_TOKEN": internal_token},
         )
-        async with stack:
+        async with stack, SmtpRecorder() as outbound:
+            self.outbound = outbound
+            self.triage_port = free_port()
             settings = Settings(
                 host="127.0.0.1",
                 port=port,
@@ -112,7 +118,10 @@ class LiveHub:
                 rasa_token=stack.token,
                 action_server_url=stack.actions_url,
                 internal_token=internal_token,
-                triage_smtp_port=0,
+                smtp_port=outbound.port,
+                outbox_poll_seconds=0.2,
+                triage_smtp_port=self.triage_port,
+                triage_poll_seconds=0.2,
             )
             runner = web.AppRunner(init_app(settings))
             await runner.setup()
