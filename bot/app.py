@@ -207,7 +207,6 @@ async def triage_ctx(app: web.Application) -> AsyncIterator[None]:
         app[RASA],
         settings,
         handoffs=app[HANDOFFS],
-        conversations=app[STORE],
         outbox=app[OUTBOX],
         limits=app[LIMITS],
         clock=clock,

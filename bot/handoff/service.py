@@ -118,6 +118,10 @@ class Handoffs:
                 await self._queue_mail(handoff)
         return Opened(handoff, created, bool(handoff.agent_online_at_open))
 
+    async def announce(self, handoff: Handoff) -> None:
+        """Tell the consoles a handoff opened elsewhere (the email triage writes its own)."""
+        await self._tell_consoles({"type": "queue"}, handoff)
+
     async def _queue_mail(self, handoff: Handoff) -> None:
         # The outbox key makes this exactly once per handoff, whoever calls it how often.
         await self._outbox.enqueue(f"handoff:{handoff.id}", HANDOFF_MAIL, {"handoff_id": handoff.id})

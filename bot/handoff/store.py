@@ -12,6 +12,7 @@ Each public method is one unit of work. Returned objects are detached snapshots.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import case, select, update
@@ -23,7 +24,24 @@ from bot.db.handoff_models import Agent, Handoff, HandoffNote, IntentCorrection
 from bot.db.models import Conversation, Message
 from bot.handoff.packet import Packet
 
-__all__ = ["HandoffStore", "may_see"]
+__all__ = ["HandoffStore", "may_see", "new_handoff"]
+
+
+def new_handoff(packet: Packet, now: dt.datetime, *, agent_online: bool) -> Handoff:
+    """An open handoff for the packet's conversation (not yet added to any session)."""
+    return Handoff(
+        conversation_id=packet.conversation_id,
+        open_key=packet.conversation_id,
+        status="open",
+        reason=packet.reason,
+        priority=packet.priority,
+        language=packet.language,
+        packet=packet.as_json(),
+        contact_email=packet.contact_email,
+        agent_online_at_open=int(agent_online),
+        created_at=now,
+        mail_queued=0,
+    )
 
 
 def may_see(handoff: Handoff, agent_id: int) -> bool:
@@ -48,19 +66,7 @@ class HandoffStore:
         if existing is not None:
             return existing, False
         now = self._clock()
-        handoff = Handoff(
-            conversation_id=packet.conversation_id,
-            open_key=packet.conversation_id,
-            status="open",
-            reason=packet.reason,
-            priority=packet.priority,
-            language=packet.language,
-            packet=packet.as_json(),
-            contact_email=packet.contact_email,
-            agent_online_at_open=int(agent_online),
-            created_at=now,
-            mail_queued=0,
-        )
+        handoff = new_handoff(packet, now, agent_online=agent_online)
         try:
             async with self._sessions() as session, session.begin():
                 session.add(handoff)

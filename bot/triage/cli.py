@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -45,7 +45,7 @@ from bot.triage.quotes import classification_text
 from bot.triage.service import TextParser, Triage
 from bot.triage.store import TriageStore
 
-__all__ = ["add_parser", "run"]
+__all__ = ["Summary", "add_parser", "read_mails", "run", "triage_mails"]
 
 # Written by tools/serve.py (make run) while the stack runs.
 STACK_ENV = PROJECT_ROOT / "var" / "stack.env"
@@ -148,13 +148,31 @@ class _ReadAhead:
         return await self._pending.pop(text)
 
 
-async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    mails = list(read_mails(args.paths))
-    out = sys.stdout
+@dataclasses.dataclass
+class Summary:
+    total: int = 0
+    elapsed: float = 0.0
+    decisions: Counter[str] = dataclasses.field(default_factory=Counter)
+    reasons: Counter[str] = dataclasses.field(default_factory=Counter)
+
+    @property
+    def per_second(self) -> float:
+        return self.total / self.elapsed if self.elapsed > 0 else 0.0
+
+
+async def triage_mails(
+    settings: Settings,
+    mails: list[tuple[str, bytes]],
+    *,
+    apply: bool = False,
+    emit: Callable[[dict[str, Any]], None] = lambda line: None,
+    progress: Callable[[], None] = lambda: None,
+) -> Summary:
+    """Triage ``(where, raw)`` mails in order, one ``emit``ted line each; raises
+    AssistantUnavailable when Rasa cannot be reached or refuses the token."""
+    summary = Summary(total=len(mails))
     started = time.perf_counter()
-    decisions: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
-    async with _database(settings, args.apply) as db_settings, aiohttp.ClientSession() as http:
+    async with _database(settings, apply) as db_settings, aiohttp.ClientSession() as http:
         engine = create_engine(db_settings)
         try:
             await upgrade_to_head(engine)
@@ -162,28 +180,41 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             await rasa.parse("bonjour")  # Rasa is there and takes our token, or a clear error
             ahead = _ReadAhead(rasa)
             triage = _triage(engine, ahead, db_settings)
-            progress = _Progress(len(mails), sys.stderr, enabled=not args.json and len(mails) >= 50)
+            texts: dict[int, str] = {}
             for index, (where, raw) in enumerate(mails):
-                for _, later in mails[index + 1 : index + 1 + PARALLEL_PARSES]:
-                    ahead.ask(_text_of(later, settings))
+                for later in range(index + 1, min(index + 1 + PARALLEL_PARSES, len(mails))):
+                    if later not in texts:
+                        texts[later] = _text_of(mails[later][1], settings)
+                        ahead.ask(texts[later])
+                texts.pop(index, None)
                 received = await triage.receive(raw, source="file")
-                row = await triage.store.get(received.mail_id)
                 if received.status == "new":
                     await triage.process_one()
-                    row = await triage.store.get(received.mail_id)
-                line = _line(where, received.status, row)
-                decisions[line["decision"]] += 1
-                reasons[f"{line['decision']}: {line['reason']}"] += 1
-                if args.json:
-                    print(json.dumps(line, ensure_ascii=False), file=out)
-                elif not args.quiet:
-                    print(_format(line), file=out)
-                progress.step()
-            progress.done()
+                line = _line(where, received.status, await triage.store.get(received.mail_id))
+                summary.decisions[line["decision"]] += 1
+                summary.reasons[f"{line['decision']}: {line['reason']}"] += 1
+                emit(line)
+                progress()
         finally:
             await engine.dispose()
-    elapsed = time.perf_counter() - started
-    _summary(len(mails), decisions, reasons, elapsed, args, sys.stderr if args.json else out)
+    summary.elapsed = time.perf_counter() - started
+    return summary
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    mails = list(read_mails(args.paths))
+    out = sys.stdout
+
+    def emit(line: dict[str, Any]) -> None:
+        if args.json:
+            print(json.dumps(line, ensure_ascii=False), file=out)
+        elif not args.quiet:
+            print(_format(line), file=out)
+
+    bar = _Progress(len(mails), sys.stderr, enabled=not args.json and len(mails) >= 50)
+    summary = await triage_mails(settings, mails, apply=args.apply, emit=emit, progress=bar.step)
+    bar.done()
+    _summary(summary, args, sys.stderr if args.json else out)
     return 0
 
 
@@ -197,7 +228,6 @@ def _triage(engine: Any, rasa: TextParser, settings: Settings) -> Triage:
         rasa,
         settings,
         handoffs=handoffs,
-        conversations=conversations,
         outbox=outbox,
         limits=SharedRateLimits(sessions),
     )
@@ -233,15 +263,15 @@ def _format(line: dict[str, Any]) -> str:
     )
 
 
-def _summary(
-    total: int, decisions: Counter[str], reasons: Counter[str], elapsed: float, args: Any, out: TextIO
-) -> None:
-    rate = total / elapsed if elapsed > 0 else 0.0
+def _summary(summary: Summary, args: Any, out: TextIO) -> None:
     mode = "applied" if args.apply else "dry run: nothing recorded, nothing sent"
-    print(f"\n{total} mails in {elapsed:.1f} s ({rate:.1f} mails/s) — {mode}", file=out)
-    for decision, count in decisions.most_common():
+    print(
+        f"\n{summary.total} mails in {summary.elapsed:.1f} s ({summary.per_second:.1f} mails/s) — {mode}",
+        file=out,
+    )
+    for decision, count in summary.decisions.most_common():
         print(f"  {decision:<11} {count:>6}", file=out)
-    for reason, count in sorted(reasons.items()):
+    for reason, count in sorted(summary.reasons.items()):
         print(f"    {reason:<40} {count:>6}", file=out)
 
 

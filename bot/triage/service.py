@@ -2,7 +2,7 @@
 
 Usage::
 
-    triage = Triage(store, rasa, settings, handoffs=..., conversations=..., outbox=..., limits=...)
+    triage = Triage(store, rasa, settings, handoffs=..., outbox=..., limits=...)
     received = await triage.receive(raw, source="smtp", envelope_from="marie@exemple.ca")
     triage.start()                       # the worker: triages received mail in the background
     analysis = await triage.analyse(parse_mail(raw, max_bytes=...))   # read-only (the command)
@@ -32,7 +32,6 @@ from typing import Any, Protocol
 
 from bot.accounts.limits import Rule, SharedRateLimits
 from bot.clock import Clock, system_clock
-from bot.conversations import ConversationStore
 from bot.db.handoff_models import Handoff
 from bot.db.models import Message
 from bot.db.triage_models import InboundMail
@@ -50,7 +49,7 @@ from bot.triage.decide import Decision, Facts, decide
 from bot.triage.parse import parse_mail
 from bot.triage.parsed import MalformedMail, ParsedMail
 from bot.triage.quotes import classification_text, strip_quotes_and_signature
-from bot.triage.store import TriageStore
+from bot.triage.store import Outcome, TriageStore
 
 __all__ = ["TRIAGE_REPLY", "Analysis", "Received", "Triage", "reply_subject", "transcript_text"]
 
@@ -60,6 +59,7 @@ TRIAGE_REPLY = "triage_reply"
 # A mail whose triage keeps failing (not Rasa being down: a bug) is quarantined after this.
 _MAX_ATTEMPTS = 8
 _LEASE = dt.timedelta(minutes=5)
+_PARSED_KEPT = 1000
 _TRANSCRIPT_CHARS = 5000
 _SUBJECT = {"fr": "Votre demande au soutien GEM-BOOKS", "en": "Your request to GEM-BOOKS support"}
 _FOOTER = {
@@ -131,7 +131,6 @@ class Triage:
         settings: Settings,
         *,
         handoffs: Handoffs | None = None,
-        conversations: ConversationStore | None = None,
         outbox: Outbox | None = None,
         limits: SharedRateLimits | None = None,
         clock: Clock = system_clock,
@@ -140,7 +139,6 @@ class Triage:
         self._rasa = rasa
         self._settings = settings
         self._handoffs = handoffs
-        self._conversations = conversations
         self._outbox = outbox
         self._limits = limits
         self._clock = clock
@@ -148,6 +146,7 @@ class Triage:
         self._templates = mail_templates()
         self._task: asyncio.Task[None] | None = None
         self.wakeup = asyncio.Event()
+        self._parsed: dict[int, ParsedMail] = {}
 
     # -- intake ---------------------------------------------------------------------------
 
@@ -161,6 +160,9 @@ class Triage:
             return Received("quarantined", row.id, exc.reason)
         row, created = await self.store.receive(parsed, raw, source=source, envelope_from=envelope_from)
         if created:
+            # The worker in this process need not parse it again (bounded: a backlog re-parses).
+            if len(self._parsed) < _PARSED_KEPT:
+                self._parsed[row.id] = parsed
             self.wakeup.set()
         return Received("new" if created else "duplicate", row.id)
 
@@ -238,7 +240,9 @@ class Triage:
         if row is None:
             return False
         try:
-            parsed = parse_mail(row.raw or b"", max_bytes=self._settings.triage_max_bytes)
+            parsed = self._parsed.pop(row.id, None) or parse_mail(
+                row.raw or b"", max_bytes=self._settings.triage_max_bytes
+            )
             analysis = await self.analyse(parsed, envelope_from=row.envelope_from)
             await self._apply(row, analysis)
         except AssistantUnavailable as exc:
@@ -269,46 +273,45 @@ class Triage:
             return
         if decision.action == "auto_reply" and not await self._may_answer(parsed.answer_address):
             decision = Decision("ticket", "rate_limited")
-        conversations = self._require(self._conversations)
-        if analysis.thread is not None:
-            conversation_id = analysis.thread[0]
-        else:
-            conversation_id = (await conversations.create(analysis.language, "email")).id
-        await self.store.add_thread_ids(conversation_id, [(parsed.message_id, "inbound")])
-        message = await conversations.add_message(
-            conversation_id, "person", transcript_text(parsed, analysis.language)
+        outcome = Outcome(
+            mail_id=row.id,
+            decision=decision.action,
+            reason=decision.reason,
+            record=record,
+            conversation_id=analysis.thread[0] if analysis.thread else None,
+            language=analysis.language,
+            person_text=transcript_text(parsed, analysis.language),
+            thread_ids=[(parsed.message_id, "inbound")],
         )
-        await conversations.record_understanding(
-            message.id, analysis.intent, record["confidence"], analysis.language
-        )
-        message.intent, message.confidence, message.language = analysis.intent, record["confidence"], analysis.language
         if decision.action == "auto_reply" and analysis.answer is not None:
             reply_id = make_msgid(domain=sender_domain(self._settings.mail_from))
-            await self.store.add_thread_ids(conversation_id, [(reply_id, "auto_reply")])
-            await conversations.add_message(conversation_id, "assistant", analysis.answer)
-            await self._require(self._outbox).enqueue(
-                f"triage:{row.message_key}",
-                TRIAGE_REPLY,
-                self._reply_params(row, analysis.language, analysis.answer, reply_id, automatic=True),
+            outcome.thread_ids.append((reply_id, "auto_reply"))
+            outcome.assistant_text = analysis.answer
+            outcome.reply_message_id = reply_id
+            params = self._reply_params(row, analysis.language, analysis.answer, reply_id, automatic=True)
+            outcome.mail = (f"triage:{row.message_key}", TRIAGE_REPLY, params)
+        else:
+            outcome.decision = "ticket"
+            outcome.ticket = Packet(
+                conversation_id="",  # the outcome's conversation, set by the store
+                reason="email",
+                language=analysis.language,
+                email=parsed.answer_address,
+                channel="email",
+                detail=outcome.reason,
+                topic=analysis.intent or "",
+                confidence=round(analysis.confidence, 3) if analysis.understood else None,
+                subject=parsed.subject[:200],
+                suggested_reply=analysis.draft,
             )
-            await self.store.finish(
-                row.id,
-                decision="auto_reply",
-                reason=decision.reason,
-                conversation_id=conversation_id,
-                reply_message_id=reply_id,
-                **record,
-            )
-            return
-        handoff = await self._ticket(conversation_id, message, analysis, decision)
-        await self.store.finish(
-            row.id,
-            decision="ticket",
-            reason=decision.reason,
-            conversation_id=conversation_id,
-            handoff_id=handoff.id,
-            **record,
-        )
+        applied = await self.store.apply(outcome)
+        if outcome.mail is not None and self._outbox is not None:
+            self._outbox.wakeup.set()
+        if applied.handoff is not None and self._handoffs is not None:
+            if applied.handoff_created:
+                await self._handoffs.announce(applied.handoff)
+            else:  # a new mail in a thread people already have: to their consoles
+                await self._handoffs.person_wrote(applied.conversation, applied.person_message)
 
     async def _may_answer(self, address: str) -> bool:
         if not address:
@@ -323,32 +326,6 @@ class Triage:
             ]
         )
         return wait is None
-
-    async def _ticket(
-        self, conversation_id: str, message: Message, analysis: Analysis, decision: Decision
-    ) -> Handoff:
-        handoffs = self._require(self._handoffs)
-        existing = await handoffs.store.open_for(conversation_id)
-        if existing is not None:
-            conversation = await self._require(self._conversations).get(conversation_id)
-            if conversation is not None:
-                await handoffs.person_wrote(conversation, message)
-            return existing
-        parsed = analysis.parsed
-        packet = Packet(
-            conversation_id=conversation_id,
-            reason="email",
-            language=analysis.language,
-            email=parsed.answer_address,
-            channel="email",
-            detail=decision.reason,
-            topic=analysis.intent or "",
-            confidence=round(analysis.confidence, 3) if analysis.understood else None,
-            subject=parsed.subject[:200],
-            suggested_reply=analysis.draft,
-        )
-        opened = await handoffs.open(packet, notify_by_mail=False)
-        return opened.handoff
 
     def _reply_params(
         self, row: InboundMail, language: str, text: str, reply_id: str, *, automatic: bool

@@ -13,6 +13,7 @@ Each public method is one unit of work; returned rows are detached snapshots.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
@@ -23,13 +24,46 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, sessionmaker
 
 from bot.clock import Clock, system_clock
+from bot.conversations import new_conversation_id
+from bot.db.handoff_models import Handoff
+from bot.db.mail_models import OutboxMail
+from bot.db.models import Conversation, Message
 from bot.db.triage_models import InboundMail, MailThreadId
+from bot.handoff.packet import Packet
+from bot.handoff.store import new_handoff
+from bot.resume_codes import new_code
 from bot.triage.parsed import ParsedMail
 
-__all__ = ["QUARANTINE_KEEP_BYTES", "TriageStore", "message_key"]
+__all__ = ["QUARANTINE_KEEP_BYTES", "Applied", "Outcome", "TriageStore", "message_key"]
 
 # A quarantined mail keeps this much of its raw bytes for a person to look at.
 QUARANTINE_KEEP_BYTES = 256 * 1024
+
+
+@dataclasses.dataclass
+class Outcome:
+    """Everything one triaged mail changes, written in one transaction by :meth:`TriageStore.apply`."""
+
+    mail_id: int
+    decision: str  # auto_reply | ticket
+    reason: str
+    record: dict[str, Any]  # text, language, intent, confidence of the mail
+    conversation_id: str | None  # the thread's conversation; None = a new one
+    language: str
+    person_text: str
+    thread_ids: list[tuple[str, str]]  # (Message-ID, kind) to remember in the thread
+    assistant_text: str | None = None  # the automatic answer, for the transcript
+    reply_message_id: str | None = None
+    mail: tuple[str, str, dict[str, Any]] | None = None  # outbox (key, kind, params)
+    ticket: Packet | None = None  # opened unless the conversation has an open handoff
+
+
+@dataclasses.dataclass(frozen=True)
+class Applied:
+    conversation: Conversation
+    person_message: Message
+    handoff: Handoff | None
+    handoff_created: bool
 
 
 def message_key(message_id: str) -> str:
@@ -157,6 +191,88 @@ class TriageStore:
                 .where(InboundMail.id == mail_id)
                 .values(status=status, processed_at=self._clock(), last_error=None, **values)
             )
+
+    async def apply(self, outcome: Outcome) -> Applied:
+        """Write a triaged mail's outcome at once: its conversation and transcript lines,
+        thread ids, the answer in the outbox or the ticket, and the mail's record.
+
+        One transaction, so a crash leaves the mail either untouched (to be triaged again)
+        or fully handled, never half: no second transcript line, answer or ticket.
+        """
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            if outcome.conversation_id is None:
+                conversation = Conversation(
+                    id=new_conversation_id(),
+                    resume_code=new_code(),
+                    language=outcome.language,
+                    channel="email",
+                    status="bot",
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(conversation)
+            else:
+                conversation = await session.get(Conversation, outcome.conversation_id)
+                if conversation is None:
+                    raise LookupError(f"conversation of mail {outcome.mail_id} is gone")
+                conversation.updated_at = now
+            person = Message(
+                conversation_id=conversation.id,
+                ts=now,
+                author="person",
+                text=outcome.person_text,
+                intent=outcome.record.get("intent"),
+                confidence=outcome.record.get("confidence"),
+                language=outcome.language,
+            )
+            session.add(person)
+            if outcome.assistant_text is not None:
+                session.add(
+                    Message(conversation_id=conversation.id, ts=now, author="assistant", text=outcome.assistant_text)
+                )
+            keys = {message_key(mid): kind for mid, kind in outcome.thread_ids}
+            known = set(
+                (await session.scalars(select(MailThreadId.message_key).where(MailThreadId.message_key.in_(keys)))).all()
+            )
+            session.add_all(
+                MailThreadId(message_key=key, conversation_id=conversation.id, kind=kind, created_at=now)
+                for key, kind in keys.items()
+                if key not in known
+            )
+            if outcome.mail is not None:
+                key, kind, params = outcome.mail
+                session.add(
+                    OutboxMail(
+                        key=key, kind=kind, params=params, status="pending", attempts=0, next_attempt_at=now, created_at=now
+                    )
+                )
+            handoff, created = None, False
+            if outcome.ticket is not None:
+                handoff = await session.scalar(select(Handoff).where(Handoff.open_key == conversation.id))
+                if handoff is None:
+                    packet = dataclasses.replace(outcome.ticket, conversation_id=conversation.id)
+                    handoff, created = new_handoff(packet, now, agent_online=False), True
+                    session.add(handoff)
+                    conversation.status = "agent"
+            await session.flush()
+            await session.execute(
+                update(InboundMail)
+                .where(InboundMail.id == outcome.mail_id)
+                .values(
+                    status="done",
+                    processed_at=now,
+                    last_error=None,
+                    raw=None,
+                    decision=outcome.decision,
+                    reason=outcome.reason,
+                    conversation_id=conversation.id,
+                    handoff_id=handoff.id if handoff is not None else None,
+                    reply_message_id=outcome.reply_message_id,
+                    **outcome.record,
+                )
+            )
+        return Applied(conversation, person, handoff, created)
 
     async def thread_of(self, message_ids: Sequence[str]) -> tuple[str, str] | None:
         """(conversation id, kind) of the newest of ``message_ids`` we know, None if none."""
