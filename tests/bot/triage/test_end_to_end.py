@@ -10,8 +10,9 @@ from typing import Any
 import aiosmtplib
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import text
 
-from bot.appkeys import HANDOFFS, TRIAGE, TRIAGE_LISTENER
+from bot.appkeys import CLOCK, ENGINE, HANDOFFS, TRIAGE, TRIAGE_LISTENER
 from bot.settings import Settings
 from bot.triage.store import message_key
 from tests.bot.accounts.conftest import smtp
@@ -271,3 +272,65 @@ async def test_the_console_mail_log_shows_what_the_triage_did_escaped_and_masked
     async with triage_hub.get("/console/mail?lang=en") as response:
         english = await response.text()
     assert "Answered automatically" in english and "Filed, not answered" in english
+
+
+async def test_a_failure_halfway_leaves_nothing_behind_and_the_mail_is_triaged_again(
+    triage_hub: TestClient, smtp: SmtpRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.triage import store as store_module
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store_module, "new_handoff", broken)
+    original = mail(subject="Facturation", body="Pouvez-vous changer l'adresse sur nos factures?")
+    message_id = await deliver(triage_hub, original)
+    store = triage_hub.app[TRIAGE].store
+    for _ in range(200):
+        row = await store.by_key(message_key(message_id))
+        if row is not None and row.attempts >= 1 and row.last_error:
+            break
+        await asyncio.sleep(0.05)
+    assert (row.status, row.last_error, row.conversation_id) == ("received", "RuntimeError", None)
+    async with triage_hub.app[ENGINE].connect() as db:
+        assert (await db.execute(text("select count(*) from conversations"))).scalar() == 0
+        assert (await db.execute(text("select count(*) from mail_thread_ids"))).scalar() == 0
+    monkeypatch.undo()
+    triage_hub.app[CLOCK].advance(seconds=31)
+    row = await decided(triage_hub, message_id)
+    assert row.decision == "ticket"
+    transcript = await triage_hub.app[HANDOFFS].conversations.transcript(row.conversation_id)
+    assert [m.author for m in transcript] == ["person"]
+
+
+async def test_the_global_cap_on_automatic_answers_holds_across_senders(
+    aiohttp_client: ClientFactory, settings: Settings, smtp: SmtpRecorder, rasa_stack: Any
+) -> None:
+    hub = await start_triage_hub(
+        aiohttp_client, triage_settings(settings, smtp, rasa_stack, triage_replies_global=1)
+    )
+    first = mail(subject="Mot de passe oublié", body="J'ai oublié mon mot de passe.")
+    second = mail(
+        subject="Forgot my password", body="I forgot my password.", sender="Bob <bob.smith@example.net>"
+    )
+    assert (await decided(hub, await deliver(hub, first))).decision == "auto_reply"
+    row = await decided(hub, await deliver(hub, second, envelope_from="bob.smith@example.net"))
+    assert (row.decision, row.reason) == ("ticket", "rate_limited")
+
+
+async def test_a_new_mail_in_a_ticket_thread_joins_the_open_ticket(
+    triage_hub: TestClient, smtp: SmtpRecorder
+) -> None:
+    first = mail(subject="Changement d'adresse", body="Comment changer l'adresse de mon entreprise sur les factures?")
+    ticket = await decided(triage_hub, await deliver(triage_hub, first))
+    assert ticket.decision == "ticket"
+    more = mail(
+        subject="Re: Changement d'adresse",
+        body="J'ajoute que nous avons déménagé le 1er novembre.",
+        headers={"In-Reply-To": first["Message-ID"], "References": first["Message-ID"]},
+    )
+    row = await decided(triage_hub, await deliver(triage_hub, more))
+    assert (row.decision, row.reason, row.handoff_id) == ("ticket", "follow_up", ticket.handoff_id)
+    transcript = await triage_hub.app[HANDOFFS].conversations.transcript(ticket.conversation_id)
+    assert [m.author for m in transcript] == ["person", "person"]
+    assert "déménagé" in transcript[1].text
