@@ -89,32 +89,28 @@ async def time_parse_alone(rasa: RasaClient, texts: list[str], parallel: int) ->
     return time.perf_counter() - started
 
 
-async def bench(args: argparse.Namespace) -> dict[str, Any]:
-    mails = generate(args.mails)
+async def measure(rasa_url: str, rasa_token: str, count: int, scratch: Path) -> dict[str, Any]:
+    """Triage ``count`` generated mails against a running Rasa; the report (see module doc)."""
+    mails = generate(count)
     started = time.perf_counter()
     parsed = [parse_mail(raw, max_bytes=MAX_BYTES) for _, raw in mails]
     parse_seconds = time.perf_counter() - started
     texts = [classification_text(mail) for mail in parsed if mail.header("auto-submitted") is None]
-    print(f"==> {len(mails)} mails generated; starting Rasa (a minute or so)", flush=True)
-    with tempfile.TemporaryDirectory(prefix="gem-bench-mail-") as scratch:
-        async with RasaStack(PROJECT_ROOT, model=args.model, log_dir=Path(scratch)) as stack:
-            settings = Settings(
-                rasa_url=stack.rasa_url,
-                rasa_token=stack.token,
-                rasa_timeout_seconds=60.0,
-                database_url=f"sqlite+aiosqlite:///{scratch}/unused.db",
-                # Every known problem answered (the default cap, 200 an hour, would turn
-                # the rest into tickets and measure less of the work).
-                triage_replies_global=len(mails),
-            )
-            async with aiohttp.ClientSession() as http:
-                rasa = RasaClient(http, settings)
-                await rasa.parse("bonjour")  # warm
-                print("==> triaging the mailbox (dry run)", flush=True)
-                summary = await triage_mails(settings, mails)
-                print("==> Rasa's /model/parse alone on the same texts", flush=True)
-                sequential = await time_parse_alone(rasa, texts, 1)
-                parallel = await time_parse_alone(rasa, texts, 4)
+    settings = Settings(
+        rasa_url=rasa_url,
+        rasa_token=rasa_token,
+        rasa_timeout_seconds=60.0,
+        database_url=f"sqlite+aiosqlite:///{scratch}/unused.db",
+        # Every known problem answered (the default cap, 200 an hour, would turn the rest
+        # into tickets and measure less of the work).
+        triage_replies_global=len(mails),
+    )
+    async with aiohttp.ClientSession() as http:
+        rasa = RasaClient(http, settings)
+        await rasa.parse("bonjour")  # warm
+        summary = await triage_mails(settings, mails)
+        sequential = await time_parse_alone(rasa, texts, 1)
+        parallel = await time_parse_alone(rasa, texts, 4)
     return {
         "mails": summary.total,
         "seconds": round(summary.elapsed, 2),
@@ -127,6 +123,14 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "mail_parsing_alone_per_second": round(len(mails) / parse_seconds, 1),
         },
     }
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    print(f"==> {args.mails} mails to triage; starting Rasa (a minute or so)", flush=True)
+    with tempfile.TemporaryDirectory(prefix="gem-bench-mail-") as scratch:
+        async with RasaStack(PROJECT_ROOT, model=args.model, log_dir=Path(scratch)) as stack:
+            print("==> triaging the mailbox (dry run), then Rasa's /model/parse alone", flush=True)
+            return await measure(stack.rasa_url, stack.token, args.mails, Path(scratch))
 
 
 def print_table(report: dict[str, Any]) -> None:
