@@ -26,9 +26,11 @@ What it does, in order:
    connection by default) is raised so the script is not throttled.
 4. **Memory**: resident memory (VmRSS, with child processes) of Rasa, the action server
    and the hub after the load.
+5. **Email triage**: `--mails` generated mails (1,000 by default; 0 skips it) through
+   `python -m bot triage`'s code (dry run) against the same Rasa, and Rasa's `/model/parse`
+   alone on the same texts for comparison (`tools.bench_mail`).
 
-It prints a short table and writes everything to results/bench.json. Email triage
-throughput is reported as not available until the mbox triage command exists.
+It prints a short table and writes everything to results/bench.json.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from typing import Any
 
 import aiohttp
 
+from tools.bench_mail import measure as measure_mail
 from tools.serve import Hub
 from tools.stack import PROJECT_ROOT, RasaStack, StackError, free_port
 
@@ -71,7 +74,6 @@ TARGETS = {
     "start_to_ready_s": 30.0,
     "training_s": 180.0,
 }
-TRIAGE_NOT_BUILT = "not available (email triage not built)"
 WARMUP_CONVERSATIONS = 2
 # High enough that no scripted conversation is throttled (the default is 20 per 10 s).
 BENCH_RATE_LIMIT = 100_000
@@ -449,7 +451,17 @@ def print_table(report: dict[str, Any]) -> None:
         "resident memory after the load: "
         + ", ".join(f"{name} {m['rss_tree_mib']:.0f} MiB" for name, m in mem.items())
     )
-    print(f"email triage (mbox, 1,000 mails): {report['email_triage']}")
+    triage = report["email_triage"]
+    if triage.get("skipped"):
+        print("email triage: not measured (--mails 0)")
+    else:
+        profile = triage["profile"]
+        print(
+            f"email triage (python -m bot triage, {triage['mails']} generated mails): "
+            f"{triage['mails_per_second']:.1f} mails/s; Rasa /model/parse alone on the same texts "
+            f"{profile['rasa_parse_alone_sequential_per_second']:.1f}/s, mail parsing alone "
+            f"{profile['mail_parsing_alone_per_second']:.0f}/s"
+        )
     print("\ntargets:")
     for line in report["verdicts"]:
         print(f"  {line}")
@@ -574,7 +586,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         }
         pids = {**stack_pids(stack), "hub": hub.process.pid if hub.process else -1}
         report["memory_after_load"] = {name: memory(pid) for name, pid in pids.items()}
-        report["email_triage"] = TRIAGE_NOT_BUILT
+        if args.mails:
+            log(f"==> email triage: {args.mails} generated mails (dry run)")
+            report["email_triage"] = await measure_mail(stack.rasa_url, stack.token, args.mails, tmp)
+        else:
+            report["email_triage"] = {"skipped": True}
         report["verdicts"] = verdicts(report)
         failed = False
     finally:
@@ -606,6 +622,9 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="mean pause before each message, in seconds (default 0: every conversation sends its "
         "next message as soon as it has the answer, so 10 at once means 10 messages in flight)",
+    )
+    parser.add_argument(
+        "--mails", type=int, default=1000, help="generated mails for the email-triage throughput (0: skip)"
     )
     train = parser.add_mutually_exclusive_group()
     train.add_argument(
