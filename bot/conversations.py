@@ -41,6 +41,27 @@ def new_conversation_id() -> str:
     return secrets.token_urlsafe(24)
 
 
+def _new_messages(
+    conversation_id: str,
+    lines: Sequence[tuple[str, str, Sequence[Button] | None]],
+    now: dt.datetime,
+    *,
+    payload: str | None = None,
+) -> list[Message]:
+    """Transcript lines (author, text, buttons) ready to add to a session."""
+    return [
+        Message(
+            conversation_id=conversation_id,
+            ts=now,
+            author=author,
+            text=text,
+            buttons=list(buttons) if buttons else None,
+            payload=payload,
+        )
+        for author, text, buttons in lines
+    ]
+
+
 def transcript_line(message: Message) -> dict[str, Any]:
     """A message as the chat protocols show it."""
     return {
@@ -132,17 +153,7 @@ class ConversationStore:
     ) -> list[Message]:
         """Append several messages (author, text, buttons) in one transaction."""
         now = utcnow()
-        messages = [
-            Message(
-                conversation_id=conversation_id,
-                ts=now,
-                author=author,
-                text=text,
-                buttons=list(buttons) if buttons else None,
-                payload=payload,
-            )
-            for author, text, buttons in lines
-        ]
+        messages = _new_messages(conversation_id, lines, now, payload=payload)
         async with self._sessions() as session, session.begin():
             session.add_all(messages)
             await session.execute(
@@ -184,16 +195,7 @@ class ConversationStore:
         assistant's replies ``lines`` (author, text, buttons); returns the stored replies.
         """
         now = utcnow()
-        messages = [
-            Message(
-                conversation_id=conversation_id,
-                ts=now,
-                author=author,
-                text=text,
-                buttons=list(buttons) if buttons else None,
-            )
-            for author, text, buttons in lines
-        ]
+        messages = _new_messages(conversation_id, lines, now)
         async with self._sessions() as session, session.begin():
             if understood is not None:
                 intent, confidence, language = understood
