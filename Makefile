@@ -43,10 +43,10 @@ test-python: setup $(MODEL)
 	$(PY) -m pytest
 
 evaluate: setup $(MODEL)
-	$(PY) -m tools.evaluate
+	$(PY) -m tools.evaluate $(ARGS)
 
 bench: setup $(MODEL)
-	$(PY) -m tools.bench
+	$(PY) -m tools.bench $(ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check actions bot components tools tests
