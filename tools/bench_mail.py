@@ -31,6 +31,7 @@ import yaml
 
 from bot.rasa_client import RasaClient
 from bot.settings import Settings
+from bot.triage.automatic import automatic_reason
 from bot.triage.cli import triage_mails
 from bot.triage.parse import parse_mail
 from bot.triage.quotes import classification_text
@@ -95,7 +96,9 @@ async def measure(rasa_url: str, rasa_token: str, count: int, scratch: Path) -> 
     started = time.perf_counter()
     parsed = [parse_mail(raw, max_bytes=MAX_BYTES) for _, raw in mails]
     parse_seconds = time.perf_counter() - started
-    texts = [classification_text(mail) for mail in parsed if mail.header("auto-submitted") is None]
+    own = Settings().own_addresses
+    # What the triage asks Rasa about: people's mail (automatic mail is filed unasked).
+    texts = [classification_text(mail) for mail in parsed if automatic_reason(mail, own_addresses=own) is None]
     settings = Settings(
         rasa_url=rasa_url,
         rasa_token=rasa_token,
