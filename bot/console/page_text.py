@@ -212,6 +212,19 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
+def _triage_labels(language: str) -> dict[str, dict[str, str]]:
+    """The email triage's codes (bot.triage), named in ``language``."""
+    return {
+        "detail": {code: label[language] for code, label in DECISION_REASONS.items()},
+        "decision": {code: label[language] for code, label in DECISION_LABELS.items()},
+        "mail_reason": {
+            code: label[language]
+            for labels in (DECISION_REASONS, AUTOMATIC_REASONS, QUARANTINE_REASONS)
+            for code, label in labels.items()
+        },
+    }
+
+
 LABELS: dict[str, dict[str, dict[str, str]]] = {
     "fr": {
         "priority": {"high": "haute", "normal": "normale"},
@@ -225,13 +238,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "accepted_offer": "offre acceptée",
             "email": "courriel au soutien",
         },
-        "detail": {code: label["fr"] for code, label in DECISION_REASONS.items()},
-        "decision": {code: label["fr"] for code, label in DECISION_LABELS.items()},
-        "mail_reason": {
-            code: label["fr"]
-            for labels in (DECISION_REASONS, AUTOMATIC_REASONS, QUARANTINE_REASONS)
-            for code, label in labels.items()
-        },
+        **_triage_labels("fr"),
         "outcome": {
             "solved": "réglé",
             "not_solved": "pas réglé",
@@ -253,13 +260,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
             "accepted_offer": "offer accepted",
             "email": "email to support",
         },
-        "detail": {code: label["en"] for code, label in DECISION_REASONS.items()},
-        "decision": {code: label["en"] for code, label in DECISION_LABELS.items()},
-        "mail_reason": {
-            code: label["en"]
-            for labels in (DECISION_REASONS, AUTOMATIC_REASONS, QUARANTINE_REASONS)
-            for code, label in labels.items()
-        },
+        **_triage_labels("en"),
         "outcome": {
             "solved": "solved",
             "not_solved": "not solved",

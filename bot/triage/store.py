@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, sessionmaker
 
 from bot.clock import Clock, system_clock
@@ -231,15 +232,7 @@ class TriageStore:
                 session.add(
                     Message(conversation_id=conversation.id, ts=now, author="assistant", text=outcome.assistant_text)
                 )
-            keys = {message_key(mid): kind for mid, kind in outcome.thread_ids}
-            known = set(
-                (await session.scalars(select(MailThreadId.message_key).where(MailThreadId.message_key.in_(keys)))).all()
-            )
-            session.add_all(
-                MailThreadId(message_key=key, conversation_id=conversation.id, kind=kind, created_at=now)
-                for key, kind in keys.items()
-                if key not in known
-            )
+            await _add_thread_ids(session, conversation.id, outcome.thread_ids, now)
             if outcome.mail is not None:
                 key, kind, params = outcome.mail
                 session.add(
@@ -296,20 +289,8 @@ class TriageStore:
 
     async def add_thread_ids(self, conversation_id: str, ids: Iterable[tuple[str, str]]) -> None:
         """Remember Message-IDs (with their kind) as part of a conversation; known ones stay."""
-        now = self._clock()
-        for message_id, kind in ids:
-            try:
-                async with self._sessions() as session, session.begin():
-                    session.add(
-                        MailThreadId(
-                            message_key=message_key(message_id),
-                            conversation_id=conversation_id,
-                            kind=kind,
-                            created_at=now,
-                        )
-                    )
-            except IntegrityError:
-                continue
+        async with self._sessions() as session, session.begin():
+            await _add_thread_ids(session, conversation_id, ids, self._clock())
 
     async def latest_inbound(self, conversation_id: str) -> InboundMail | None:
         """The newest mail a person sent in this conversation (what an agent answers)."""
@@ -336,3 +317,18 @@ class TriageStore:
                 select(InboundMail.decision, func.count()).group_by(InboundMail.decision)
             )
             return {str(decision): count for decision, count in rows.all()}
+
+
+async def _add_thread_ids(
+    session: AsyncSession, conversation_id: str, ids: Iterable[tuple[str, str]], now: dt.datetime
+) -> None:
+    """Add the (Message-ID, kind) pairs not yet known to the session, in the conversation."""
+    keys = {message_key(mid): kind for mid, kind in ids}
+    known = set(
+        (await session.scalars(select(MailThreadId.message_key).where(MailThreadId.message_key.in_(keys)))).all()
+    )
+    session.add_all(
+        MailThreadId(message_key=key, conversation_id=conversation_id, kind=kind, created_at=now)
+        for key, kind in keys.items()
+        if key not in known
+    )
