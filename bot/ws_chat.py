@@ -66,8 +66,6 @@ from bot.appkeys import LIVE, RELAY, RESUME_ATTEMPTS, SETTINGS, SHUTTING_DOWN, S
 from bot.chat_errors import error_frame
 from bot.chat_session import ChatSession, Problem, SayRequest
 from bot.conversations import transcript_line
-from bot.handoff.live import LiveChannels
-from bot.handoff.service import support_frame
 from bot.resume_codes import display_code
 
 __all__ = ["MAX_FRAME_BYTES", "chat_websocket", "origin_allowed"]
@@ -92,21 +90,19 @@ def origin_allowed(request: web.Request) -> bool:
 class _Connection:
     """One WebSocket and its chat session."""
 
-    def __init__(self, ws: web.WebSocketResponse, session: ChatSession, live: LiveChannels) -> None:
+    def __init__(self, ws: web.WebSocketResponse, app: web.Application, client_key: str) -> None:
         self.ws = ws
-        self.session = session
-        # Agents' replies and hand-overs reach this socket through ``live``.
-        self.live = live
-        self.listening_to: str | None = None
-
-    def listen(self, conversation_id: str | None) -> None:
-        if self.listening_to == conversation_id:
-            return
-        if self.listening_to is not None:
-            self.live.detach_widget(self.listening_to, self.send)
-        if conversation_id is not None:
-            self.live.attach_widget(conversation_id, self.send)
-        self.listening_to = conversation_id
+        # Agents' replies and hand-overs reach this socket through the session.
+        self.session = ChatSession(
+            app[SETTINGS],
+            app[STORE],
+            app[RELAY],
+            app[RESUME_ATTEMPTS],
+            app[LIVE],
+            self.send,
+            client_key=client_key,
+            channel="widget",
+        )
 
     async def send(self, frame: dict[str, Any]) -> None:
         if not self.ws.closed:
@@ -153,10 +149,9 @@ class _Connection:
                 "transcript": [transcript_line(message) for message in transcript],
             }
         )
-        self.listen(conversation.id)
-        if conversation.status == "agent":
-            online = self.live.agents_online() > 0
-            await self.send(support_frame("open", online, self.session.person_language))
+        notice = self.session.support_notice()
+        if notice is not None:
+            await self.send(notice)
         for problem in problems:
             await self.send_problem(problem)
 
@@ -188,15 +183,8 @@ async def chat_websocket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30.0)
     await ws.prepare(request)
     app = request.app
-    session = ChatSession(
-        app[SETTINGS],
-        app[STORE],
-        app[RELAY],
-        app[RESUME_ATTEMPTS],
-        client_key=request.remote or "unknown",
-        channel="widget",
-    )
-    connection = _Connection(ws, session, app[LIVE])
+    connection = _Connection(ws, app, request.remote or "unknown")
+    session = connection.session
     app[WEBSOCKETS].add(ws)
     try:
         async for message in ws:
@@ -219,7 +207,7 @@ async def chat_websocket(request: web.Request) -> web.StreamResponse:
                 log.exception("chat frame failed")
                 await connection.send_problem(Problem("assistant_unavailable", "internal"))
     finally:
-        connection.listen(None)
+        session.close()
         app[WEBSOCKETS].discard(ws)
         if app[SHUTTING_DOWN].is_set():
             # Close here: once this handler returns, aiohttp closes with 1000 (normal),
