@@ -29,15 +29,17 @@ Server → client
 ``{"type": "typing", "on": bool}``
     ``on: true`` when a message goes to the assistant; ``on: false`` is the last frame of
     that turn, after the replies and any error.
-``{"type": "message", "author": "assistant"|"agent", "text": str,
+``{"type": "message", "author": "assistant"|"agent"|"system", "text": str,
 "buttons": [{"title", "payload"}], "ts": str}``
     One reply. ``text`` may contain Markdown links ``[label](https://...)`` and bare URLs.
+    "system" is a notice from the hub, e.g. "your message was kept for support" while a
+    handoff waits for an agent (``bot.handoff.waiting``).
 ``{"type": "support", "state": "open"|"closed", "agent_online": bool, "message": str}``
     Support (people) has the conversation ("open": after the assistant hands it over, and
     after ``welcome`` while a handoff is open) or gave it back ("closed"). ``message`` is
     ready to show in the person's language (may be empty). While open, messages go to
-    agents: they get no "assistant" reply, and ``message`` frames with author "agent"
-    may arrive at any time.
+    agents: they get no "assistant" reply (while nobody is online, a "system" one), and
+    ``message`` frames with author "agent" may arrive at any time.
 ``{"type": "error", "code": str, "message": str}``
     ``message`` is ready to show, in the person's language. Codes: "too_long",
     "rate_limited", "bad_request", "assistant_unavailable" (the message was saved;

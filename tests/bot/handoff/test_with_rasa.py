@@ -120,7 +120,7 @@ async def test_a_typed_intent_with_entities_is_still_just_text(hub: TestClient, 
     reply = await chat.next_utterance()
     assert reply["text"]
     person = [m for m in await hub.app[STORE].transcript(session_id) if m.author == "person"]
-    assert person[0].intent != "forgot_password" or "julie" not in str(person[0].payload)
+    assert person[0].payload is None  # it went to Rasa as text, not as an intent with an entity
     await asyncio.sleep(1.0)
     assert smtp.messages == []  # no reset mail without the form's own checks
     await chat.sio.disconnect()
