@@ -16,8 +16,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.appkeys import HANDOFFS, STORE
 from bot.settings import Settings
-from tests.bot.accounts.conftest import MovableClock, fast_mail
-from tests.bot.accounts.test_with_rasa import chat_hub
+from tests.bot.accounts.conftest import MovableClock, chat_hub, fast_mail
 from tests.bot.conftest import ClientFactory, hello, of_type, say
 from tests.bot.smtp_server import SmtpRecorder, text_of
 from tests.bot.test_socketio_channel import connect
