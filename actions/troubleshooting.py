@@ -23,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation import latest_intent
 from actions.handoff import escalate
 from actions.steps_done import steps_done
+from actions.tone import is_frustrated
 
 __all__ = ["STEPS", "ActionTroubleshoot", "advance", "resume_prompt"]
 
@@ -86,7 +87,13 @@ def resume_prompt(step: int) -> str:
 
 
 async def advance(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str | None) -> list[EventType]:
-    """Shows the next useful step for the person's latest message, or ends the sequence."""
+    """Shows the next useful step for the person's latest message, or ends the sequence.
+
+    ``intent`` is "frustration" when the caller already acknowledged the person's anger;
+    otherwise a frustrated "ça marche toujours pas" is acknowledged here first.
+    """
+    if intent != "frustration" and is_frustrated(tracker):
+        dispatcher.utter_message(response="utter_frustration_ack")
     step = _current_step(tracker)
     pending = tracker.get_slot("pending")
     tried = list(tracker.get_slot("steps_tried") or [])

@@ -174,3 +174,22 @@ async def test_a_question_about_the_step_on_screen_is_answered_and_the_step_kept
     )
     assert responses(dispatcher) == ["utter_explain_connexion_button", "utter_step_main_site_resume"]
     assert slot_events(events) == {"pending": "troubleshooting"}
+
+
+async def test_a_frustrated_no_is_acknowledged_before_the_next_step(make_tracker, dispatcher, domain):
+    await run(
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="still_not_working",
+        text="voyons donc, c'est ben niaiseux, ça marche toujours pas",
+        slots={"troubleshooting_step": "1", "pending": "troubleshooting"},
+    )
+    assert responses(dispatcher) == ["utter_frustration_ack", "utter_step_browsers"]
+
+
+async def test_a_plain_no_is_not_taken_for_frustration(make_tracker, dispatcher, domain):
+    await run(
+        make_tracker, dispatcher, domain, intent="deny", slots={"troubleshooting_step": "1", "pending": "troubleshooting"}
+    )
+    assert responses(dispatcher) == ["utter_step_browsers"]
