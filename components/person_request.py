@@ -74,6 +74,7 @@ _PATTERNS = [
     rf"\b(?:pass\w*|transf[ée]r\w*|mett\w*|mets|envoy\w*|redirig\w*|donn\w*|trouv\w*)[- ]moi\s+"
     rf"(?:avec\s+|à\s+|a\s+|en (?:contact|relation|ligne) avec\s+|au\s+)?{_FR_DET}{_FR_PERSON}\b{_NOT_OURS}",
     rf"\ben (?:contact|relation|ligne) avec\s+{_FR_DET}{_FR_PERSON}\b{_NOT_OURS}",
+    rf"\b(?:me|nous)\s+(?:pass\w*|transf[ée]r\w*|rediriger vers|envoyer)\s+(?:à\s+|a\s+)?{_FR_DET}{_FR_PERSON}\b{_NOT_OURS}",
     rf"\b(?:veux|voudrais|aimerais|préfère|prefere|besoin d['’])\s*(?:un|une|du)\s+{_FR_DET}"
     r"(?:humain|agent|conseill[eè]re?|personne|technicien(?:ne)?|employ[ée]e?|vrai monde)\b",
     r"\bquelqu['’]un d['’]autre (?:peut|pourrait|pour)\b",
@@ -135,7 +136,13 @@ class PersonRequest(GraphComponent):
             ):
                 continue
             confidence = max(self._confidence, float(intent.get("confidence") or 0.0))
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != PERSON_INTENT]
+            # The classifier's other guesses share what is left, so the request is clearly
+            # first (FallbackClassifier's ambiguity check compares the top two).
+            ranking = [
+                {**r, "confidence": float(r.get("confidence") or 0.0) * (1.0 - confidence)}
+                for r in message.get(INTENT_RANKING_KEY) or []
+                if r.get("name") != PERSON_INTENT
+            ]
             message.set(INTENT, {"name": PERSON_INTENT, "confidence": confidence}, add_to_output=True)
             message.set(
                 INTENT_RANKING_KEY,
