@@ -254,6 +254,7 @@ def _line(where: str, status: str, row: Any) -> dict[str, Any]:
         "language": row.language,
         "intent": row.intent,
         "confidence": None if row.confidence is None else round(row.confidence, 3),
+        "deciding": row.deciding_text or "",
         "from": mask_email(row.from_address) if row.from_address else "",
         "subject": row.subject,
         "attachments": len(row.attachments or []),
