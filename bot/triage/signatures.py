@@ -11,9 +11,9 @@ about accounting and confidentiality and nothing about the request; left in the 
 reads, they pull a clear "mot de passe oublié" to ``out_of_scope``. No list of names or
 firms: a signature is recognised by its shape, from the end of the text:
 
-- a *disclaimer* is a paragraph (not the first) that talks about confidentiality and
-  recipients, receiving the mail in error, or printing and the environment; it and
-  everything after it go;
+- a *disclaimer* is a paragraph, or the end of one (never the whole first paragraph),
+  that talks about confidentiality or privilege and recipients, receiving the mail in
+  error, or printing and the environment; it and everything after it go;
 - a *signature block* is the last run of short lines (names, titles, firms: a few words,
   or mostly capitalised) holding at least one contact line (a phone number, a web or mail
   address, a postal code, "Tél.", "Cell", "poste", "ext.", a "|" separator); it goes, with
@@ -31,6 +31,8 @@ __all__ = ["strip_signature_block"]
 
 _DISCLAIMER = re.compile(
     r"confidenti\w*.{0,300}?(?:destinataire|destin[ée]|intended|recipient|addressee|exclusi\w+|privil[eè]g\w*)"
+    r"|privil[eè]g\w*.{0,200}?(?:intended|destin[ée]|addressee|recipient|destinataire)"
+    r"|(?:intended|destin[ée]e?)\s+(?:solely|only|exclusivement|uniquement)\s+(?:for|to|[àa])\b"
     r"|(?:avis\s+de\s+confidentialit[ée]|confidentiality\s+notice|disclaimer|avertissement\s*:)"
     r"|(?:re[çc]u\s+(?:ce\s+(?:message|courriel|courrier)\s+)?par\s+erreur|received\s+(?:this\s+(?:e-?mail|message)\s+)?in\s+error)"
     r"|(?:avant\s+d['’]imprimer|before\s+printing|consider\s+the\s+environment|pensez\s+[àa]\s+l['’]environnement)",
@@ -89,9 +91,13 @@ def _without_disclaimer(lines: list[str]) -> list[str]:
                 paragraph_start = index
             continue
         if paragraph_start is not None:
-            paragraph = " ".join(lines[paragraph_start:index])
-            if seen_text and _DISCLAIMER.search(paragraph):
-                return lines[:paragraph_start]
+            paragraph = "\n".join(lines[paragraph_start:index])
+            notice = _DISCLAIMER.search(paragraph)
+            if notice:
+                # The notice may share its paragraph with the signature: cut from its first line.
+                start = paragraph_start + paragraph.count("\n", 0, notice.start())
+                if seen_text or start > paragraph_start:
+                    return lines[:start]
             seen_text = True
             paragraph_start = None
     return lines
