@@ -15,7 +15,8 @@ n'arrive pas", "j'ai oublié", "can't", "how do I" — are classified one by one
 decision rests on them:
 
 - a request that needs a person (an invoice, a refund, an export: out of scope, very
-  confident, a sentence that stands on its own) beside an answerable topic: a ticket
+  confident, a sentence that stands on its own and asks us: "?", "pouvez-vous", "please")
+  beside an answerable topic: a ticket
   ("mixed"), since one automatic answer would leave half the mail unanswered;
 - else, when the whole text is confidently answerable, or no request sentence is: the
   whole text decides, as before (and the sentence that says the same is named);
@@ -73,6 +74,11 @@ _REQUEST = re.compile(
     r"|can't|cannot|can not|unable|couldn't|won't|doesn't|does not|not working|isn't|forgot|\blost\b|don't remember"
     r"|do not remember|how (?:do|can|to|should)|could you|can you|would you|please|\bhelp|\bneed|never (?:came|arrived|got)"
     r"|didn't (?:get|receive|come|arrive)|locked|keeps|stuck|want to|would like|i'd like|\bwhich\b|\bwhat\b|refund|cancel",
+)
+# Asked of us, not told as context ("I want to install whatever works best" is context).
+_ASKS_US = re.compile(
+    r"\?|pouv(?:ez|ons)|pourri(?:ez|ons)|svp|s'il vous plait|je voudrais|j'aimerais|merci de (?:me|m'|nous)"
+    r"|(?:could|can|would) you|please|i'd like|i would like|we would like|we'd like",
 )
 _THANKS_OR_WORKED = re.compile(
     r"\bmerci\b|\bthanks?\b|thank you|\bthx\b|(?:ca|tout|it|that|everything) (?:marche|fonctionne|a marche|a fonctionne"
@@ -146,6 +152,7 @@ def choose_reading(whole: Parse | None, sentences: Sequence[tuple[str, Parse]], 
         if item[1].intent in NEEDS_PERSON_ALONE
         and item[1].confidence >= _FOR_PERSON_CONFIDENCE
         and len(item[0].split()) >= _STANDS_ALONE_WORDS
+        and _ASKS_US.search(_plain(item[0]))
     ]
     whole_answerable = whole.intent in ANSWERABLE and whole.confidence >= threshold
     if (answerable or whole_answerable) and for_person:

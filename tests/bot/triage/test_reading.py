@@ -127,3 +127,13 @@ def test_a_forward_is_a_reply_but_not_to_us() -> None:
 )
 def test_thanks_and_it_worked(text: str, resolved: bool) -> None:
     assert says_resolved(text) is resolved
+
+
+def test_context_told_is_not_a_request_for_a_person() -> None:
+    # long_context_browser_en.eml: a long out-of-scope sentence that asks nothing of us.
+    whole = parse("out_of_scope", 1.0)
+    told = "The laptops came with Edge only and I want to install whatever works best before everyone starts."
+    sentences = [(told, parse("out_of_scope", 1.0)),
+                 ("Which browser do you recommend for GEM-BOOKS?", parse("browser_recommendation", 1.0))]
+    reading = choose_reading(whole, sentences, threshold=0.8)
+    assert (reading.intent, reading.mixed) == ("browser_recommendation", False)
