@@ -43,7 +43,15 @@ import re
 from bot.triage.parsed import ParsedMail
 from bot.triage.signatures import strip_signature_block
 
-__all__ = ["classification_text", "is_forward", "new_text", "own_text", "strip_quotes_and_signature"]
+__all__ = [
+    "classification_text",
+    "forwards_a_mail",
+    "is_forward",
+    "new_text",
+    "own_text",
+    "quoted_text",
+    "strip_quotes_and_signature",
+]
 
 # No-break, narrow no-break and figure spaces: French puts them before ":".
 _ODD_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\t": " "})
@@ -88,6 +96,32 @@ _NO_SUBJECT = frozenset({"(sans objet)", "(aucun objet)", "(no subject)", "sans 
 def is_forward(subject: str) -> bool:
     """Whether a subject says the mail is a forward ("TR:", "Fwd:", "FW:", ...)."""
     return bool(_FORWARD_SUBJECT.match(subject))
+
+
+def forwards_a_mail(mail: ParsedMail) -> bool:
+    """Whether the mail passes another mail on: a forward subject or a forward marker."""
+    return is_forward(mail.subject) or any(
+        _FORWARD_MARKER.match(line.translate(_ODD_SPACES).strip()) for line in mail.text.splitlines()
+    )
+
+
+def quoted_text(text: str) -> str:
+    """What ``text`` quotes or forwards: ">" lines, and everything from where the new text stops."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    flat = [line.translate(_ODD_SPACES).strip() for line in lines]
+    quoted = []
+    for index, line in enumerate(flat):
+        if line.startswith(">"):
+            quoted.append(line)
+            continue
+        if (
+            _attribution_length(flat, index)
+            or _SEPARATOR.match(line)
+            or _FORWARD_MARKER.match(line)
+            or _starts_header_block(flat, index)
+        ):
+            return "\n".join([*quoted, *flat[index:]])
+    return "\n".join(quoted)
 
 
 def own_text(text: str) -> str:

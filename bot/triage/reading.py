@@ -40,7 +40,7 @@ from collections.abc import Collection, Sequence
 from bot.rasa_client import Parse
 from bot.triage.answers import ANSWERABLE, QUOTE_MARKS, REPLY_SUBJECTS
 from bot.triage.parsed import ParsedMail
-from bot.triage.quotes import own_text, quoted_text
+from bot.triage.quotes import forwards_a_mail, own_text, quoted_text
 
 __all__ = [
     "NEEDS_PERSON_ALONE",
@@ -187,4 +187,6 @@ def reply_signs(mail: ParsedMail, *, own_addresses: Collection[str]) -> ReplySig
         or subject in {_plain(ours) for ours in REPLY_SUBJECTS.values()}
     )
     is_reply = bool(_REPLY_SUBJECT.match(mail.subject)) or bool(quoted.strip()) or to_us
-    return ReplySigns(is_reply, to_us, to_auto_answer, says_resolved(own_text(mail.text)))
+    # "Voici le message de mon client. Merci": a forward passes a request on, it closes nothing.
+    resolved = not forwards_a_mail(mail) and says_resolved(own_text(mail.text))
+    return ReplySigns(is_reply, to_us, to_auto_answer, resolved)

@@ -137,3 +137,13 @@ def test_context_told_is_not_a_request_for_a_person() -> None:
                  ("Which browser do you recommend for GEM-BOOKS?", parse("browser_recommendation", 1.0))]
     reading = choose_reading(whole, sentences, threshold=0.8)
     assert (reading.intent, reading.mixed) == ("browser_recommendation", False)
+
+
+@pytest.mark.parametrize("subject", ["Fwd: Problème de connexion", "Problème de connexion"])
+def test_a_forward_with_a_polite_thanks_closes_nothing(subject: str) -> None:
+    # Same shape as fwd_gmail_client_login_fr.eml, with the "Merci" people add above a forward.
+    raw = (CORPUS / "fwd_gmail_client_login_fr.eml").read_bytes()
+    mail = parse_mail(raw, max_bytes=10_000_000)
+    thanked = mail.__class__(**{**mail.__dict__, "subject": subject, "text": "Voici le message de mon client. Merci\n" + mail.text})
+    signs = reply_signs(thanked, own_addresses=OWN)
+    assert signs.is_reply and not signs.resolved
