@@ -18,6 +18,9 @@ pipeline (what `rasa init` trains; cached in models/baselines/, the first run tr
 and TF-IDF + logistic regression; `--skip-baselines` leaves them out. A compact table
 compares macro-F1, out-of-scope acceptance and in-scope recall per language.
 
+Last, the email triage on the mail corpus (``tools/evaluate_mail.py``): decisions, topics
+and wrong automatic answers per language and split, also under "mail" in the JSON.
+
 Fallback thresholds: "ours" and "rasa init default" are scored as their config says. The
 threshold rule (`choose_threshold`) is applied to every system on the same grid: the
 threshold with the best mean macro-F1 over both languages among those meeting the
@@ -612,6 +615,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 1
     # --- end issue 11
+    # --- the email triage on the mail corpus (tools/evaluate_mail.py) ---
+    from tools.evaluate_mail import evaluate_corpus
+
+    report["mail"] = evaluate_corpus(model)
+    # --- end of the email triage ---
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"\nwritten: {args.json}")

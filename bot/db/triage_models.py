@@ -59,6 +59,9 @@ class InboundMail(Base):
     attachments = Column(JSON, nullable=False, default=list)
     # The text that was classified (subject and new text, quotes and signature removed).
     text = Column(Text, nullable=False, default="")
+    # The sentence of that text whose topic decided (a long mail's request); NULL when the
+    # whole text decided.
+    deciding_text = Column(Text, nullable=True)
     language = Column(String(8), nullable=True)
     intent = Column(String(128), nullable=True)
     confidence = Column(Float, nullable=True)

@@ -17,7 +17,7 @@ import dataclasses
 import html
 import re
 
-__all__ = ["ANSWERABLE", "Links", "answer_text", "draft_text", "greeting_name", "text_to_html"]
+__all__ = ["ANSWERABLE", "QUOTE_MARKS", "REPLY_SUBJECTS", "Links", "answer_text", "draft_text", "greeting_name", "text_to_html"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +76,14 @@ _SIGNED = {
     "en": "The GEM-BOOKS assistant\n(automatic answer, from article #1103 of our knowledge base)",
 }
 _AGENT_SIGNED = {"fr": "L'équipe de soutien GEM-BOOKS", "en": "The GEM-BOOKS support team"}
+# The subject of our mails when the person's had none (the service's replies use it too).
+REPLY_SUBJECTS = {"fr": "Votre demande au soutien GEM-BOOKS", "en": "Your request to GEM-BOOKS support"}
+# What a quote of our mail contains, to know a reply to us when its thread is unknown:
+# each line of the automatic answer's signature, and the agents' signature.
+QUOTE_MARKS = {
+    "auto": tuple(line.strip("()") for signed in _SIGNED.values() for line in signed.split("\n")),
+    "agent": tuple(_AGENT_SIGNED.values()),
+}
 
 
 def _numbered(steps: list[str]) -> str:

@@ -135,7 +135,7 @@ async def _database(settings: Settings, apply: bool) -> AsyncIterator[Settings]:
 class _ReadAhead:
     """Rasa's answers for the texts of the next mails, asked before they are needed."""
 
-    def __init__(self, rasa: RasaClient) -> None:
+    def __init__(self, rasa: TextParser) -> None:
         self._rasa = rasa
         self._pending: dict[str, asyncio.Task[Parse]] = {}
 
@@ -167,16 +167,21 @@ async def triage_mails(
     apply: bool = False,
     emit: Callable[[dict[str, Any]], None] = lambda line: None,
     progress: Callable[[], None] = lambda: None,
+    parser: TextParser | None = None,
 ) -> Summary:
     """Triage ``(where, raw)`` mails in order, one ``emit``ted line each; raises
-    AssistantUnavailable when Rasa cannot be reached or refuses the token."""
+    AssistantUnavailable when Rasa cannot be reached or refuses the token.
+
+    ``parser`` replaces the Rasa server at ``settings.rasa_url`` (``tools.evaluate_mail``
+    passes a model loaded in its own process).
+    """
     summary = Summary(total=len(mails))
     started = time.perf_counter()
     async with _database(settings, apply) as db_settings, aiohttp.ClientSession() as http:
         engine = create_engine(db_settings)
         try:
             await upgrade_to_head(engine)
-            rasa = RasaClient(http, settings)
+            rasa: TextParser = parser or RasaClient(http, settings)
             await rasa.parse("bonjour")  # Rasa is there and takes our token, or a clear error
             ahead = _ReadAhead(rasa)
             triage = _triage(engine, ahead, db_settings)
@@ -249,6 +254,7 @@ def _line(where: str, status: str, row: Any) -> dict[str, Any]:
         "language": row.language,
         "intent": row.intent,
         "confidence": None if row.confidence is None else round(row.confidence, 3),
+        "deciding": row.deciding_text or "",
         "from": mask_email(row.from_address) if row.from_address else "",
         "subject": row.subject,
         "attachments": len(row.attachments or []),

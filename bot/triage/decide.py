@@ -32,6 +32,12 @@ class Facts:
     intent: str | None
     confidence: float
     language: str  # "fr" | "en"
+    # What the content says when the headers do not (bot.triage.reading): a reply that
+    # quotes one of our automatic answers ("auto_answer") or us ("us"), another reply or
+    # forward ("other"), or None.
+    replying: str | None = None
+    resolved: bool = False  # a reply that thanks or says it works now
+    mixed: bool = False  # an answerable request beside one that needs a person
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +57,14 @@ DECISION_REASONS = {
         "en": "Reply to our automatic answer",
     },
     "follow_up": {"fr": "Suite d'une conversation", "en": "Follow-up in a thread"},
+    "resolved": {
+        "fr": "Remerciement ou problème réglé : classé sans réponse",
+        "en": "Thanks or solved: filed, not answered",
+    },
+    "mixed_request": {
+        "fr": "Plusieurs demandes, dont une pour une personne",
+        "en": "Several requests, one for a person",
+    },
     "empty": {"fr": "Courriel sans texte", "en": "Mail without text"},
     "rate_limited": {
         "fr": "Déjà répondu récemment à cet expéditeur",
@@ -80,12 +94,19 @@ def decide(facts: Facts, settings: Settings) -> Decision:
     if facts.automatic is not None:
         # Never answered (RFC 3834), still filed for the record.
         return Decision("filed", facts.automatic)
-    if facts.thread_kind == "auto_reply":
+    replying = facts.thread_kind is not None or facts.replying is not None
+    if facts.resolved and replying and not facts.ticket_open:
+        # "Merci, c'était bien le favori": the matter is closed; answering it would be noise.
+        return Decision("filed", "resolved")
+    if facts.thread_kind == "auto_reply" or (facts.thread_kind is None and facts.replying == "auto_answer"):
+        # It quotes our automatic answer (by its headers or its text): never a second one.
         return Decision("ticket", "reply_to_auto_answer")
     if facts.ticket_open or facts.thread_kind is not None:
         return Decision("ticket", "follow_up")
     if not facts.text.strip():
         return Decision("ticket", "empty")
+    if facts.mixed:
+        return Decision("ticket", "mixed_request")
     if facts.intent not in ANSWERABLE:
         return Decision("ticket", "not_answerable")
     threshold = settings.triage_threshold_en if facts.language == "en" else settings.triage_threshold_fr

@@ -23,10 +23,17 @@ order of the text:
   d'origine-----", "-----Original Message-----", "----- Mail original -----") or an
   Outlook header block ("De : / Envoyé : / À : / Objet :", "From: / Sent: / To: /
   Subject:", after a "____" line or not) cuts everything from there on;
-- so do a signature separator ("-- ") and a mobile footer ("Envoyé de mon iPhone").
+- so do a signature separator ("-- ") and a mobile footer ("Envoyé de mon iPhone");
+- a business signature or a legal notice without "-- " goes too, found by its shape
+  (:mod:`bot.triage.signatures`), in the new text and in a forwarded one.
 
-Forward markers ("---------- Forwarded message ---------") are kept on purpose: a
-forwarded problem is the problem.
+A forward keeps the forwarded text: a forwarded problem is the problem. Its marker
+("---------- Forwarded message ---------", "---------- Message transféré ---------",
+"-------- Message transféré --------", "Begin forwarded message:", "Début du message
+réexpédié :") and the header lines under it (De/From, Date, Objet/Subject/Sujet, À/To/Pour)
+are dropped and what follows is read like new text. Outlook forwards have no marker, only
+the header block of a reply: with ``forward=True`` (a "TR:"/"Fwd:" subject) the first such
+block is read as the forwarded mail's header instead of cutting the text there.
 """
 
 from __future__ import annotations
@@ -34,8 +41,17 @@ from __future__ import annotations
 import re
 
 from bot.triage.parsed import ParsedMail
+from bot.triage.signatures import strip_signature_block
 
-__all__ = ["classification_text", "strip_quotes_and_signature"]
+__all__ = [
+    "classification_text",
+    "forwards_a_mail",
+    "is_forward",
+    "new_text",
+    "own_text",
+    "quoted_text",
+    "strip_quotes_and_signature",
+]
 
 # No-break, narrow no-break and figure spaces: French puts them before ":".
 _ODD_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\t": " "})
@@ -48,8 +64,16 @@ _SEPARATOR = re.compile(
     re.IGNORECASE,
 )
 _HEADER_LINE = re.compile(
-    r"^\*?(?P<label>de|from|envoy[ée]|sent|date|[àa]|to|objet|subject|cc)\s*\*?\s*:", re.IGNORECASE
+    r"^\*?(?P<label>de|from|envoy[ée]|sent|date|[àa]|to|objet|subject|sujet|pour|cc|reply-to|r[ée]pondre\s+[àa])"
+    r"\s*\*?\s*:",
+    re.IGNORECASE,
 )
+_FORWARD_MARKER = re.compile(
+    r"^(?:-{3,}\s*(?:forwarded\s+message|message\s+transf[ée]r[ée]|message\s+r[ée]exp[ée]di[ée])\s*-{3,}"
+    r"|(?:begin\s+forwarded\s+message|d[ée]but\s+du\s+message\s+(?:r[ée]exp[ée]di[ée]|transf[ée]r[ée]))\s*:)$",
+    re.IGNORECASE,
+)
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:tr|fwd?|fw|wg|rv)\s*:", re.IGNORECASE)
 _FROM_LABELS = frozenset({"de", "from"})
 _SIGNATURE = re.compile(r"^--\s?$")
 _MOBILE_FOOTER = re.compile(
@@ -69,22 +93,75 @@ _DIGIT = re.compile(r"\d")
 _NO_SUBJECT = frozenset({"(sans objet)", "(aucun objet)", "(no subject)", "sans objet", "no subject"})
 
 
-def strip_quotes_and_signature(text: str) -> str:
-    """The text without quoted replies, signatures and mobile footers.
+def is_forward(subject: str) -> bool:
+    """Whether a subject says the mail is a forward ("TR:", "Fwd:", "FW:", ...)."""
+    return bool(_FORWARD_SUBJECT.match(subject))
+
+
+def forwards_a_mail(mail: ParsedMail) -> bool:
+    """Whether the mail passes another mail on: a forward subject or a forward marker."""
+    return is_forward(mail.subject) or any(
+        _FORWARD_MARKER.match(line.translate(_ODD_SPACES).strip()) for line in mail.text.splitlines()
+    )
+
+
+def quoted_text(text: str) -> str:
+    """What ``text`` quotes or forwards: ">" lines, and everything from where the new text stops."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    flat = [line.translate(_ODD_SPACES).strip() for line in lines]
+    quoted = []
+    for index, line in enumerate(flat):
+        if line.startswith(">"):
+            quoted.append(line)
+            continue
+        if (
+            _attribution_length(flat, index)
+            or _SEPARATOR.match(line)
+            or _FORWARD_MARKER.match(line)
+            or _starts_header_block(flat, index)
+        ):
+            return "\n".join([*quoted, *flat[index:]])
+    return "\n".join(quoted)
+
+
+def own_text(text: str) -> str:
+    """What the sender wrote themselves: the new text above any quote or forwarded mail."""
+    return _segments(text, forward=False)[0]
+
+
+def strip_quotes_and_signature(text: str, *, forward: bool = False) -> str:
+    """The text without quoted replies, signatures and mobile footers; forwarded text kept.
 
     >>> strip_quotes_and_signature("J'ai oublié mon code usager\\n-- \\nMarie\\nMot de passe : aucun")
     "J'ai oublié mon code usager"
     >>> strip_quotes_and_signature("> seulement une citation")
     '> seulement une citation'
     """
+    result = "\n\n".join(part for part in _segments(text, forward=forward) if part)
+    return result or text.strip()
+
+
+def _segments(text: str, *, forward: bool) -> list[str]:
+    """The new text, then each forwarded text, cleaned ("" where nothing is left)."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     flat = [line.translate(_ODD_SPACES).strip() for line in lines]
-    kept: list[str] = []
+    segments: list[list[str]] = [[]]  # the new text, then each forwarded text
+    kept = segments[0]
+    outlook_forward = forward
     index = 0
     while index < len(lines):
         line = flat[index]
         if line.startswith(">"):
             index += 1
+            continue
+        forwarded_header = _FORWARD_MARKER.match(line) or (outlook_forward and _starts_header_block(flat, index))
+        if forwarded_header:
+            outlook_forward = False
+            index = _skip_header_lines(flat, index + 1 if _FORWARD_MARKER.match(line) else index)
+            if kept and _RULE_LINE.match(kept[-1].strip() or "-"):
+                kept.pop()
+            kept = []
+            segments.append(kept)
             continue
         attribution = _attribution_length(flat, index)
         if attribution:
@@ -99,10 +176,22 @@ def strip_quotes_and_signature(text: str) -> str:
             break
         kept.append(lines[index].rstrip())
         index += 1
-    while kept and _RULE_LINE.match(kept[-1]):
-        kept.pop()
-    result = "\n".join(kept).strip()
-    return result or text.strip()
+    parts = []
+    for segment in segments:
+        while segment and _RULE_LINE.match(segment[-1]):
+            segment.pop()
+        parts.append("\n".join(strip_signature_block(segment)).strip())
+    return parts
+
+
+def _skip_header_lines(flat: list[str], index: int) -> int:
+    """The index after a forwarded mail's header lines (and the blank lines around them)."""
+    while index < len(flat) and not flat[index]:
+        index += 1
+    start = index
+    while index < len(flat) and index - start < 12 and (_HEADER_LINE.match(flat[index]) or not flat[index]):
+        index += 1
+    return index
 
 
 def _attribution_length(flat: list[str], index: int) -> int:
@@ -142,6 +231,11 @@ def _starts_header_block(flat: list[str], index: int) -> bool:
     return len(labels) >= 2
 
 
+def new_text(mail: ParsedMail) -> str:
+    """The mail's own text (quotes, signatures, footers removed; forwarded text kept)."""
+    return strip_quotes_and_signature(mail.text, forward=is_forward(mail.subject))
+
+
 def classification_text(mail: ParsedMail, *, max_chars: int = 1000) -> str:
     """What the intent classifier reads: the subject (no "Re:"/"TR :") and the new text.
 
@@ -153,7 +247,7 @@ def classification_text(mail: ParsedMail, *, max_chars: int = 1000) -> str:
     subject = _SPACES.sub(" ", _REPLY_PREFIX.sub("", mail.subject)).strip()
     if subject.lower() in _NO_SUBJECT:
         subject = ""
-    body = _SPACES.sub(" ", strip_quotes_and_signature(mail.text)).strip()
+    body = _SPACES.sub(" ", new_text(mail)).strip()
     if body and _IS_REPLY.match(mail.subject):
         subject = ""
     return "\n".join(part for part in (subject, body) if part)[:max_chars].strip()

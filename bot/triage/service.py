@@ -43,12 +43,20 @@ from bot.mail.templates import mail_templates
 from bot.mail.worker import Composer
 from bot.rasa_client import AssistantUnavailable, Parse
 from bot.settings import Settings
-from bot.triage.answers import Links, answer_text, draft_text, greeting_name, text_to_html
+from bot.triage.answers import REPLY_SUBJECTS, Links, answer_text, draft_text, greeting_name, text_to_html
 from bot.triage.automatic import automatic_reason
 from bot.triage.decide import Decision, Facts, decide
 from bot.triage.parse import parse_mail
 from bot.triage.parsed import MalformedMail, ParsedMail
-from bot.triage.quotes import classification_text, strip_quotes_and_signature
+from bot.triage.quotes import classification_text, new_text
+from bot.triage.reading import (
+    Reading,
+    ReplySigns,
+    choose_reading,
+    reply_signs,
+    request_sentences,
+    sentence_count,
+)
 from bot.triage.store import Outcome, TriageStore
 
 __all__ = ["TRIAGE_REPLY", "Analysis", "Received", "Triage", "reply_subject", "transcript_text"]
@@ -61,7 +69,7 @@ _MAX_ATTEMPTS = 8
 _LEASE = dt.timedelta(minutes=5)
 _PARSED_KEPT = 1000
 _TRANSCRIPT_CHARS = 5000
-_SUBJECT = {"fr": "Votre demande au soutien GEM-BOOKS", "en": "Your request to GEM-BOOKS support"}
+_DECIDING = {"fr": "Phrase qui a décidé du tri", "en": "Sentence the triage decided on"}
 _FOOTER = {
     "fr": "Soutien GEM-BOOKS — répondez à ce courriel pour nous écrire.",
     "en": "GEM-BOOKS support — reply to this email to write to us.",
@@ -94,32 +102,47 @@ class Analysis:
     decision: Decision
     answer: str | None  # the automatic answer (auto_reply)
     draft: str  # the suggested reply an agent edits (ticket)
+    # What decided: the topic of the sentence that asked, or of the whole text.
+    reading: Reading = Reading(None, 0.0)
 
     @property
     def intent(self) -> str | None:
-        return self.understood.intent if self.understood else None
+        return self.reading.intent
 
     @property
     def confidence(self) -> float:
-        return self.understood.confidence if self.understood else 0.0
+        return self.reading.confidence
 
 
 def reply_subject(subject: str, language: str) -> str:
     """ "Re: <subject>" on one line (a received subject can never add a header)."""
     clean = " ".join("".join(c if c.isprintable() else " " for c in subject).split())[:200]
     if not clean:
-        return _SUBJECT[language]
+        return REPLY_SUBJECTS[language]
     return clean if clean.lower().startswith("re:") else f"Re: {clean}"
 
 
-def transcript_text(parsed: ParsedMail, language: str) -> str:
-    """What the console shows of a mail: subject, the new text, attachments by name."""
-    body = strip_quotes_and_signature(parsed.text).strip()[:_TRANSCRIPT_CHARS]
+def _replying(signs: ReplySigns | None) -> str | None:
+    if signs is None:
+        return None
+    if signs.to_auto_answer:
+        return "auto_answer"
+    if signs.to_us:
+        return "us"
+    return "other" if signs.is_reply else None
+
+
+def transcript_text(parsed: ParsedMail, language: str, *, deciding: str = "") -> str:
+    """What the console shows of a mail: subject, the new text (forwarded text included),
+    attachments by name, and the sentence the triage decided on when it was not the whole."""
+    body = new_text(parsed).strip()[:_TRANSCRIPT_CHARS]
     lines = [f"{'Objet' if language == 'fr' else 'Subject'} : {parsed.subject}" if parsed.subject else "", body]
     if parsed.attachments:
         label = "Pièces jointes" if language == "fr" else "Attachments"
         names = ", ".join(f"{a.filename or '?'} ({a.content_type})" for a in parsed.attachments[:10])
         lines.append(f"[{label} : {names}]")
+    if deciding:
+        lines.append(f"[{_DECIDING[language]} : « {deciding[:300]} »]")
     return "\n\n".join(line for line in lines if line)
 
 
@@ -181,6 +204,8 @@ class Triage:
         text = classification_text(parsed)
         understood = await self._rasa.parse(text) if text and automatic is None else None
         language = self._language(parsed, understood)
+        reading = await self._read(parsed, understood, language)
+        signs = reply_signs(parsed, own_addresses=self._settings.own_addresses) if automatic is None else None
         thread = await self.store.thread_of([*parsed.in_reply_to, *reversed(parsed.references)])
         ticket_open = False
         if thread is not None and self._handoffs is not None:
@@ -190,16 +215,29 @@ class Triage:
             thread_kind=thread[1] if thread else None,
             ticket_open=ticket_open,
             text=text,
-            intent=understood.intent if understood else None,
-            confidence=understood.confidence if understood else 0.0,
+            intent=reading.intent,
+            confidence=reading.confidence,
             language=language,
+            replying=_replying(signs),
+            resolved=signs is not None and signs.resolved,
+            mixed=reading.mixed,
         )
         decision = decide(facts, self._settings)
         name = greeting_name(parsed.from_name)
         answer = answer_text(facts.intent, language, self._links, name=name)
         draft_topic = "still_not_working" if decision.reason == "reply_to_auto_answer" else facts.intent
         draft = draft_text(draft_topic, language, self._links, name=name)
-        return Analysis(parsed, automatic, text, understood, language, thread, decision, answer, draft)
+        return Analysis(parsed, automatic, text, understood, language, thread, decision, answer, draft, reading)
+
+    async def _read(self, parsed: ParsedMail, understood: Parse | None, language: str) -> Reading:
+        """The whole text's topic, or the topic of the sentences that ask (bot.triage.reading)."""
+        if understood is None:
+            return Reading(None, 0.0)
+        body = new_text(parsed)
+        sentences = request_sentences(body) if sentence_count(body) > 1 else []
+        parses = await asyncio.gather(*(self._rasa.parse(sentence) for sentence in sentences))
+        threshold = self._settings.triage_threshold_en if language == "en" else self._settings.triage_threshold_fr
+        return choose_reading(understood, list(zip(sentences, parses, strict=True)), threshold=threshold)
 
     def _language(self, parsed: ParsedMail, understood: Parse | None) -> str:
         if understood is not None and understood.language in ("fr", "en"):
@@ -266,7 +304,8 @@ class Triage:
             "text": analysis.text,
             "language": analysis.language,
             "intent": analysis.intent,
-            "confidence": analysis.understood.confidence if analysis.understood else None,
+            "confidence": analysis.confidence if analysis.understood else None,
+            "deciding_text": analysis.reading.deciding[:_TRANSCRIPT_CHARS] or None,
         }
         if decision.action == "filed":
             await self.store.finish(row.id, decision="filed", reason=decision.reason, **record)
@@ -280,7 +319,7 @@ class Triage:
             record=record,
             conversation_id=analysis.thread[0] if analysis.thread else None,
             language=analysis.language,
-            person_text=transcript_text(parsed, analysis.language),
+            person_text=transcript_text(parsed, analysis.language, deciding=analysis.reading.deciding),
             thread_ids=[(parsed.message_id, "inbound")],
         )
         if decision.action == "auto_reply" and analysis.answer is not None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bot.triage.automatic import AUTOMATIC_REASONS, automatic_reason
+from bot.triage.automatic import AUTOMATIC_REASONS, automatic_reason, says_automatic
 from bot.triage.parse import parse_mail
 from bot.triage.parsed import ParsedMail
 
@@ -143,9 +145,62 @@ def test_reply_to_is_enough_without_from() -> None:
 def test_labels_exist_for_every_code_in_both_languages() -> None:
     assert list(AUTOMATIC_REASONS) == [
         "auto_submitted", "precedence", "list", "x_loop", "auto_response_suppress", "autoreply_header",
-        "empty_return_path", "bounce", "system_sender", "own_address", "no_sender",
+        "empty_return_path", "bounce", "system_sender", "own_address", "no_sender", "automatic_text",
     ]
     for code, labels in AUTOMATIC_REASONS.items():
         assert set(labels) == {"fr", "en"}, code
         assert labels["fr"] and labels["en"] and labels["fr"] != labels["en"], code
     assert AUTOMATIC_REASONS["auto_submitted"]["fr"] == "Réponse automatique (Auto-Submitted)"
+
+
+# --- French automatic mail (issue 16, item 5), on real mail files -------------------------
+CORPUS = Path(__file__).parents[2] / "data" / "mail"
+
+
+def corpus_reason(name: str) -> str | None:
+    mail = parse_mail((CORPUS / name).read_bytes(), max_bytes=10_000_000)
+    return automatic_reason(mail, own_addresses=OWN)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("auto_ne_pas_repondre_fr.eml", "system_sender"),  # ne-pas-repondre@, mentions a password
+        ("auto_no_underscore_reply_en.eml", "system_sender"),
+        ("auto_text_message_automatique_fr.eml", "automatic_text"),  # "merci de ne pas y répondre"
+        ("auto_text_do_not_reply_en.eml", "automatic_text"),
+        # A person who forwards such a notice with a question of their own is a person.
+        ("fwd_of_automatic_notice_fr.eml", None),
+    ],
+)
+def test_french_and_english_automatic_mail_by_address_and_text(name: str, expected: str | None) -> None:
+    assert corpus_reason(name) == expected
+
+
+@pytest.mark.parametrize(
+    "local", ["ne-pas-repondre", "nepasrepondre", "ne_pas_repondre", "ne.pas.repondre", "no_reply", "NoReply",
+              "pas-de-reponse", "ne-repondez-pas+factures"],
+)
+def test_french_and_english_no_reply_addresses(local: str) -> None:
+    assert reason(f"From: Avis <{local}@exemple.ca>") == "system_sender"
+
+
+def test_a_no_reply_display_name() -> None:
+    assert reason("From: Ne pas répondre <info@exemple.ca>") == "system_sender"
+
+
+@pytest.mark.parametrize(
+    ("text", "automatic"),
+    [
+        ("Ceci est un message automatique, merci de ne pas y répondre.", True),
+        ("Courriel automatique – veuillez ne pas répondre à ce message.", True),
+        ("Ne répondez pas à ce courriel.", True),
+        ("This mailbox is not monitored. Replies to this email will not be read.", True),
+        ("Please do not reply to this email.", True),
+        ("J'ai reçu un courriel qui dit « merci de ne pas y répondre », mais j'ai oublié mon code.", False),
+        ("I got a mail saying please do not reply to this email, and my password fails.", False),
+        ("Merci de votre aide, je ne sais pas quoi répondre à mon client.", False),
+    ],
+)
+def test_mail_that_says_it_is_automatic(text: str, automatic: bool) -> None:
+    assert says_automatic(text) is automatic

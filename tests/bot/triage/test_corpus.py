@@ -22,7 +22,7 @@ ENTRIES: list[dict[str, Any]] = yaml.safe_load((CORPUS / "corpus.yml").read_text
 OWN = frozenset({"soutien@gem-books.com"})
 TOPICS = {
     "login_problem", "forgot_password", "forgot_user_code", "browser_recommendation", "clear_browser_data",
-    "reset_email_missing", "still_not_working", "out_of_scope", None,
+    "reset_email_missing", "bookmark_help", "still_not_working", "out_of_scope", None,
 }
 
 
@@ -32,13 +32,27 @@ def test_the_corpus_lists_every_file_once() -> None:
     assert sorted(listed) == sorted(path.name for path in CORPUS.glob("*.eml"))
 
 
+def test_the_corpus_is_big_enough_and_half_french_a_third_of_it_quebec() -> None:
+    varieties = [entry["variety"] for entry in ENTRIES]
+    french = sum(variety in ("fr", "fr-qc") for variety in varieties)
+    assert len(ENTRIES) >= 120
+    assert french * 2 >= len(ENTRIES)
+    assert varieties.count("fr-qc") * 3 >= french
+    heldout = sum(entry["split"] == "heldout" for entry in ENTRIES)
+    assert len(ENTRIES) // 5 <= heldout <= len(ENTRIES) // 2
+
+
 @pytest.mark.parametrize("entry", ENTRIES, ids=[entry["file"] for entry in ENTRIES])
 def test_corpus_entry_is_well_formed(entry: dict[str, Any]) -> None:
     expect = entry["expect"]
     assert entry["kind"]
+    assert entry["split"] in ("dev", "heldout")
+    assert entry["variety"] in ("fr", "fr-qc", "en")
     assert set(expect) == {
-        "language", "automatic", "malformed", "topic", "text_contains", "text_excludes", "attachments",
+        "language", "automatic", "malformed", "topic", "decision", "text_contains", "text_excludes", "attachments",
     }
+    assert expect["decision"] in ("auto_reply", "ticket", "filed")
+    assert (expect["decision"] == "filed") >= bool(expect["automatic"])  # automatic mail is only filed
     assert expect["language"] in ("fr", "en", None)
     assert expect["automatic"] in (*AUTOMATIC_REASONS, None)
     assert expect["topic"] in TOPICS

@@ -1,5 +1,5 @@
-"""Every mail of the test corpus through the real Rasa model: the language and topic the
-corpus expects, and the decision that follows (answer, ticket or filed)."""
+"""Every mail of the test corpus's dev split through the real Rasa model: the language,
+topic and decision (answer, ticket or filed) the corpus expects."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.asyncio]
 
 CORPUS = Path(__file__).absolute().parents[2] / "data" / "mail"
 ENTRIES = yaml.safe_load((CORPUS / "corpus.yml").read_text(encoding="utf-8"))["mails"]
-PEOPLE = [entry for entry in ENTRIES if not entry["expect"]["malformed"]]
+# The held-out split is scored by tools/evaluate_mail.py (make evaluate), never tuned on here.
+PEOPLE = [entry for entry in ENTRIES if not entry["expect"]["malformed"] and entry["split"] == "dev"]
 
 
 async def test_the_model_reads_every_corpus_mail_as_the_corpus_says(
@@ -40,7 +41,7 @@ async def test_the_model_reads_every_corpus_mail_as_the_corpus_says(
                 expect = entry["expect"]
                 parsed = parse_mail((CORPUS / entry["file"]).read_bytes(), max_bytes=settings.triage_max_bytes)
                 analysis = await triage.analyse(parsed)
-                got = {"automatic": analysis.automatic}
+                got = {"automatic": analysis.automatic, "decision": analysis.decision.action}
                 if expect["language"]:
                     got["language"] = analysis.language
                 if expect["topic"] and not expect["automatic"]:
@@ -48,14 +49,8 @@ async def test_the_model_reads_every_corpus_mail_as_the_corpus_says(
                 wanted = {key: expect[key] for key in got}
                 if got != wanted:
                     wrong.append(f"{entry['file']}: got {got}, corpus says {wanted} ({analysis.confidence:.2f})")
-                # What follows from it: automatic mail filed; known topics answered or drafted.
-                if expect["automatic"]:
-                    assert analysis.decision.action == "filed", entry["file"]
-                elif analysis.intent in ANSWERABLE:
-                    assert analysis.decision.action == "auto_reply" or analysis.decision.reason == "low_confidence"
-                    assert analysis.answer is not None
-                else:
-                    assert analysis.decision.action == "ticket", entry["file"]
+                if analysis.decision.action == "auto_reply":
+                    assert analysis.intent in ANSWERABLE and analysis.answer is not None, entry["file"]
     finally:
         await engine.dispose()
     assert not wrong, "\n".join(wrong)

@@ -43,6 +43,16 @@ def test_a_known_problem_above_the_threshold_is_answered() -> None:
         ({"intent": "request_human"}, ("ticket", "not_answerable")),
         ({"intent": None, "confidence": 0.0}, ("ticket", "not_answerable")),
         ({"confidence": 0.79}, ("ticket", "low_confidence")),
+        # Replies known by their content only (issue 16, item 4).
+        ({"replying": "auto_answer"}, ("ticket", "reply_to_auto_answer")),
+        ({"replying": "auto_answer", "resolved": True}, ("filed", "resolved")),
+        ({"replying": "us", "resolved": True}, ("filed", "resolved")),
+        ({"replying": "other", "resolved": True}, ("filed", "resolved")),
+        ({"thread_kind": "auto_reply", "resolved": True}, ("filed", "resolved")),
+        # Thanks in a thread a person already handles go to that person.
+        ({"thread_kind": "inbound", "ticket_open": True, "resolved": True}, ("ticket", "follow_up")),
+        # A long mail with an answerable request and one for a person (item 3).
+        ({"mixed": True}, ("ticket", "mixed_request")),
     ],
 )
 def test_everything_else_is_a_ticket_or_filed(changes: dict[str, object], expected: tuple[str, str]) -> None:
@@ -62,3 +72,14 @@ def test_shadow_mode_never_answers() -> None:
 def test_every_reason_has_both_labels() -> None:
     for labels in DECISION_REASONS.values():
         assert set(labels) == {"fr", "en"} and all(labels.values())
+
+
+def test_thanks_without_any_sign_of_a_reply_are_read_like_any_mail() -> None:
+    # Only a reply can close something; a new mail that says "merci" is read for its request.
+    assert decide(facts(resolved=True), SETTINGS).action == "auto_reply"
+
+
+def test_a_reply_to_someone_else_with_a_known_problem_is_answered() -> None:
+    # "TR:" of a client's mail, or a new question under an agent's old answer.
+    assert tuple(dataclasses.astuple(decide(facts(replying="other"), SETTINGS))) == ("auto_reply", "known_problem")
+    assert tuple(dataclasses.astuple(decide(facts(replying="us"), SETTINGS))) == ("auto_reply", "known_problem")

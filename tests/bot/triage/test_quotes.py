@@ -117,11 +117,31 @@ def test_a_signature_is_removed(dashes: str) -> None:
         "On my laptop it works.\nOn my phone it does not.",
         "Sent from the office: the app shows an error when I log in, every time, since Monday morning.",
         "J'ai un écran blanc -- pas d'erreur.",
-        "---------- Forwarded message ---------\nDe : Karine\nMa collègue a oublié son code usager.",
     ],
 )
 def test_new_text_that_only_looks_like_a_marker_is_kept(text: str) -> None:
     assert strip_quotes_and_signature(text) == text
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        "---------- Forwarded message ---------",
+        "---------- Message transféré ---------",
+        "-------- Message transféré --------",
+        "Begin forwarded message:",
+        "Début du message réexpédié :",
+    ],
+)
+def test_a_forward_keeps_the_forwarded_text_without_its_header(marker: str) -> None:
+    text = f"Pouvez-vous l'aider?\n\n{marker}\nDe : Karine <k@x.ca>\nDate: 3 nov.\nSubject: code\nTo: moi\n\nMa collègue a oublié son code usager."
+    assert strip_quotes_and_signature(text) == "Pouvez-vous l'aider?\n\nMa collègue a oublié son code usager."
+
+
+def test_an_outlook_forward_keeps_the_forwarded_text_but_a_reply_does_not() -> None:
+    text = "Voir plus bas.\n\n____\nDe : Karine\nEnvoyé : lundi\nÀ : Moi\nObjet : code\n\nMa collègue a oublié son code usager."
+    assert strip_quotes_and_signature(text, forward=True) == "Voir plus bas.\n\nMa collègue a oublié son code usager."
+    assert strip_quotes_and_signature(text) == "Voir plus bas."
 
 
 def test_an_attribution_needs_a_date_to_span_lines() -> None:
