@@ -31,7 +31,7 @@ class ActionOfferPasswordReset(Action):
         email = str(tracker.get_slot("email") or "")
         if latest_intent(tracker) == "reset_email_missing":
             dispatcher.utter_message(response="utter_reset_email_missing")
-        elif is_valid_user_code(user_code) and is_valid_email(email):
+        elif is_valid_user_code(user_code) and is_valid_email(email) and "***" not in email:
             # Everything given in one message: say what will be used, ask only yes or no.
             dispatcher.utter_message(
                 response="utter_offer_password_reset_known", user_code=user_code, masked_email=mask_email(email)
