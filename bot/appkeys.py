@@ -20,6 +20,7 @@ from bot.accounts.requests import AccountRequests
 from bot.accounts.reset_tokens import ResetTokens
 from bot.clock import Clock
 from bot.console.agents import AgentDirectory
+from bot.console.sockets import ConsoleSockets
 from bot.conversations import ConversationStore
 from bot.handoff.live import LiveChannels
 from bot.handoff.service import Handoffs
@@ -37,6 +38,7 @@ __all__ = [
     "ACCOUNT_REQUESTS",
     "AGENTS",
     "CLOCK",
+    "CONSOLES",
     "ENGINE",
     "HANDOFFS",
     "HTTP",
@@ -82,6 +84,8 @@ MAIL_SINK = web.AppKey("mail_sink", MailSink)
 LIVE = web.AppKey("live", LiveChannels)
 HANDOFFS = web.AppKey("handoffs", Handoffs)
 AGENTS = web.AppKey("agents", AgentDirectory)
+# Open console sockets by sign-in session: logout closes them.
+CONSOLES = web.AppKey("consoles", ConsoleSockets)
 # Email triage (bot.triage): the service and its SMTP listener (absent when the port is 0).
 TRIAGE = web.AppKey("triage", Triage)
 TRIAGE_LISTENER = web.AppKey("triage_listener", TriageListener)

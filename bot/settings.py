@@ -91,6 +91,8 @@ class Settings:
 
     # Agent console: a session unused for this long signs the agent out.
     agent_idle_minutes: int = 30
+    # An open console re-checks its session this often and closes when it has ended.
+    console_session_check_seconds: float = 30.0
 
     # Email triage of the support mailbox (bot/triage/).
     # "live" answers known problems by mail; "shadow" classifies and drafts, sends nothing
@@ -233,6 +235,7 @@ _ENV_VARS: tuple[tuple[str, str, type], ...] = (
     ("mail_from", "GEM_MAIL_FROM", str),
     ("mail_sink_port", "GEM_MAIL_SINK_PORT", int),
     ("agent_idle_minutes", "GEM_AGENT_IDLE_MINUTES", int),
+    ("console_session_check_seconds", "GEM_CONSOLE_SESSION_CHECK_SECONDS", float),
     ("triage_mode", "GEM_TRIAGE_MODE", str),
     ("triage_smtp_host", "GEM_TRIAGE_SMTP_HOST", str),
     ("triage_smtp_port", "GEM_TRIAGE_SMTP_PORT", int),

@@ -155,7 +155,7 @@ class _Connection:
         )
         self.listen(conversation.id)
         if conversation.status == "agent":
-            online = self.live.agents_online() > 0
+            online = await self.live.agents_online() > 0
             await self.send(support_frame("open", online, self.session.person_language))
         for problem in problems:
             await self.send_problem(problem)

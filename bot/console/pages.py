@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.accounts.identifiers import mask_email
 from bot.accounts.limits import Rule
-from bot.appkeys import AGENTS, CLOCK, HANDOFFS, LIMITS, SETTINGS, TRIAGE
+from bot.appkeys import AGENTS, CLOCK, CONSOLES, HANDOFFS, LIMITS, SETTINGS, TRIAGE
 from bot.console.agents import SignedIn
 from bot.console.auth import SESSION_COOKIE, agent_action, agent_page, set_session_cookie
 from bot.console.dashboard import dashboard_numbers
@@ -67,9 +67,10 @@ async def login(request: web.Request) -> web.StreamResponse:
         agent = await request.app[AGENTS].authenticate(email, password)
         if agent is not None:
             # A new session id at every sign-in: an id planted before login is worthless.
-            session_id, _csrf = await request.app[AGENTS].start_session(
-                agent.id, replacing=request.cookies.get(SESSION_COOKIE)
-            )
+            replaced = request.cookies.get(SESSION_COOKIE)
+            session_id, _csrf = await request.app[AGENTS].start_session(agent.id, replacing=replaced)
+            if replaced:
+                await request.app[CONSOLES].close_session(replaced)
             signed = web.HTTPFound(request.app.router["console_queue"].url_for())
             set_session_cookie(request, signed, session_id)
             raise signed
@@ -106,7 +107,9 @@ def _login_page(request: web.Request, token: str, error: str, email: str, status
 @agent_action
 async def logout(request: web.Request, who: SignedIn, form: Mapping[str, Any]) -> web.StreamResponse:
     """POST /console/logout."""
-    await request.app[AGENTS].end_session(request.cookies.get(SESSION_COOKIE, ""))
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    await request.app[AGENTS].end_session(session_id)
+    await request.app[CONSOLES].close_session(session_id)  # no longer "an agent is online"
     response = _redirect(request, "console_login")
     response.del_cookie(SESSION_COOKIE, path="/console")
     raise response

@@ -27,10 +27,11 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.appkeys import AGENTS, CLOCK, ENGINE, HANDOFFS, LIVE, OUTBOX, RELAY, SETTINGS, STORE
+from bot.appkeys import AGENTS, CLOCK, CONSOLES, ENGINE, HANDOFFS, LIVE, OUTBOX, RELAY, SETTINGS, STORE
 from bot.console import live, pages
 from bot.console.agents import AgentDirectory
 from bot.console.demo import ensure_demo_agent
+from bot.console.sockets import ConsoleSockets
 from bot.db.engine import session_factory
 from bot.handoff import internal_api
 from bot.handoff.live import LiveChannels
@@ -73,9 +74,11 @@ async def console_ctx(app: web.Application) -> AsyncIterator[None]:
     """Handoff service and agent directory; needs the database, the relay and the outbox."""
     settings, clock = app[SETTINGS], app[CLOCK]
     sessions = session_factory(app[ENGINE])
-    app[LIVE] = LiveChannels()
-    app[HANDOFFS] = Handoffs(HandoffStore(sessions, clock), app[STORE], app[LIVE], app[OUTBOX], settings)
     app[AGENTS] = AgentDirectory(sessions, clock, idle=dt.timedelta(minutes=settings.agent_idle_minutes))
+    app[CONSOLES] = ConsoleSockets()
+    # "An agent is online" counts only consoles whose sign-in session is alive.
+    app[LIVE] = LiveChannels(live_sessions=app[AGENTS].live_sessions)
+    app[HANDOFFS] = Handoffs(HandoffStore(sessions, clock), app[STORE], app[LIVE], app[OUTBOX], settings)
     # While a handoff is open the relay gives the person's messages to people, not Rasa.
     app[RELAY].to_agents = app[HANDOFFS].person_wrote
     if settings.is_development and await ensure_demo_agent(app[AGENTS]):

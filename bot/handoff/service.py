@@ -107,7 +107,7 @@ class Handoffs:
         """
         if await self.conversations.get(packet.conversation_id) is None:
             raise UnknownConversation(packet.conversation_id)
-        online = self.live.agents_online() > 0
+        online = await self.live.agents_online() > 0
         handoff, created = await self.store.open(packet, agent_online=online)
         if created:
             await self.live.to_widget(
