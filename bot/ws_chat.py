@@ -119,7 +119,7 @@ class _Connection:
     async def on_text(self, data: str) -> None:
         try:
             frame = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested deep on purpose
             await self.send_problem(Problem("bad_request"))
             return
         kind = frame.get("type") if isinstance(frame, dict) else None

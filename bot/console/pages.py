@@ -27,6 +27,7 @@ from bot.db.handoff_models import Handoff
 from bot.handoff.packet import mask_user_code
 from bot.handoff.service import is_email
 from bot.handoff.store import may_see
+from bot.request_input import path_id, read_form
 from bot.text_policy import check_text
 
 __all__ = ["INTENTS", "OUTCOMES"]
@@ -56,7 +57,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     token = csrf_token(request)
     error, email, status = "", "", 200
     if request.method == "POST":
-        form = await request.post()
+        form = await read_form(request)
+        if form is None:
+            raise failure(request, web.HTTPBadRequest, "bad_form")
         if not csrf_ok(request, form):
             raise failure(request, web.HTTPForbidden, "csrf_invalid")
         email, password = str(form.get("email", "")).strip()[:254], str(form.get("password", ""))
@@ -149,10 +152,9 @@ async def queue(request: web.Request, who: SignedIn) -> web.StreamResponse:
 
 
 async def _visible(request: web.Request, who: SignedIn) -> Handoff:
-    try:
-        handoff_id = int(request.match_info["id"])
-    except ValueError:
-        raise failure(request, web.HTTPNotFound, "not_found") from None
+    handoff_id = path_id(request, "id")
+    if handoff_id is None:
+        raise failure(request, web.HTTPNotFound, "not_found")
     handoff = await request.app[HANDOFFS].store.get(handoff_id)
     if handoff is None or not may_see(handoff, who.agent.id):
         raise failure(request, web.HTTPNotFound, "not_found")
@@ -305,10 +307,8 @@ async def correct(request: web.Request, who: SignedIn, form: Mapping[str, Any]) 
     """POST /console/c/{id}/messages/{message}/intent: the intent this message really had."""
     handoff = await _visible(request, who)
     handoffs = request.app[HANDOFFS]
-    try:
-        message = await handoffs.store.message(int(request.match_info["message"]))
-    except ValueError:
-        message = None
+    message_id = path_id(request, "message")
+    message = await handoffs.store.message(message_id) if message_id is not None else None
     if message is None or message.conversation_id != handoff.conversation_id or message.author != "person":
         raise failure(request, web.HTTPNotFound, "not_found")
     intent = str(form.get("intent", ""))
