@@ -12,6 +12,7 @@ call ``dataclasses.replace`` on a default one.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,6 +31,12 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client
+    # (bot.client_address). Empty: the TCP peer is the client.
+    trusted_proxies: tuple[str, ...] = ()
+    # Bearer token that shows /healthz's details (versions, model) to a non-loopback
+    # caller; empty: details only to requests from this machine through no proxy.
+    health_token: str = dataclasses.field(default="", repr=False)
     # Where people reach the hub; used for the default allowed origin and printed at start.
     public_base_url: str = ""
     database_url: str = DEFAULT_DATABASE_URL
@@ -125,6 +132,11 @@ class Settings:
     imap_mailbox: str = "INBOX"
     imap_interval_seconds: float = 60.0
 
+    # Derived from trusted_proxies.
+    trusted_proxy_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = dataclasses.field(
+        init=False, repr=False, compare=False, default=()
+    )
+
     def __post_init__(self) -> None:
         # Derived defaults: computed here so that ``Settings(port=...)`` in a test
         # stays coherent without repeating the derivation.
@@ -141,6 +153,17 @@ class Settings:
         if not self.smtp_port:
             object.__setattr__(self, "smtp_port", self.mail_sink_port)
         _check_choice("GEM_ENV", self.environment, ("development", "production"))
+        if self.is_development and not _is_loopback_host(self.host):
+            # /dev/mail shows every mail with live reset links, without signing in.
+            raise ValueError(
+                f"GEM_ENV=development must bind a loopback address (127.0.0.1, ::1, localhost), "
+                f"not GEM_HUB_HOST={self.host!r}: its /dev/mail page shows reset links to anyone"
+            )
+        try:
+            networks = tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
+        except ValueError as exc:
+            raise ValueError(f"GEM_TRUSTED_PROXIES: {exc}") from None
+        object.__setattr__(self, "trusted_proxy_networks", networks)
         _check_choice("GEM_ACCOUNT_GATEWAY", self.account_gateway, ("builtin", "http"))
         _check_choice("GEM_SMTP_SECURITY", self.smtp_security, ("none", "starttls", "tls"))
         if self.account_gateway == "http" and not self.platform_url:
@@ -201,6 +224,8 @@ class Settings:
 _ENV_VARS: tuple[tuple[str, str, type], ...] = (
     ("host", "GEM_HUB_HOST", str),
     ("port", "GEM_HUB_PORT", int),
+    ("trusted_proxies", "GEM_TRUSTED_PROXIES", tuple),
+    ("health_token", "GEM_HEALTH_TOKEN", str),
     ("public_base_url", "GEM_PUBLIC_BASE_URL", str),
     ("database_url", "GEM_DATABASE_URL", str),
     ("rasa_url", "GEM_RASA_URL", str),
@@ -261,6 +286,15 @@ _ENV_VARS: tuple[tuple[str, str, type], ...] = (
 def _check_choice(var: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ValueError(f"{var}={value!r}: expected one of {', '.join(choices)}")
+
+
+def _is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # "" (every interface), or a host name that may resolve anywhere
 
 
 def _default_origins(public_base_url: str) -> tuple[str, ...]:
