@@ -41,7 +41,8 @@ class Settings:
     public_base_url: str = ""
     database_url: str = DEFAULT_DATABASE_URL
     rasa_url: str = "http://127.0.0.1:5005"
-    # Rasa's HTTP API token (``rasa run --enable-api --auth-token ...``); empty = no auth.
+    # Rasa's HTTP API token (Rasa started by ``tools.rasa_server``, which reads the same
+    # GEM_RASA_TOKEN: never on a command line); empty = no auth.
     rasa_token: str = dataclasses.field(default="", repr=False)
     action_server_url: str = "http://127.0.0.1:5055"
     # Browser origins allowed to open the chat (WebSocket and socket.io). Never "*".

@@ -6,7 +6,9 @@ Used by the launcher (`tools/serve.py`) and by tests that need the real assistan
         async with aiohttp.ClientSession() as http:
             await http.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={...})
 
-Both servers listen on loopback only; the Rasa HTTP API needs `stack.token`.
+Both servers listen on loopback only; the Rasa HTTP API needs `stack.token`. No secret is
+ever on a child's command line (visible to every local user in `ps`): Rasa gets its token
+through `tools.rasa_server`, from the environment.
 """
 
 from __future__ import annotations
@@ -152,7 +154,9 @@ class RasaStack:
             {"SANIC_HOST": LOOPBACK, **quiet},
         )
         rasa_args = [
-            rasa,
+            sys.executable,
+            "-m",
+            "tools.rasa_server",
             "run",
             "--model",
             str(model),
@@ -161,8 +165,6 @@ class RasaStack:
             "--port",
             str(self.rasa_port),
             "--enable-api",
-            "--auth-token",
-            self.token,
             "--endpoints",
             str(endpoints),
             "--credentials",
@@ -170,7 +172,7 @@ class RasaStack:
         ]
         if self.cors_origins:
             rasa_args += ["--cors", *self.cors_origins]
-        await self._spawn("rasa", rasa_args, quiet)
+        await self._spawn("rasa", rasa_args, {**quiet, "GEM_RASA_TOKEN": self.token})
         try:
             await self._wait_ready()
         except BaseException:
