@@ -7,6 +7,7 @@ Set once by ``bot.app.init_app`` (or its cleanup contexts); read by handlers as
 from __future__ import annotations
 
 import asyncio
+import collections
 import weakref
 
 import aiohttp
@@ -27,8 +28,8 @@ from bot.handoff.service import Handoffs
 from bot.mail.outbox import Outbox
 from bot.mail.sink import MailSink
 from bot.rasa_client import RasaClient
-from bot.rate_limit import KeyedSlidingWindow
 from bot.relay import ChatRelay
+from bot.resume_codes import ResumeAttempts
 from bot.settings import Settings
 from bot.triage.service import Triage
 from bot.triage.smtp import TriageListener
@@ -45,6 +46,7 @@ __all__ = [
     "LIVE",
     "LIMITS",
     "MAIL_SINK",
+    "OPEN_CHATS",
     "OUTBOX",
     "RASA",
     "RELAY",
@@ -63,11 +65,13 @@ STORE = web.AppKey("store", ConversationStore)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 RASA = web.AppKey("rasa", RasaClient)
 RELAY = web.AppKey("relay", ChatRelay)
-# Failed resume-code attempts per client address, shared by every channel.
-RESUME_ATTEMPTS = web.AppKey("resume_attempts", KeyedSlidingWindow)
+# Failed resume-code attempts per client address, shared by every channel and process.
+RESUME_ATTEMPTS = web.AppKey("resume_attempts", ResumeAttempts)
 # Set when the hub starts shutting down; open chats then close with "going away".
 SHUTTING_DOWN = web.AppKey("shutting_down", asyncio.Event)
 WEBSOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
+# Open widget chats per client address (bot.client_address), in this process.
+OPEN_CHATS = web.AppKey("open_chats", collections.Counter[str])
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 
 # "Now" for tokens, limits and the outbox; tests pass their own to init_app.

@@ -51,6 +51,9 @@ class Settings:
     # Flood control, per connection: at most ``rate_limit_messages`` frames per window.
     rate_limit_messages: int = 20
     rate_limit_window_seconds: float = 10.0
+    # Widget chats one client address (bot.client_address: IPv6 by /64) may hold open at
+    # once, per hub process; more are refused with 429.
+    max_chats_per_client: int = 20
     support_email: str = "soutien@gem-books.com"
     rasa_timeout_seconds: float = 20.0
     health_timeout_seconds: float = 3.0
@@ -67,6 +70,10 @@ class Settings:
     environment: str = "production"
     # Shared with the action server; it authenticates the internal API. Empty = refused.
     internal_token: str = dataclasses.field(default="", repr=False)
+    # The internal API's own listener (bot.internal_listener): loopback or a private
+    # network only, never the public port.
+    internal_host: str = "127.0.0.1"
+    internal_port: int = 8001
 
     # Accounts: "builtin" (the embedded directory) or "http" (the platform's endpoints).
     account_gateway: str = "builtin"
@@ -160,6 +167,11 @@ class Settings:
                 f"GEM_ENV=development must bind a loopback address (127.0.0.1, ::1, localhost), "
                 f"not GEM_HUB_HOST={self.host!r}: its /dev/mail page shows reset links to anyone"
             )
+        if not _is_internal_host(self.internal_host):
+            raise ValueError(
+                f"GEM_INTERNAL_HOST={self.internal_host!r}: the internal API listens on loopback "
+                "or a private network address only"
+            )
         try:
             networks = tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
         except ValueError as exc:
@@ -236,12 +248,15 @@ _ENV_VARS: tuple[tuple[str, str, type], ...] = (
     ("max_message_chars", "GEM_MAX_MESSAGE_CHARS", int),
     ("rate_limit_messages", "GEM_RATE_LIMIT_MESSAGES", int),
     ("rate_limit_window_seconds", "GEM_RATE_LIMIT_WINDOW_SECONDS", float),
+    ("max_chats_per_client", "GEM_MAX_CHATS_PER_CLIENT", int),
     ("support_email", "GEM_SUPPORT_EMAIL", str),
     ("rasa_timeout_seconds", "GEM_RASA_TIMEOUT_SECONDS", float),
     ("resume_code_ttl_days", "GEM_RESUME_CODE_TTL_DAYS", int),
     ("default_language", "GEM_DEFAULT_LANGUAGE", str),
     ("environment", "GEM_ENV", str),
     ("internal_token", "GEM_INTERNAL_TOKEN", str),
+    ("internal_host", "GEM_INTERNAL_HOST", str),
+    ("internal_port", "GEM_INTERNAL_PORT", int),
     ("account_gateway", "GEM_ACCOUNT_GATEWAY", str),
     ("platform_url", "GEM_PLATFORM_URL", str),
     ("platform_token", "GEM_PLATFORM_TOKEN", str),
@@ -296,6 +311,16 @@ def _is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # "" (every interface), or a host name that may resolve anywhere
+
+
+def _is_internal_host(host: str) -> bool:
+    if _is_loopback_host(host):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_private and not address.is_unspecified
 
 
 def _default_origins(public_base_url: str) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["main", "read_token"]
+__all__ = ["main", "read_secret", "read_token"]
 
 TOKEN_VAR = "GEM_RASA_TOKEN"
 TOKEN_FILE_VAR = "GEM_RASA_TOKEN_FILE"
@@ -27,11 +27,16 @@ TOKEN_FILE_VAR = "GEM_RASA_TOKEN_FILE"
 
 def read_token(environ: Mapping[str, str]) -> str:
     """The token from ``GEM_RASA_TOKEN`` or ``GEM_RASA_TOKEN_FILE``; SystemExit if neither is usable."""
-    if environ.get(TOKEN_VAR):
-        return environ[TOKEN_VAR].strip()
-    path = environ.get(TOKEN_FILE_VAR)
+    return read_secret(environ, TOKEN_VAR, "the Rasa HTTP API")
+
+
+def read_secret(environ: Mapping[str, str], var: str, needed_by: str) -> str:
+    """``environ[var]``, else the content of the file ``environ[var + "_FILE"]`` (mode 0600)."""
+    if environ.get(var):
+        return environ[var].strip()
+    path = environ.get(f"{var}_FILE")
     if not path:
-        raise SystemExit(f"error: set {TOKEN_VAR} or {TOKEN_FILE_VAR}: the Rasa HTTP API needs a token")
+        raise SystemExit(f"error: set {var} or {var}_FILE: {needed_by} needs a token")
     mode = Path(path).stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SystemExit(f"error: {path} is readable by others (mode {stat.filemode(mode)}): chmod 600 it")

@@ -53,12 +53,6 @@ def latest_model(models_dir: Path) -> Path:
     return archives[-1]
 
 
-def _venv_bin(name: str) -> str:
-    """The executable `name` next to the running interpreter (the project's venv)."""
-    candidate = Path(sys.executable).parent / name
-    return str(candidate) if candidate.exists() else name
-
-
 @dataclass
 class _Child:
     name: str
@@ -76,6 +70,8 @@ class RasaStack:
     rasa_port: int = 0
     actions_port: int = 0
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Rasa -> action server (tools.action_server refuses calls without it).
+    action_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     log_dir: Path | None = None
     tracker_db: Path | None = None
     cors_origins: tuple[str, ...] = ()
@@ -107,7 +103,14 @@ class RasaStack:
     def _write_endpoints(self, directory: Path) -> Path:
         # A per-run endpoints file: the action server's port is only known now, and the
         # tracker store must not be shared by accident between a test run and a live one.
-        lines = ["action_endpoint:", f'  url: "{self.actions_url}/webhook"']
+        # The secret stays in Rasa's environment: Rasa expands ${GEM_ACTION_TOKEN} itself
+        # (in unquoted YAML values only).
+        lines = [
+            "action_endpoint:",
+            f'  url: "{self.actions_url}/webhook"',
+            "  headers:",
+            '    Authorization: Bearer ${GEM_ACTION_TOKEN}',
+        ]
         if self.tracker_db is not None:
             self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
             lines += [
@@ -146,13 +149,17 @@ class RasaStack:
             self.log_dir = self._tmp
         self.log_dir.mkdir(parents=True, exist_ok=True)
         endpoints = self._write_endpoints(self._tmp)
-        rasa = _venv_bin("rasa")
-        quiet = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+        quiet = {
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PYTHONWARNINGS": "ignore",
+            "GEM_ACTION_TOKEN": self.action_token,
+        }
         await self._spawn(
             "actions",
-            [rasa, "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
-            {"SANIC_HOST": LOOPBACK, **quiet},
-        )
+            [sys.executable, "-m", "tools.action_server", "--interface", LOOPBACK,
+             "--port", str(self.actions_port)],
+            quiet,
+        )  # fmt: skip
         rasa_args = [
             sys.executable,
             "-m",

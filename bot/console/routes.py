@@ -15,7 +15,6 @@ console_correct          POST /console/c/{id}/messages/{m}/     the right intent
 console_dashboard        GET /console/dashboard                 numbers
 console_mail             GET /console/mail                      mail received, what triage did
 console_ws               GET /console/ws                        live updates
-internal_handoffs        POST /internal/handoffs                for the action server
 =======================  =====================================  ===========================
 """
 
@@ -33,7 +32,6 @@ from bot.console.agents import AgentDirectory
 from bot.console.demo import ensure_demo_agent
 from bot.console.sockets import ConsoleSockets
 from bot.db.engine import session_factory
-from bot.handoff import internal_api
 from bot.handoff.live import LiveChannels
 from bot.handoff.service import Handoffs
 from bot.handoff.store import HandoffStore
@@ -67,7 +65,6 @@ def setup_console_routes(app: web.Application) -> None:
     router.add_post(
         r"/console/c/{id:\d+}/messages/{message:\d+}/intent", pages.correct, name="console_correct"
     )
-    router.add_post("/internal/handoffs", internal_api.open_handoff, name="internal_handoffs")
 
 
 async def console_ctx(app: web.Application) -> AsyncIterator[None]:

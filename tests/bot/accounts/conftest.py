@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,10 +19,10 @@ from aiohttp.test_utils import TestClient
 
 from bot.accounts.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from bot.app import init_app
-from bot.appkeys import ACCOUNTS
+from bot.appkeys import ACCOUNTS, STORE
 from bot.db.models import utcnow
 from bot.settings import Settings
-from tests.bot.conftest import ClientFactory
+from tests.bot.conftest import ClientFactory, internal_url
 from tests.bot.real_rasa import INTERNAL_TOKEN
 from tests.bot.smtp_server import SmtpRecorder
 
@@ -99,12 +100,41 @@ async def accounts_hub(
     return await start_hub(aiohttp_client, account_settings, clock)
 
 
+_CONVERSATIONS: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+async def conversation_named(client: TestClient, name: str) -> str:
+    """The id of a real conversation standing for ``name`` in this test (one per name).
+
+    The internal API answers 404 for conversations the hub does not have; tests name
+    theirs ("conv-1", "c2") and get a server-issued id for each name.
+    """
+    named = _CONVERSATIONS.setdefault(client, {})
+    if name not in named:
+        named[name] = (await client.app[STORE].create("fr", "widget")).id
+    return named[name]
+
+
 async def post_internal(
-    client: TestClient, endpoint: str, body: dict[str, Any], token: str | None = INTERNAL_TOKEN
+    client: TestClient,
+    endpoint: str,
+    body: dict[str, Any],
+    token: str | None = INTERNAL_TOKEN,
+    headers: dict[str, str] | None = None,
+    raw_conversation: bool = False,
 ) -> tuple[int, dict[str, Any], Any]:
-    """POST to /internal/accounts/<endpoint>: (status, JSON body, headers)."""
-    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    async with client.post(f"/internal/accounts/{endpoint}", json=body, headers=headers) as response:
+    """POST to /internal/accounts/<endpoint> on the internal listener: (status, JSON body, headers).
+
+    ``body["conversation_id"]`` names a conversation of this test (see :func:`conversation_named`),
+    or with ``raw_conversation`` is sent as it is.
+    """
+    sent = dict(headers or {})
+    if token is not None:
+        sent["Authorization"] = f"Bearer {token}"
+    if isinstance(body.get("conversation_id"), str) and not raw_conversation:
+        body = {**body, "conversation_id": await conversation_named(client, body["conversation_id"])}
+    url = internal_url(client, f"/internal/accounts/{endpoint}")
+    async with client.session.post(url, json=body, headers=sent) as response:
         return response.status, await response.json(), response.headers
 
 

@@ -1,8 +1,8 @@
 """End to end: a chat through the hub, the real Rasa and action server, the hub's internal
 API, the outbox, a real SMTP server, the reset page and the login page.
 
-The action server is started with ``GEM_HUB_URL`` pointing at a port reserved for the hub
-of each test, and the shared ``GEM_INTERNAL_TOKEN``. Skipped without a trained model.
+The action server is started with ``GEM_HUB_URL`` pointing at a port reserved for the
+internal listener of each test's hub, and the shared ``GEM_INTERNAL_TOKEN``. Skipped without a trained model.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.accounts.demo import DEMO_PASSWORD, ensure_demo_accounts
 from bot.app import init_app
-from bot.appkeys import ACCOUNTS, OUTBOX
+from bot.appkeys import ACCOUNTS, OUTBOX, SETTINGS
 from bot.settings import Settings
 from tests.bot.accounts.conftest import BOB, JULIE, MovableClock, fast_mail
 from tests.bot.accounts.test_reset_flow import log_in, set_password
@@ -31,25 +31,27 @@ from tools.stack import free_port
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("engineio_client_compat")]
 
-# The hub of every test in this module listens where the action server calls it back.
+# The internal listener of every hub in this module is where the action server calls back.
 HUB_PORT = CALLBACK_HUB_PORT
 
 
 async def chat_hub(
     aiohttp_client: ClientFactory, settings: Settings, stack: Any, clock: MovableClock | None = None
 ) -> TestClient:
+    port = free_port()
     configured = dataclasses.replace(
         settings,
-        port=HUB_PORT,
-        public_base_url=f"http://127.0.0.1:{HUB_PORT}",
-        allowed_origins=(f"http://127.0.0.1:{HUB_PORT}",),
+        port=port,
+        public_base_url=f"http://127.0.0.1:{port}",
+        allowed_origins=(f"http://127.0.0.1:{port}",),
+        internal_port=HUB_PORT,
         rasa_url=stack.rasa_url,
         rasa_token=stack.token,
         action_server_url=stack.actions_url,
         rasa_timeout_seconds=60.0,
     )
     client = await aiohttp_client(
-        init_app(configured, clock=clock or MovableClock()), server_kwargs={"port": HUB_PORT}
+        init_app(configured, clock=clock or MovableClock()), server_kwargs={"port": port}
     )
     await ensure_demo_accounts(client.app[ACCOUNTS])
     return client
@@ -108,7 +110,7 @@ async def test_a_french_chat_resets_the_password_end_to_end(smtp_hub: TestClient
     assert str(mail["To"]) == JULIE.email
     assert "vous ou une autre personne a demandé de changer votre mot de passe" in text_of(mail)
     link = link_in(mail)
-    assert link.startswith(f"http://127.0.0.1:{HUB_PORT}/reset?token=")
+    assert link.startswith(f"{smtp_hub.app[SETTINGS].public_base_url}/reset?token=")
     status, html = await set_password(smtp_hub, link, "mon nouveau mot de passe")
     assert status == 200 and "Mot de passe changé" in html
     assert await log_in(smtp_hub, JULIE.user_code, "mon nouveau mot de passe") == "Connexion réussie"
