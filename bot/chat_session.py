@@ -22,8 +22,9 @@ import dataclasses
 from bot.chat_errors import ErrorCode
 from bot.conversations import Button, ConversationStore
 from bot.db.models import Conversation, Message
-from bot.rate_limit import KeyedSlidingWindow, SlidingWindow
+from bot.rate_limit import SlidingWindow
 from bot.relay import ChatRelay, UnknownButton
+from bot.resume_codes import ResumeAttempts
 from bot.settings import Settings
 from bot.text_policy import check_text
 
@@ -65,7 +66,7 @@ class ChatSession:
         settings: Settings,
         store: ConversationStore,
         relay: ChatRelay,
-        resume_attempts: KeyedSlidingWindow,
+        resume_attempts: ResumeAttempts,
         *,
         client_key: str,
         channel: str,
@@ -148,11 +149,11 @@ class ChatSession:
         return problems
 
     async def _resume(self, raw_code: str) -> tuple[Conversation | None, Problem | None]:
-        if self._resume_attempts.exhausted(self._client_key):
+        if await self._resume_attempts.exhausted(self._client_key):
             return None, Problem("rate_limited", "resume")
         conversation = await self._store.find_by_resume_code(raw_code)
         if conversation is None:
-            self._resume_attempts.record(self._client_key)
+            await self._resume_attempts.record(self._client_key)
             return None, Problem("resume_not_found")
         return conversation, None
 

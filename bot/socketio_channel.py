@@ -31,6 +31,7 @@ from aiohttp import web
 from bot.appkeys import RELAY, RESUME_ATTEMPTS, SETTINGS, SOCKETIO, STORE
 from bot.chat_errors import error_text
 from bot.chat_session import ChatSession, Problem
+from bot.client_address import client_address
 from bot.db.models import Message
 
 __all__ = ["attach_socketio"]
@@ -94,7 +95,7 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
             app[STORE],
             app[RELAY],
             app[RESUME_ATTEMPTS],
-            client_key=(request.remote if request is not None else None) or "unknown",
+            client_key=client_address(request) if request is not None else "unknown",
             channel="socketio",
         )
         session.user_agent = str(environ.get("HTTP_USER_AGENT", ""))[:512]

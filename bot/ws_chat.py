@@ -62,9 +62,10 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bot.appkeys import LIVE, RELAY, RESUME_ATTEMPTS, SETTINGS, SHUTTING_DOWN, STORE, WEBSOCKETS
+from bot.appkeys import LIVE, OPEN_CHATS, RELAY, RESUME_ATTEMPTS, SETTINGS, SHUTTING_DOWN, STORE, WEBSOCKETS
 from bot.chat_errors import error_frame
 from bot.chat_session import ChatSession, Problem, SayRequest
+from bot.client_address import client_address
 from bot.conversations import transcript_line
 from bot.handoff.live import LiveChannels
 from bot.handoff.service import support_frame
@@ -185,15 +186,21 @@ async def chat_websocket(request: web.Request) -> web.StreamResponse:
     if not origin_allowed(request):
         log.info("websocket refused for origin %r", request.headers.get("Origin"))
         raise web.HTTPForbidden(text="origin not allowed")
+    app = request.app
+    client = client_address(request)
+    open_sockets = app[OPEN_CHATS]
+    if open_sockets[client] >= app[SETTINGS].max_chats_per_client:
+        # One address holding hundreds of chats open would starve everyone else.
+        raise web.HTTPTooManyRequests(text="too many open chats from this address")
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30.0)
     await ws.prepare(request)
-    app = request.app
+    open_sockets[client] += 1
     session = ChatSession(
         app[SETTINGS],
         app[STORE],
         app[RELAY],
         app[RESUME_ATTEMPTS],
-        client_key=request.remote or "unknown",
+        client_key=client,
         channel="widget",
     )
     connection = _Connection(ws, session, app[LIVE])
@@ -221,6 +228,9 @@ async def chat_websocket(request: web.Request) -> web.StreamResponse:
     finally:
         connection.listen(None)
         app[WEBSOCKETS].discard(ws)
+        open_sockets[client] -= 1
+        if open_sockets[client] <= 0:
+            del open_sockets[client]
         if app[SHUTTING_DOWN].is_set():
             # Close here: once this handler returns, aiohttp closes with 1000 (normal),
             # before close_websockets' own close() gets its turn.

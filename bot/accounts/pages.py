@@ -30,6 +30,7 @@ from bot.accounts.page_text import TEXT
 from bot.accounts.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, password_problem
 from bot.accounts.requests import Outcome
 from bot.appkeys import ACCOUNT_REQUESTS, ACCOUNTS, LIMITS, MAIL_SINK, RESET_TOKENS, SETTINGS
+from bot.client_address import client_address
 from bot.csrf import csrf_ok, csrf_token, remember_csrf
 from bot.page_language import choose_language
 from bot.request_input import read_form
@@ -100,7 +101,7 @@ async def login(request: web.Request) -> web.Response:
     wait = await request.app[LIMITS].hit(
         [
             Rule("login", user_code_key(identifier), settings.login_attempts_per_window, window),
-            Rule("login_client", request.remote or "?", settings.login_attempts_per_window * 3, window),
+            Rule("login_client", client_address(request), settings.login_attempts_per_window * 3, window),
         ]
     )
     if wait is not None:
@@ -167,7 +168,7 @@ async def _forgot(request: web.Request, what: str) -> web.Response:
     if not is_valid_email(email) or (what == "password" and not is_valid_user_code(user_code)):
         return _render(request, template, lang, status=422, error=TEXT[lang]["forgot_invalid"], **fields)
     requests = request.app[ACCOUNT_REQUESTS]
-    origin = ("client", request.remote or "?")
+    origin = ("client", client_address(request))
     outcome: Outcome
     if what == "password":
         outcome = await requests.password_reset(user_code, email, lang, origin=origin)

@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.accounts.identifiers import mask_email
 from bot.accounts.limits import Rule
 from bot.appkeys import AGENTS, CLOCK, CONSOLES, HANDOFFS, LIMITS, SETTINGS, TRIAGE
+from bot.client_address import client_address
 from bot.console.agents import SignedIn
 from bot.console.auth import SESSION_COOKIE, agent_action, agent_page, set_session_cookie
 from bot.console.dashboard import dashboard_numbers
@@ -94,7 +95,7 @@ async def _login_attempt(request: web.Request, email: str) -> float | None:
     return await request.app[LIMITS].hit(
         [
             Rule("console_login", email.lower(), per_email, window),
-            Rule("console_login_client", request.remote or "?", per_email * 3, window),
+            Rule("console_login_client", client_address(request), per_email * 3, window),
         ]
     )
 
