@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from bot.accounts.identifiers import mask_emails_in
 from bot.appkeys import AGENTS, CLOCK, CONSOLES, LIVE, SETTINGS, WEBSOCKETS
 from bot.console.auth import SESSION_COOKIE
 from bot.console.sockets import close_signed_out
@@ -52,6 +53,9 @@ async def console_websocket(request: web.Request) -> web.StreamResponse:
 
     async def send(frame: dict[str, Any]) -> None:
         if not ws.closed and await still_signed_in():
+            if isinstance(frame.get("text"), str):
+                # As on the conversation page: agents see transcripts with addresses masked.
+                frame = {**frame, "text": mask_emails_in(frame["text"])}
             await ws.send_json(frame)
 
     async def watch() -> None:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-from bot.accounts.identifiers import mask_email
+from bot.accounts.identifiers import mask_email, mask_emails_in
 from bot.accounts.limits import Rule
 from bot.appkeys import AGENTS, CLOCK, CONSOLES, HANDOFFS, LIMITS, SETTINGS, TRIAGE
 from bot.client_address import client_address
@@ -43,7 +42,6 @@ INTENTS = (
 OUTCOMES = ("solved", "not_solved", "answered_by_email", "duplicate", "other")
 # An email answer (suggested replies teach four steps with links) may be this long.
 EMAIL_REPLY_MAX_CHARS = 10_000
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
 def _redirect(request: web.Request, name: str, **parts: str) -> web.HTTPFound:
@@ -185,7 +183,9 @@ async def conversation(request: web.Request, who: SignedIn) -> web.StreamRespons
     lines = [
         {
             "message": m,
-            "text": m.text if mine else _EMAIL.sub(lambda found: mask_email(found.group(0)), m.text),
+            # Masked for everyone, the assigned agent included: the address to reply to is
+            # the contact above, and a transcript is no place to copy addresses from.
+            "text": mask_emails_in(m.text),
             "correction": corrections.get(m.id),
         }
         for m in transcript
