@@ -50,7 +50,8 @@ control characters, lone surrogates or bidirectional overrides; at most
 beyond which frames are dropped and one "rate_limited" error is sent. Binary frames and
 invalid JSON get "bad_request". Frames over 1 MiB close the connection (code 1009).
 The upgrade is refused (403) when the browser's ``Origin`` is not in
-``Settings.allowed_origins``. On shutdown the server closes with 1001 (going away).
+``Settings.allowed_origins``, and (429) beyond ``Settings.max_chats_per_client`` chats
+open at once from one client address (:mod:`bot.client_address`). On shutdown the server closes with 1001 (going away).
 """
 
 from __future__ import annotations
