@@ -5,7 +5,9 @@ actions by defining `Action` subclasses.
 """
 
 from actions import (  # noqa: F401  (imported for their Action subclasses)
+    digressions,
     fallback,
+    frustration,
     greeting,
     handoff,
     password_reset,

@@ -37,8 +37,21 @@ NOT_AN_ANSWER = frozenset(
         "affirm",
         "greet",
         "thank",
+        "frustration",
+        "ask_user_code",
     }
 )
+
+
+def _previous_value(tracker: Tracker, slot: str) -> Any:
+    """The value `slot` had before the person's latest message."""
+    seen_user_message = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user_message = True
+        elif seen_user_message and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
 
 
 class _AccountFormValidation(FormValidationAction, abc.ABC):
@@ -54,7 +67,11 @@ class _AccountFormValidation(FormValidationAction, abc.ABC):
         if tracker.get_slot("requested_slot") != slot:
             return None
         text = str((tracker.latest_message or {}).get("text") or "").strip()
-        if not text or text.startswith("/") or latest_intent(tracker) in NOT_AN_ANSWER:
+        if not text or text.startswith("/"):
+            return None
+        # Something with an "@" is an attempt at the address, whatever the intent says
+        # ("nom@exemple" reads like nothing the model knows).
+        if latest_intent(tracker) in NOT_AN_ANSWER and not (slot == "email" and "@" in text):
             return None
         return text
 
@@ -85,6 +102,10 @@ class _AccountFormValidation(FormValidationAction, abc.ABC):
         code = str(value or "").strip()
         if is_valid_user_code(code):
             return {"user_code": code}
+        if tracker.get_slot("requested_slot") not in ("user_code", None):
+            # Picked out of an answer to another question ("nom@exemple" while the email
+            # is asked for): not what the person meant to give, so it changes nothing.
+            return {"user_code": _previous_value(tracker, "user_code")}
         return self._reject("user_code", "utter_invalid_user_code", dispatcher, tracker)
 
     def validate_email(
@@ -96,6 +117,8 @@ class _AccountFormValidation(FormValidationAction, abc.ABC):
             return {"email": None}
         if is_valid_email(email):
             return {"email": email}
+        if tracker.get_slot("requested_slot") not in ("email", None):
+            return {"email": _previous_value(tracker, "email")}
         return self._reject("email", "utter_invalid_email", dispatcher, tracker)
 
     @staticmethod

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.accounts import GatewayOutcome, mask_email
+from actions.accounts import GatewayOutcome, is_valid_email, is_valid_user_code, mask_email
 from actions.conversation import language_of, latest_intent, request_id
 from actions.gateway import get_gateway
 
@@ -27,13 +27,20 @@ class ActionOfferPasswordReset(Action):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> list[EventType]:
+        user_code = str(tracker.get_slot("user_code") or "")
+        email = str(tracker.get_slot("email") or "")
         if latest_intent(tracker) == "reset_email_missing":
             dispatcher.utter_message(response="utter_reset_email_missing")
+        elif is_valid_user_code(user_code) and is_valid_email(email):
+            # Everything given in one message: say what will be used, ask only yes or no.
+            dispatcher.utter_message(
+                response="utter_offer_password_reset_known", user_code=user_code, masked_email=mask_email(email)
+            )
         else:
             dispatcher.utter_message(response="utter_offer_password_reset")
         events: list[EventType] = [SlotSet("pending", "offer_reset"), SlotSet("form_attempts", 0)]
         # After a previous send only the masked address is kept: ask for it again.
-        if "***" in str(tracker.get_slot("email") or ""):
+        if "***" in email:
             events.append(SlotSet("email", None))
         return events
 

@@ -2,26 +2,34 @@
 
 The WebSocket protocol (``bot.ws_chat``) and Rasa's socket.io protocol
 (``bot.socketio_channel``) are thin adapters around this class, so both channels follow
-the same rules: server-issued ids, resume codes, size and flood limits, transcripts.
+the same rules: server-issued ids, resume codes, size and flood limits, transcripts, and
+live frames from support (an agent's reply, a hand-back) for the open conversation.
 
 Usage::
 
-    session = ChatSession(settings, store, relay, resume_attempts, client_key="1.2.3.4",
-                          channel="widget")
+    session = ChatSession(settings, store, relay, resume_attempts, live, deliver,
+                          client_key="1.2.3.4", channel="widget")
     problems = await session.open(conversation_id=None, resume_code=None,
                                   language="fr", user_agent="Mozilla/5.0 ...")
     request = await session.prepare("mot de passe oublié", payload=None)
     if isinstance(request, Problem): ...         # tell the person, nothing stored
     else: said = await session.run(request)      # said.replies, said.problem
+    session.close()                              # the connection ended
+
+``deliver`` receives the WebSocket protocol's frames (``message`` from an agent,
+``support``) at any time, outside any turn; each adapter writes them in its protocol.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from bot.chat_errors import ErrorCode
 from bot.conversations import Button, ConversationStore
 from bot.db.models import Conversation, Message
+from bot.handoff.live import LiveChannels, Send
+from bot.handoff.service import support_frame
 from bot.rate_limit import SlidingWindow
 from bot.relay import ChatRelay, UnknownButton
 from bot.resume_codes import ResumeAttempts
@@ -67,6 +75,8 @@ class ChatSession:
         store: ConversationStore,
         relay: ChatRelay,
         resume_attempts: ResumeAttempts,
+        live: LiveChannels,
+        deliver: Send,
         *,
         client_key: str,
         channel: str,
@@ -75,6 +85,10 @@ class ChatSession:
         self._store = store
         self._relay = relay
         self._resume_attempts = resume_attempts
+        self._live = live
+        self._deliver = deliver
+        # The conversation whose live frames ``deliver`` receives.
+        self._listening_to: str | None = None
         self._client_key = client_key
         self.channel = channel
         self.conversation: Conversation | None = None
@@ -146,7 +160,28 @@ class ChatSession:
             if conversation.language != self.language:
                 await self._store.set_language(conversation.id, self.language)
                 conversation.language = self.language
+            self._listen(conversation.id)
         return problems
+
+    def close(self) -> None:
+        """The connection ended: no more live frames for it."""
+        self._listen(None)
+
+    def _listen(self, conversation_id: str | None) -> None:
+        if self._listening_to == conversation_id:
+            return
+        if self._listening_to is not None:
+            self._live.detach_widget(self._listening_to, self._deliver)
+        if conversation_id is not None:
+            self._live.attach_widget(conversation_id, self._deliver)
+        self._listening_to = conversation_id
+
+    async def support_notice(self) -> dict[str, Any] | None:
+        """The ``support`` frame to show on (re)opening a conversation people have, else None."""
+        if self.conversation is None or self.conversation.status != "agent":
+            return None
+        online = await self._live.agents_online() > 0
+        return support_frame("open", online, self.person_language)
 
     async def _resume(self, raw_code: str) -> tuple[Conversation | None, Problem | None]:
         if await self._resume_attempts.exhausted(self._client_key):
@@ -170,6 +205,27 @@ class ChatSession:
             self.conversation.language = self.language
             await self._relay.choose_language(self.conversation.id, self.language)
         return None
+
+    async def has_person_messages(self) -> bool:
+        """Whether the person has written in this conversation yet."""
+        assert self.conversation is not None
+        return any(message.author == "person" for message in await self.transcript())
+
+    async def set_opening_language(self, language: object) -> None:
+        """The client's language before the person's first message, as ``open`` takes it.
+
+        Unlike :meth:`change_language`, nothing goes to Rasa now: the language travels with
+        the first message, and the assistant's session starts in it.
+        """
+        if self.set_language(language) and self.conversation is not None:
+            await self._store.set_language(self.conversation.id, self.language)
+            self.conversation.language = self.language
+
+    def prepare_intent(self, text: str, payload: str) -> SayRequest | Problem:
+        """A channel's allowed intent payload (``text`` as sent, e.g. "/get_started")."""
+        if self.conversation is None:
+            return Problem("bad_request", "no_hello")
+        return SayRequest(text=text, button={"title": text, "payload": payload})
 
     async def prepare(self, text: object, payload: object = None) -> SayRequest | Problem:
         """Check a message before anything is stored."""

@@ -65,8 +65,9 @@ class ChatRelay:
         # tracker we read back belongs to the message we just sent.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         # Set by the handoff feature: where a person's message goes while people have the
-        # conversation (status "agent") instead of Rasa.
-        self.to_agents: Callable[[Conversation, Message], Awaitable[None]] | None = None
+        # conversation (status "agent") instead of Rasa; returns what the person is told
+        # back (stored system messages, often none).
+        self.to_agents: Callable[[Conversation, Message], Awaitable[list[Message]]] | None = None
 
     def _lock(self, conversation_id: str) -> asyncio.Lock:
         lock = self._locks.get(conversation_id)
@@ -110,7 +111,7 @@ class ChatRelay:
             turn = Turn(person_message=person)
             if current is not None and current.status == "agent" and self.to_agents is not None:
                 # A handoff is open: people answer now, not the assistant.
-                await self.to_agents(current, person)
+                turn.replies = await self.to_agents(current, person)
                 return turn
             if not for_rasa:
                 return turn

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ PROJECT_ROOT = Path(__file__).absolute().parent.parent
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/gembooks.db"
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+_INTENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +66,9 @@ class Settings:
     resume_attempts_per_window: int = 10
     resume_attempts_window_seconds: float = 900.0
     default_language: str = "fr"
+    # socket.io channel only: "/intent" messages passed to Rasa as that intent (no
+    # entities), for rasa-webchat's initPayload; "alias=intent" maps a name to an intent.
+    socketio_payload_intents: tuple[str, ...] = ("greet", "get_started=greet")
 
     # "development" turns on the demo accounts and the mail sink (``make run`` sets it);
     # anything people rely on runs as "production".
@@ -158,6 +163,7 @@ class Settings:
             raise ValueError("GEM_ALLOWED_ORIGINS must list origins; '*' is not allowed")
         if self.default_language not in ("fr", "en"):
             raise ValueError("default_language must be 'fr' or 'en'")
+        self.socketio_intent_payloads  # noqa: B018 -- fails now on a malformed list
         if not self.smtp_port:
             object.__setattr__(self, "smtp_port", self.mail_sink_port)
         _check_choice("GEM_ENV", self.environment, ("development", "production"))
@@ -216,6 +222,18 @@ class Settings:
         return cls(**kwargs)  # type: ignore[arg-type]
 
     @property
+    def socketio_intent_payloads(self) -> dict[str, str]:
+        """``socketio_payload_intents`` as {name sent: intent}: {"greet": "greet", "get_started": "greet"}."""
+        payloads = {}
+        for entry in self.socketio_payload_intents:
+            name, _, intent = entry.partition("=")
+            name, intent = name.strip(), (intent or name).strip()
+            if not (_INTENT_NAME.fullmatch(name) and _INTENT_NAME.fullmatch(intent)):
+                raise ValueError(f"GEM_SOCKETIO_PAYLOAD_INTENTS: {entry!r}: expected intent or alias=intent")
+            payloads[name] = intent
+        return payloads
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -253,6 +271,7 @@ _ENV_VARS: tuple[tuple[str, str, type], ...] = (
     ("rasa_timeout_seconds", "GEM_RASA_TIMEOUT_SECONDS", float),
     ("resume_code_ttl_days", "GEM_RESUME_CODE_TTL_DAYS", int),
     ("default_language", "GEM_DEFAULT_LANGUAGE", str),
+    ("socketio_payload_intents", "GEM_SOCKETIO_PAYLOAD_INTENTS", tuple),
     ("environment", "GEM_ENV", str),
     ("internal_token", "GEM_INTERNAL_TOKEN", str),
     ("internal_host", "GEM_INTERNAL_HOST", str),

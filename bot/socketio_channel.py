@@ -14,6 +14,16 @@ with ``session_persistence: true``:
   the assistant offered counts as that button's click (rasa-webchat sends payloads as
   messages). Errors come back as a ``bot_uttered`` whose text explains, in the person's
   language, like any other bot message.
+- A message that is exactly ``/intent`` with ``intent`` in
+  ``Settings.socketio_payload_intents`` (default ``greet`` and ``get_started``, which
+  means greet) reaches Rasa as that intent: rasa-webchat's ``initPayload``. Any other
+  ``/...`` text is treated as typed text (its slashes dropped), so nobody sets intents or
+  entities by typing them (SECURITY.md).
+- ``customData.language`` of the first message applies to the conversation as it does
+  with ``session_request`` (rasa-webchat sends it only with ``user_uttered``); later it
+  is a language switch, like the widget's ``set_language``.
+- Support's messages (an agent's reply, the hand-back, the closing text) arrive as
+  ``bot_uttered`` at any time, as they do on the WebSocket channel.
 
 Same rules as the WebSocket channel (``bot.chat_session``): server-issued ids, size,
 character and flood limits, transcript stored, Rasa down → message kept and the person is
@@ -28,24 +38,47 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from bot.appkeys import RELAY, RESUME_ATTEMPTS, SETTINGS, SOCKETIO, STORE
+from bot.appkeys import LIVE, RELAY, RESUME_ATTEMPTS, SETTINGS, SOCKETIO, STORE
 from bot.chat_errors import error_text
-from bot.chat_session import ChatSession, Problem
+from bot.chat_session import ChatSession, Problem, SayRequest
 from bot.client_address import client_address
 from bot.db.models import Message
+from bot.settings import Settings
 
 __all__ = ["attach_socketio"]
 
 log = logging.getLogger(__name__)
 
 
-def _bot_uttered(message: Message) -> dict[str, Any]:
-    event: dict[str, Any] = {"text": message.text}
-    if message.buttons:
+def _bot_uttered(text: str, buttons: list[dict[str, str]] | None) -> dict[str, Any]:
+    event: dict[str, Any] = {"text": text}
+    if buttons:
         event["quick_replies"] = [
-            {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in message.buttons
+            {"content_type": "text", "title": b["title"], "payload": b["payload"]} for b in buttons
         ]
     return event
+
+
+def _uttered(message: Message) -> dict[str, Any]:
+    return _bot_uttered(message.text, message.buttons)
+
+
+def _from_support(frame: dict[str, Any]) -> dict[str, Any] | None:
+    """A live frame of the WebSocket protocol (an agent's reply, a hand-over) as ``bot_uttered``."""
+    if frame.get("type") == "message":
+        return _bot_uttered(str(frame.get("text", "")), frame.get("buttons"))
+    if frame.get("type") == "support" and frame.get("message"):
+        return {"text": str(frame["message"])}
+    return None
+
+
+def payload_intent(text: str, settings: Settings) -> str | None:
+    """The allowed intent ``text`` names ("/get_started" -> "greet"), else None."""
+    # Exactly "/name": "/greet{...}" (entities) or "/greet@0.9" never match a listed name.
+    name = text.strip()
+    if not name.startswith("/"):
+        return None
+    return settings.socketio_intent_payloads.get(name[1:])
 
 
 def _client_language(data: dict[str, Any]) -> str | None:
@@ -68,6 +101,14 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
         engineio_logger=False,
     )
     sessions: dict[str, ChatSession] = {}
+
+    def deliver_to(sid: str) -> Any:
+        async def deliver(frame: dict[str, Any]) -> None:
+            event = _from_support(frame)
+            if event is not None:
+                await sio.emit("bot_uttered", event, to=sid)
+
+        return deliver
 
     async def emit_problem(sid: str, session: ChatSession, problem: Problem) -> None:
         text = error_text(problem.code, session.person_language, settings, problem.reason)
@@ -95,6 +136,8 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
             app[STORE],
             app[RELAY],
             app[RESUME_ATTEMPTS],
+            app[LIVE],
+            deliver_to(sid),
             client_key=client_address(request) if request is not None else "unknown",
             channel="socketio",
         )
@@ -104,7 +147,9 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
 
     @sio.event
     async def disconnect(sid: str, *args: Any) -> None:
-        sessions.pop(sid, None)
+        session = sessions.pop(sid, None)
+        if session is not None:
+            session.close()
 
     @sio.event
     async def session_request(sid: str, data: Any = None) -> None:
@@ -132,29 +177,38 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
             return
         try:
             language = _client_language(data)
-            if language and language != session.language:
-                await session.change_language(language)
             conversation_id = await ensure_open(sid, session, data.get("session_id"))
-            text = data.get("message")
-            request = None
-            if isinstance(text, str) and text.startswith("/"):
-                # rasa-webchat sends a clicked quick reply as its payload.
-                request = await session.prepare(None, payload=text)
-                if isinstance(request, Problem):
-                    request = None
-            if request is None:
-                request = await session.prepare(text)
+            if language and language != session.language:
+                if await session.has_person_messages():
+                    await session.change_language(language)
+                else:
+                    # The first message: as with session_request, the language goes to
+                    # Rasa with the message, where the session starts with it.
+                    await session.set_opening_language(language)
+            request = await prepare(session, data.get("message"))
             if isinstance(request, Problem):
                 await emit_problem(sid, session, request)
                 return
             said = await session.run(request)
             for reply in said.replies:
-                await sio.emit("bot_uttered", _bot_uttered(reply), room=conversation_id)
+                await sio.emit("bot_uttered", _uttered(reply), room=conversation_id)
             if said.problem is not None:
                 await emit_problem(sid, session, said.problem)
         except Exception:
             log.exception("socket.io message failed")
             await emit_problem(sid, session, Problem("assistant_unavailable", "internal"))
+
+    async def prepare(session: ChatSession, text: object) -> SayRequest | Problem:
+        if isinstance(text, str) and text.startswith("/"):
+            # rasa-webchat sends a clicked quick reply as its payload ...
+            request = await session.prepare(None, payload=text)
+            if not isinstance(request, Problem):
+                return request
+            # ... and its initPayload ("/get_started") as a message of its own.
+            intent = payload_intent(text, settings)
+            if intent is not None:
+                return session.prepare_intent(text.strip(), f"/{intent}")
+        return await session.prepare(text)
 
     sio.attach(app, socketio_path="socket.io")
     app[SOCKETIO] = sio

@@ -29,15 +29,17 @@ Server → client
 ``{"type": "typing", "on": bool}``
     ``on: true`` when a message goes to the assistant; ``on: false`` is the last frame of
     that turn, after the replies and any error.
-``{"type": "message", "author": "assistant"|"agent", "text": str,
+``{"type": "message", "author": "assistant"|"agent"|"system", "text": str,
 "buttons": [{"title", "payload"}], "ts": str}``
     One reply. ``text`` may contain Markdown links ``[label](https://...)`` and bare URLs.
+    "system" is a notice from the hub, e.g. "your message was kept for support" while a
+    handoff waits for an agent (``bot.handoff.waiting``).
 ``{"type": "support", "state": "open"|"closed", "agent_online": bool, "message": str}``
     Support (people) has the conversation ("open": after the assistant hands it over, and
     after ``welcome`` while a handoff is open) or gave it back ("closed"). ``message`` is
     ready to show in the person's language (may be empty). While open, messages go to
-    agents: they get no "assistant" reply, and ``message`` frames with author "agent"
-    may arrive at any time.
+    agents: they get no "assistant" reply (while nobody is online, a "system" one), and
+    ``message`` frames with author "agent" may arrive at any time.
 ``{"type": "error", "code": str, "message": str}``
     ``message`` is ready to show, in the person's language. Codes: "too_long",
     "rate_limited", "bad_request", "assistant_unavailable" (the message was saved;
@@ -68,8 +70,6 @@ from bot.chat_errors import error_frame
 from bot.chat_session import ChatSession, Problem, SayRequest
 from bot.client_address import client_address
 from bot.conversations import transcript_line
-from bot.handoff.live import LiveChannels
-from bot.handoff.service import support_frame
 from bot.resume_codes import display_code
 
 __all__ = ["MAX_FRAME_BYTES", "chat_websocket", "origin_allowed"]
@@ -94,21 +94,19 @@ def origin_allowed(request: web.Request) -> bool:
 class _Connection:
     """One WebSocket and its chat session."""
 
-    def __init__(self, ws: web.WebSocketResponse, session: ChatSession, live: LiveChannels) -> None:
+    def __init__(self, ws: web.WebSocketResponse, app: web.Application, client_key: str) -> None:
         self.ws = ws
-        self.session = session
-        # Agents' replies and hand-overs reach this socket through ``live``.
-        self.live = live
-        self.listening_to: str | None = None
-
-    def listen(self, conversation_id: str | None) -> None:
-        if self.listening_to == conversation_id:
-            return
-        if self.listening_to is not None:
-            self.live.detach_widget(self.listening_to, self.send)
-        if conversation_id is not None:
-            self.live.attach_widget(conversation_id, self.send)
-        self.listening_to = conversation_id
+        # Agents' replies and hand-overs reach this socket through the session.
+        self.session = ChatSession(
+            app[SETTINGS],
+            app[STORE],
+            app[RELAY],
+            app[RESUME_ATTEMPTS],
+            app[LIVE],
+            self.send,
+            client_key=client_key,
+            channel="widget",
+        )
 
     async def send(self, frame: dict[str, Any]) -> None:
         if not self.ws.closed:
@@ -155,10 +153,9 @@ class _Connection:
                 "transcript": [transcript_line(message) for message in transcript],
             }
         )
-        self.listen(conversation.id)
-        if conversation.status == "agent":
-            online = await self.live.agents_online() > 0
-            await self.send(support_frame("open", online, self.session.person_language))
+        notice = await self.session.support_notice()
+        if notice is not None:
+            await self.send(notice)
         for problem in problems:
             await self.send_problem(problem)
 
@@ -195,16 +192,9 @@ async def chat_websocket(request: web.Request) -> web.StreamResponse:
         raise web.HTTPTooManyRequests(text="too many open chats from this address")
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30.0)
     await ws.prepare(request)
+    connection = _Connection(ws, app, client)
+    session = connection.session
     open_sockets[client] += 1
-    session = ChatSession(
-        app[SETTINGS],
-        app[STORE],
-        app[RELAY],
-        app[RESUME_ATTEMPTS],
-        client_key=client,
-        channel="widget",
-    )
-    connection = _Connection(ws, session, app[LIVE])
     app[WEBSOCKETS].add(ws)
     try:
         async for message in ws:
@@ -227,7 +217,7 @@ async def chat_websocket(request: web.Request) -> web.StreamResponse:
                 log.exception("chat frame failed")
                 await connection.send_problem(Problem("assistant_unavailable", "internal"))
     finally:
-        connection.listen(None)
+        session.close()
         app[WEBSOCKETS].discard(ws)
         open_sockets[client] -= 1
         if open_sockets[client] <= 0:

@@ -1,7 +1,7 @@
 """Evaluate the trained NLU on the held-out split, per language, against two baselines.
 
     python -m tools.evaluate [--model models/gem-books.tar.gz] [--json results/evaluation.json]
-                             [--skip-baselines] [--retrain-baselines]
+                             [--skip-baselines] [--retrain-baselines] [--skip-conversations]
 
 The model is trained on data/ only (`make train`); the held-out split lives in
 tests/data/ and is never trained on: `nlu_heldout_fr.yml`, `nlu_heldout_en.yml` and the
@@ -26,6 +26,11 @@ macro-F1). The logistic regression has no threshold of its own, so it is scored 
 rule's choice; the Rasa systems get an extra "threshold rule" row when it differs from
 their config. Like our config's threshold, the rule's choice is made on the held-out
 split itself, so those rows are optimistic for every system alike.
+
+Last, the dialogue figures of issue 11 (`tools/evaluate_dialogue.py`): `request_human`
+recall on the handoff development sets, and the share of the conversations in
+`tests/conversations/` that reach the right outcome on the real stack (started here;
+`--skip-conversations` leaves them out).
 """
 
 from __future__ import annotations
@@ -487,6 +492,9 @@ def main(argv: list[str] | None = None) -> int:
         "--retrain-baselines", action="store_true", help="retrain the Rasa default-pipeline baseline"
     )
     parser.add_argument(
+        "--skip-conversations", action="store_true", help="do not start the stack for tests/conversations/"
+    )
+    parser.add_argument(
         "--baseline-cache",
         type=Path,
         default=PROJECT_ROOT / "models" / "baselines",
@@ -506,7 +514,13 @@ def main(argv: list[str] | None = None) -> int:
     examples = load_heldout(PROJECT_ROOT)
     if args.limit:
         examples = [e for subset in by_language(examples).values() for e in spread(subset, args.limit)]
-    predictions, fallback = asyncio.run(predict(model, examples))
+    # --- issue 11 (tools/evaluate_dialogue.py): the handoff dev sets, parsed in the same pass.
+    from tools import evaluate_dialogue  # imports this module: not at the top
+
+    handoff_dev = evaluate_dialogue.load_handoff_dev(PROJECT_ROOT)
+    predictions, fallback = asyncio.run(predict(model, examples + handoff_dev))
+    predictions, handoff_predictions = predictions[: len(examples)], predictions[len(examples) :]
+    # --- end issue 11
     report: dict[str, Any] = {"model": str(model), "targets": TARGETS, "languages": {}}
     ambiguity = fallback.ambiguity if fallback else 0.0
     for language, subset in by_language(predictions).items():
@@ -588,6 +602,16 @@ def main(argv: list[str] | None = None) -> int:
     report["verdicts"] = print_comparison(results)
     if args.skip_baselines:
         print("(baselines skipped)")
+    # --- issue 11 (tools/evaluate_dialogue.py): requests for a person, conversations.
+    report["handoff_dev"] = evaluate_dialogue.handoff_report(handoff_predictions)
+    evaluate_dialogue.print_handoff_report(report["handoff_dev"])
+    if not args.skip_conversations:
+        try:
+            report["conversations"] = evaluate_dialogue.conversation_report(model)
+        except StackError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    # --- end issue 11
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"\nwritten: {args.json}")

@@ -3,6 +3,8 @@
 Composed when the outbox sends it (``kind`` "handoff", params ``{"handoff_id": n}``), so it
 carries the transcript as it stands then. ``Auto-Submitted: auto-generated`` comes from
 :func:`bot.mail.messages.build_message`; ``Reply-To`` is the person's address when known.
+With ``"update": "contact"`` in the params it is the follow-up sent when the person gives
+another address after the first mail: same body, a subject and first line that say so.
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ class HandoffMail:
         if handoff is None:
             return None
         transcript = await self._conversations.transcript(handoff.conversation_id)
+        update = params.get("update") == "contact"
         context = {
+            "update": update,
             "handoff": handoff,
             "packet": handoff.packet,
             "transcript": transcript,
@@ -55,6 +59,8 @@ class HandoffMail:
         subject = (
             f"[GEM-BOOKS] Transfert #{handoff.id} ({handoff.priority}, {handoff.language}): {handoff.reason}"
         )
+        if update:
+            subject = f"[GEM-BOOKS] Transfert #{handoff.id} : nouvelle adresse pour répondre"
         message = build_message(
             sender=self._settings.mail_from,
             to=self._settings.support_email,

@@ -4,7 +4,7 @@ Usage::
 
     handoffs = Handoffs(store, conversations, live, outbox, settings)
     opened = await handoffs.open(packet)            # from the action server (internal API)
-    await handoffs.person_wrote(conversation, msg)  # the relay, while a handoff is open
+    said = await handoffs.person_wrote(conversation, msg)  # the relay, while a handoff is open
     await handoffs.agent_reply(handoff, agent_id, "Bonjour, ...")
     await handoffs.hand_back(handoff)               # the assistant resumes, in the person's language
 """
@@ -12,24 +12,22 @@ Usage::
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.accounts.identifiers import is_valid_email
 from bot.conversations import ConversationStore, transcript_line
 from bot.db.handoff_models import Handoff
 from bot.db.models import Conversation, Message
 from bot.handoff.live import LiveChannels
 from bot.handoff.packet import Packet
 from bot.handoff.store import HandoffStore, may_see
+from bot.handoff.waiting import WaitingState, find_email, person_messages_waiting, waiting_reply
 from bot.mail.outbox import Outbox
 from bot.settings import Settings
 
 __all__ = ["HANDOFF_MAIL", "Handoffs", "Opened", "UnknownConversation", "is_email"]
 
 HANDOFF_MAIL = "handoff"
-_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 # What the widget shows when the conversation changes hands (the person's language).
 TEXTS = {
@@ -127,18 +125,46 @@ class Handoffs:
         await self._outbox.enqueue(f"handoff:{handoff.id}", HANDOFF_MAIL, {"handoff_id": handoff.id})
         await self.store.mark_mail_queued(handoff.id)
 
-    async def person_wrote(self, conversation: Conversation, message: Message) -> None:
-        """A person's message while people have the conversation: to the consoles, not Rasa."""
+    async def person_wrote(self, conversation: Conversation, message: Message) -> list[Message]:
+        """A person's message while people have the conversation: to the consoles, not Rasa.
+
+        Returns what the person is told back (stored system messages): nothing while an
+        agent has the conversation or is online; while the handoff waits for one, a short
+        reply (``bot.handoff.waiting``), and an address in the message goes to the handoff.
+        """
         handoff = await self.store.open_for(conversation.id)
         if handoff is None:
-            return
-        if handoff.contact_email is None and not handoff.agent_online_at_open and handoff.agent_id is None:
-            # Asked for an address because nobody was online: the mail can go now.
-            match = _EMAIL_IN_TEXT.search(message.text)
-            if match and is_valid_email(match.group(0)):
-                await self.store.set_contact(handoff.id, match.group(0).lower())
-                await self._queue_mail(handoff)
+            return []
         await self._tell_consoles(self._message_frame(handoff, message), handoff)
+        if handoff.agent_id is not None or await self.live.agents_online() > 0 or is_email(handoff):
+            return []
+        given = find_email(message.text)
+        contact = handoff.contact_email
+        if given is not None and given != contact:
+            contact = given
+            if await self.store.set_contact(handoff.id, given) and handoff.mail_queued:
+                # Support was already mailed (with another address): tell them where to answer now.
+                await self._outbox.enqueue(
+                    f"handoff:{handoff.id}:contact:{given}",
+                    HANDOFF_MAIL,
+                    {"handoff_id": handoff.id, "update": "contact"},
+                )
+        if contact is not None and not handoff.mail_queued:
+            # Once per handoff, as soon as an address is known while nobody is there to answer
+            # (also when an agent was online at the handoff and has left since).
+            await self._queue_mail(handoff)
+        transcript = await self.conversations.transcript(conversation.id, limit=50)
+        state = WaitingState(
+            contact=contact,
+            written=person_messages_waiting(transcript),
+            typed_at=given is None and "@" in message.text,
+            given=given is not None,
+        )
+        language = self._language_in(transcript, handoff.language)
+        text = waiting_reply(language, state)
+        reply = await self.conversations.add_message(conversation.id, "system", text)
+        await self._tell_consoles(self._message_frame(handoff, reply), handoff)
+        return [reply]
 
     async def agent_reply(self, handoff: Handoff, text: str) -> Message:
         message = await self.conversations.add_message(handoff.conversation_id, "agent", text)
@@ -176,7 +202,10 @@ class Handoffs:
 
     async def person_language(self, conversation_id: str, fallback: str) -> str:
         """The language the person last wrote in (as the assistant detected it)."""
-        for message in reversed(await self.conversations.transcript(conversation_id, limit=50)):
+        return self._language_in(await self.conversations.transcript(conversation_id, limit=50), fallback)
+
+    def _language_in(self, transcript: list[Message], fallback: str) -> str:
+        for message in reversed(transcript):
             if message.author == "person" and message.language in ("fr", "en"):
                 return str(message.language)
         return fallback if fallback in ("fr", "en") else self._settings.default_language

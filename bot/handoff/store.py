@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -141,13 +141,18 @@ class HandoffStore:
             )
             return bool(done.rowcount == 1)
 
-    async def set_contact(self, handoff_id: int, email: str) -> None:
+    async def set_contact(self, handoff_id: int, email: str) -> bool:
+        """The address support answers to (the latest the person gave); True if it changed."""
         async with self._sessions() as session, session.begin():
-            await session.execute(
+            done = await session.execute(
                 update(Handoff)
-                .where(Handoff.id == handoff_id, Handoff.contact_email.is_(None))
+                .where(
+                    Handoff.id == handoff_id,
+                    or_(Handoff.contact_email.is_(None), Handoff.contact_email != email),
+                )
                 .values(contact_email=email)
             )
+            return bool(done.rowcount == 1)
 
     async def close(self, handoff_id: int, status: str, outcome: str | None) -> bool:
         """Resolve or hand back; the conversation returns to the assistant."""

@@ -96,3 +96,31 @@ async def test_a_masked_address_is_asked_again(make_tracker, dispatcher, domain)
     events = await ValidateUserCodeReminderForm().run(dispatcher, tracker, domain)
     assert slot_events(events)["email"] is None
     assert dispatcher.messages == []
+
+
+async def test_a_mistyped_address_is_not_taken_for_a_bad_user_code(make_tracker, dispatcher, domain):
+    # "nom@exemple" while the email is asked for: the model tags it as a user code too.
+    tracker = make_tracker(
+        intent="ask_user_code",  # what the model made of it; the "@" says it is an address
+        text="nom@exemple",
+        slots={"requested_slot": "email", "user_code": "nom@exemple"},
+        active_loop="password_reset_form",
+        events=[
+            {"event": "slot", "name": "user_code", "value": "JTREMBLAY01"},
+            {"event": "user", "text": "nom@exemple"},
+            {"event": "slot", "name": "user_code", "value": "nom@exemple"},
+        ],
+    )
+    events = await ValidatePasswordResetForm().run(dispatcher, tracker, domain)
+    slots = slot_events(events)
+    assert slots["user_code"] == "JTREMBLAY01"  # the code given before stays
+    assert slots["email"] is None and slots["form_attempts"] == 1
+    assert responses(dispatcher) == ["utter_invalid_email"]  # one message, about the address
+
+
+async def test_a_question_about_the_user_code_is_not_taken_as_the_code(make_tracker, dispatcher, domain):
+    events = await ValidatePasswordResetForm().run(
+        dispatcher, answer(make_tracker, "user_code", "c'est quoi un code usager?", intent="ask_user_code"), domain
+    )
+    assert "user_code" not in slot_events(events)
+    assert dispatcher.messages == []

@@ -147,6 +147,16 @@ async def test_offer_clears_a_masked_address_from_an_earlier_request(make_tracke
     assert slot_events(events) == {"pending": "offer_reset", "form_attempts": 0, "email": None}
 
 
+async def test_offer_with_code_and_address_given_says_what_it_will_use(make_tracker, dispatcher, domain):
+    tracker = make_tracker(
+        intent="forgot_password", slots={"user_code": "JTREMBLAY01", "email": "julie.tremblay@example.com"}
+    )
+    await ActionOfferPasswordReset().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_offer_password_reset_known"
+    assert message["user_code"] == "JTREMBLAY01" and message["masked_email"] == "j***@example.com"
+
+
 async def test_missing_reset_email_gets_its_own_explanation(make_tracker, dispatcher, domain):
     await ActionOfferPasswordReset().run(dispatcher, make_tracker(intent="reset_email_missing"), domain)
     assert responses(dispatcher) == ["utter_reset_email_missing"]

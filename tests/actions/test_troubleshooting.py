@@ -122,3 +122,74 @@ async def test_every_step_response_exists_in_both_languages(domain):
         variants = domain["responses"][name]
         assert any("condition" not in v for v in variants), name
         assert any(c.get("value") == "en" for v in variants for c in v.get("condition", [])), name
+
+
+async def test_what_was_already_done_is_skipped(make_tracker, dispatcher, domain):
+    events = await run(
+        make_tracker, dispatcher, domain, intent="still_not_working", text="I emptied the browsing data already, no luck"
+    )
+    assert responses(dispatcher) == ["utter_step_restart"]
+    slots = slot_events(events)
+    assert slots["troubleshooting_step"] == "4"
+    assert slots["steps_tried"] == ["clear_data:failed"]
+
+
+async def test_a_login_problem_goes_on_after_the_steps_already_tried(make_tracker, dispatcher, domain):
+    events = await run(
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="login_problem",
+        text="je peux pas me connecter, j'ai déjà essayé avec Chrome et Firefox",
+    )
+    assert responses(dispatcher) == ["utter_ask_browser"]  # step 3 needs the browser
+    assert slot_events(events)["steps_tried"] == ["browsers:failed"]
+
+
+async def test_steps_tried_earlier_in_the_conversation_are_not_shown_again(make_tracker, dispatcher, domain):
+    await run(
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="login_problem",
+        slots={"steps_tried": ["main_site:failed", "browsers:failed"], "browser": "firefox"},
+    )
+    assert responses(dispatcher) == ["utter_step_clear_data_firefox"]
+
+
+async def test_everything_already_tried_goes_to_support(make_tracker, dispatcher, domain):
+    events = await run(make_tracker, dispatcher, domain, intent="still_not_working", text="j'ai tout essayé")
+    assert responses(dispatcher)[0] == "utter_troubleshooting_exhausted"
+    assert slot_events(events)["handoff_reason"] == "troubleshooting_exhausted"
+
+
+async def test_a_question_about_the_step_on_screen_is_answered_and_the_step_kept(make_tracker, dispatcher, domain):
+    events = await run(
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="bookmark_help",
+        text="where is the CONNEXION button?",
+        slots={"troubleshooting_step": "1", "pending": "troubleshooting"},
+    )
+    assert responses(dispatcher) == ["utter_explain_connexion_button", "utter_step_main_site_resume"]
+    assert slot_events(events) == {"pending": "troubleshooting"}
+
+
+async def test_a_frustrated_no_is_acknowledged_before_the_next_step(make_tracker, dispatcher, domain):
+    await run(
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="still_not_working",
+        text="voyons donc, c'est ben niaiseux, ça marche toujours pas",
+        slots={"troubleshooting_step": "1", "pending": "troubleshooting"},
+    )
+    assert responses(dispatcher) == ["utter_frustration_ack", "utter_step_browsers"]
+
+
+async def test_a_plain_no_is_not_taken_for_frustration(make_tracker, dispatcher, domain):
+    await run(
+        make_tracker, dispatcher, domain, intent="deny", slots={"troubleshooting_step": "1", "pending": "troubleshooting"}
+    )
+    assert responses(dispatcher) == ["utter_step_browsers"]

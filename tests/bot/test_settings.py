@@ -111,3 +111,13 @@ def test_the_smtp_port_follows_the_sink_port_unless_set() -> None:
 def test_bad_account_or_mail_settings_name_the_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(ValueError, match=variable):
         Settings.from_env(env)
+
+
+def test_the_socketio_payload_intents_are_intents_of_the_assistant_and_documented() -> None:
+    import yaml
+
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    payloads = Settings().socketio_intent_payloads
+    assert payloads == {"greet": "greet", "get_started": "greet"}
+    assert set(payloads.values()) <= set(domain["intents"])
+    assert "GEM_SOCKETIO_PAYLOAD_INTENTS" in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,7 +13,15 @@ import pytest_asyncio
 import socketio
 from aiohttp.test_utils import TestClient
 
+from bot.app import init_app
+from bot.appkeys import AGENTS, STORE
+from bot.settings import Settings
+from tests.bot.console.conftest import ANA, login, open_handoff
 from tests.bot.fake_rasa import BUTTONS, FakeRasa
+from tests.bot.handoff.conftest import clock, console_settings, smtp
+from tests.bot.smtp_server import SmtpRecorder
+
+__all__ = ["clock", "console_settings", "smtp"]  # fixtures of the handoff tests
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("engineio_client_compat")]
 
@@ -154,3 +163,148 @@ async def test_a_foreign_origin_is_refused(hub: TestClient) -> None:
             headers={"Origin": "https://evil.example"},
             wait_timeout=5,
         )
+
+
+# rasa-webchat's initPayload and customData (issue 11, item 8).
+
+
+async def test_an_allowed_init_payload_reaches_rasa_as_the_intent(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa], webchat: Webchat
+) -> None:
+    client, fake = hub_with_fake_rasa
+    session_id = await webchat.session()
+    for message in ("/greet", "/get_started"):
+        await webchat.say(message, session_id, customData={"language": "fr"})
+        await webchat.next_utterance()
+        await webchat.next_utterance()
+    assert [call["message"] for call in fake.webhook_calls] == ["/greet", "/greet"]
+    person = [m for m in await client.app[STORE].transcript(session_id) if m.author == "person"]
+    assert [m.text for m in person] == ["/greet", "/get_started"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "for_rasa"),
+    [
+        ('/greet{"email": "x@y.ca"}', 'greet{"email": "x@y.ca"}'),
+        ('/forgot_password{"email": "x@y.ca"}', 'forgot_password{"email": "x@y.ca"}'),
+        ("/restart", "restart"),
+        ("/greet@0.99", "greet@0.99"),
+        ("//greet", "greet"),
+    ],
+)
+async def test_any_other_slash_message_is_plain_text_for_rasa(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa], webchat: Webchat, typed: str, for_rasa: str
+) -> None:
+    _, fake = hub_with_fake_rasa
+    session_id = await webchat.session()
+    await webchat.say(typed, session_id)
+    await webchat.next_utterance()
+    assert fake.webhook_calls[-1]["message"] == for_rasa
+
+
+async def test_the_payload_list_is_a_setting(
+    aiohttp_client: Any, settings: Settings, fake_rasa: tuple[FakeRasa, str]
+) -> None:
+    fake, url = fake_rasa
+    configured = Settings.from_env({"GEM_SOCKETIO_PAYLOAD_INTENTS": "bonjour=greet"})
+    assert configured.socketio_intent_payloads == {"bonjour": "greet"}
+    app = init_app(
+        dataclasses.replace(
+            settings, rasa_url=url, action_server_url=url, socketio_payload_intents=("bonjour=greet",)
+        )
+    )
+    chat = await connect(await aiohttp_client(app))
+    session_id = await chat.session()
+    for message in ("/bonjour", "/greet"):
+        await chat.say(message, session_id)
+        await chat.next_utterance()
+        await chat.next_utterance()
+    assert [call["message"] for call in fake.webhook_calls] == ["/greet", "greet"]
+    await chat.sio.disconnect()
+    with pytest.raises(ValueError, match="GEM_SOCKETIO_PAYLOAD_INTENTS"):
+        Settings(socketio_payload_intents=('greet{"x": 1}',))
+
+
+async def test_the_language_of_the_first_message_is_the_conversations(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa], webchat: Webchat
+) -> None:
+    client, fake = hub_with_fake_rasa
+    session_id = await webchat.session()  # rasa-webchat sends no language here
+    conversation = await client.app[STORE].get(session_id)
+    assert conversation is not None and conversation.language == "fr"
+    await webchat.say("/get_started", session_id, customData={"language": "en"})
+    await webchat.next_utterance()
+    conversation = await client.app[STORE].get(session_id)
+    assert conversation is not None and conversation.language == "en"
+    # It travels with the message, where Rasa's session starts (as after session_request).
+    assert fake.webhook_calls[0]["metadata"]["language"] == "en"
+
+
+# Support's messages over socket.io (issue 12): the same as on the WebSocket channel.
+
+
+async def test_a_person_on_socketio_gets_the_agents_replies_and_the_assistant_back(
+    aiohttp_client: Any,
+    console_settings: Settings,
+    fake_rasa: tuple[FakeRasa, str],
+    clock: Any,
+) -> None:
+    fake, url = fake_rasa
+    client = await aiohttp_client(
+        init_app(dataclasses.replace(console_settings, rasa_url=url, action_server_url=url), clock=clock)
+    )
+    await client.app[AGENTS].create(*ANA)
+    token = await login(client)
+    console = await client.ws_connect("/console/ws")  # the agent is online
+    chat = await connect(client, transports=["websocket"])
+    session_id = await chat.session()
+    await chat.say("je veux parler à un agent", session_id, customData={"language": "fr"})
+    await chat.next_utterance()
+    await chat.next_utterance()
+    status, body = await open_handoff(client, session_id)
+    assert status == 200 and body["agent_online"] is True
+    assert "Un agent est en ligne" in (await chat.next_utterance())["text"]
+
+    await chat.say("mon écran reste blanc", session_id, customData={"language": "fr"})
+    handoff_id = body["handoff_id"]
+    async with client.post(f"/console/c/{handoff_id}/claim", data={"csrf": token}):
+        pass
+    async with client.post(
+        f"/console/c/{handoff_id}/reply", data={"csrf": token, "text": "Bonjour, je regarde."}
+    ):
+        pass
+    assert (await chat.next_utterance()) == {"text": "Bonjour, je regarde."}
+    assert len(fake.webhook_calls) == 1  # the person's message went to the agent, not Rasa
+
+    async with client.post(f"/console/c/{handoff_id}/hand-back", data={"csrf": token}):
+        pass
+    assert (await chat.next_utterance())["text"].startswith("Je suis de retour")
+    await chat.sio.disconnect()
+    await console.close()
+
+
+async def test_a_person_on_socketio_waiting_for_support_is_answered_and_can_leave_an_address(
+    aiohttp_client: Any,
+    console_settings: Settings,
+    fake_rasa: tuple[FakeRasa, str],
+    clock: Any,
+    smtp: SmtpRecorder,
+) -> None:
+    _, url = fake_rasa
+    client = await aiohttp_client(
+        init_app(dataclasses.replace(console_settings, rasa_url=url, action_server_url=url), clock=clock)
+    )
+    chat = await connect(client, transports=["websocket"])
+    session_id = await chat.session()
+    await chat.say("I want to talk to a person", session_id, customData={"language": "en"})
+    await chat.next_utterance()
+    status, _ = await open_handoff(client, session_id, language="en")
+    assert status == 200
+    assert "No agent is online" in (await chat.next_utterance())["text"]
+    await chat.say("hello?", session_id, customData={"language": "en"})
+    assert "type it here" in (await chat.next_utterance())["text"]
+    await chat.say("bob.smith@example.net", session_id, customData={"language": "en"})
+    assert "b***@example.net" in (await chat.next_utterance())["text"]
+    [mail] = await smtp.wait_for(1)
+    assert mail["Reply-To"] == "bob.smith@example.net"
+    await chat.sio.disconnect()

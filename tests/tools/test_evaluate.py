@@ -115,7 +115,7 @@ def test_the_command_runs_and_writes_its_report(tmp_path: Path) -> None:
     out = tmp_path / "evaluation.json"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
     completed = subprocess.run(
-        [sys.executable, "-m", "tools.evaluate", "--skip-baselines", "--limit", "40", "--json", str(out)],
+        [sys.executable, "-m", "tools.evaluate", "--skip-baselines", "--skip-conversations", "--limit", "40", "--json", str(out)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -128,5 +128,6 @@ def test_the_command_runs_and_writes_its_report(tmp_path: Path) -> None:
     report = json.loads(out.read_text(encoding="utf-8"))
     assert set(report["languages"]) == {"fr", "en"}
     assert "ours" in report["systems"]
+    assert {"request_human_recall", "person_offered_share"} <= set(report["handoff_dev"]["fr"])
     for language in ("fr", "en"):
         assert (tmp_path / f"confusion_{language}.png").stat().st_size > 0

@@ -6,6 +6,7 @@ the test's ``SmtpRecorder``, and its clock can be moved forward.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import re
@@ -19,12 +20,13 @@ from aiohttp.test_utils import TestClient
 
 from bot.accounts.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from bot.app import init_app
-from bot.appkeys import ACCOUNTS, STORE
+from bot.appkeys import ACCOUNTS, OUTBOX, STORE
 from bot.db.models import utcnow
 from bot.settings import Settings
-from tests.bot.conftest import ClientFactory, internal_url
-from tests.bot.real_rasa import INTERNAL_TOKEN
+from tests.bot.conftest import ClientFactory, internal_url, of_type
+from tests.bot.real_rasa import CALLBACK_HUB_PORT, INTERNAL_TOKEN
 from tests.bot.smtp_server import SmtpRecorder
+from tools.stack import free_port
 
 JULIE, MARIE, BOB = DEMO_ACCOUNTS  # fr, fr, en
 
@@ -154,3 +156,54 @@ def heading(html: str) -> str:
     match = re.search(r"<h1>(.*?)</h1>", html, re.S)
     assert match, html
     return match.group(1).strip()
+
+
+# The internal listener of every hub with the real assistant is where the action server
+# calls back (``GEM_HUB_URL`` of ``tests.bot.real_rasa``); the public port is any free one.
+HUB_PORT = CALLBACK_HUB_PORT
+
+
+async def chat_hub(
+    aiohttp_client: ClientFactory, settings: Settings, stack: Any, clock: MovableClock | None = None
+) -> TestClient:
+    port = free_port()
+    configured = dataclasses.replace(
+        settings,
+        port=port,
+        public_base_url=f"http://127.0.0.1:{port}",
+        allowed_origins=(f"http://127.0.0.1:{port}",),
+        internal_port=HUB_PORT,
+        rasa_url=stack.rasa_url,
+        rasa_token=stack.token,
+        action_server_url=stack.actions_url,
+        rasa_timeout_seconds=60.0,
+    )
+    client = await aiohttp_client(
+        init_app(configured, clock=clock or MovableClock()), server_kwargs={"port": port}
+    )
+    await ensure_demo_accounts(client.app[ACCOUNTS])
+    return client
+
+
+@pytest_asyncio.fixture
+async def smtp_hub(
+    aiohttp_client: ClientFactory,
+    settings: Settings,
+    smtp: SmtpRecorder,
+    clock: MovableClock,
+    rasa_stack: Any,
+) -> TestClient:
+    return await chat_hub(aiohttp_client, fast_mail(settings, smtp.port), rasa_stack, clock)
+
+
+def texts(frames: list[dict[str, Any]]) -> list[str]:
+    return [frame["text"] for frame in of_type(frames, "message")]
+
+
+async def outbox_settled(hub: TestClient) -> dict[str, int]:
+    for _ in range(100):
+        counts = await hub.app[OUTBOX].counts()
+        if not counts.get("pending"):
+            return counts
+        await asyncio.sleep(0.05)
+    return counts

@@ -8,68 +8,32 @@ internal listener of each test's hub, and the shared ``GEM_INTERNAL_TOKEN``. Ski
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import pytest_asyncio
 from aiohttp.test_utils import TestClient
 
-from bot.accounts.demo import DEMO_PASSWORD, ensure_demo_accounts
-from bot.app import init_app
-from bot.appkeys import ACCOUNTS, OUTBOX, SETTINGS
+from bot.accounts.demo import DEMO_PASSWORD
+from bot.appkeys import OUTBOX, SETTINGS
 from bot.settings import Settings
-from tests.bot.accounts.conftest import BOB, JULIE, MovableClock, fast_mail
+from tests.bot.accounts.conftest import (
+    BOB,
+    JULIE,
+    MovableClock,
+    chat_hub,
+    fast_mail,
+    outbox_settled,
+    texts,
+)
 from tests.bot.accounts.test_reset_flow import log_in, set_password
-from tests.bot.conftest import ClientFactory, hello, of_type, say
-from tests.bot.real_rasa import CALLBACK_HUB_PORT
+from tests.bot.conftest import ClientFactory, hello, say
 from tests.bot.smtp_server import SmtpRecorder, link_in, text_of
 from tools.stack import free_port
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("engineio_client_compat")]
-
-# The internal listener of every hub in this module is where the action server calls back.
-HUB_PORT = CALLBACK_HUB_PORT
-
-
-async def chat_hub(
-    aiohttp_client: ClientFactory, settings: Settings, stack: Any, clock: MovableClock | None = None
-) -> TestClient:
-    port = free_port()
-    configured = dataclasses.replace(
-        settings,
-        port=port,
-        public_base_url=f"http://127.0.0.1:{port}",
-        allowed_origins=(f"http://127.0.0.1:{port}",),
-        internal_port=HUB_PORT,
-        rasa_url=stack.rasa_url,
-        rasa_token=stack.token,
-        action_server_url=stack.actions_url,
-        rasa_timeout_seconds=60.0,
-    )
-    client = await aiohttp_client(
-        init_app(configured, clock=clock or MovableClock()), server_kwargs={"port": port}
-    )
-    await ensure_demo_accounts(client.app[ACCOUNTS])
-    return client
-
-
-@pytest_asyncio.fixture
-async def smtp_hub(
-    aiohttp_client: ClientFactory,
-    settings: Settings,
-    smtp: SmtpRecorder,
-    clock: MovableClock,
-    rasa_stack: Any,
-) -> TestClient:
-    return await chat_hub(aiohttp_client, fast_mail(settings, smtp.port), rasa_stack, clock)
-
-
-def texts(frames: list[dict[str, Any]]) -> list[str]:
-    return [frame["text"] for frame in of_type(frames, "message")]
 
 
 async def ask_for_reset(
@@ -84,15 +48,6 @@ async def ask_for_reset(
     # (Later in a conversation the assistant remembers the user code and asks only this.)
     assert any("courriel" in t or "email" in t for t in asked), asked
     return texts(await say(ws, email))
-
-
-async def outbox_settled(hub: TestClient) -> dict[str, int]:
-    for _ in range(100):
-        counts = await hub.app[OUTBOX].counts()
-        if not counts.get("pending"):
-            return counts
-        await asyncio.sleep(0.05)
-    return counts
 
 
 def path_of(link: str) -> str:
