@@ -17,20 +17,21 @@ healthz                      GET /healthz                         database, Rasa
 login, reset,                /login, /reset, /forgot-password,    account pages (bot.accounts.pages)
 forgot_password,             /forgot-user-code
 forgot_user_code
-internal_password_reset,     POST /internal/accounts/...          for the action server
-internal_user_code_reminder                                       (bot.accounts.internal_api)
 dev_mail, dev_mail_message,  GET /dev/mail...                     caught mail, development only
 dev_mail_html                                                     (bot.mail.sink_pages)
 static                       /static/                             widget, demo and page assets
-console_*, internal_handoffs  /console..., POST /internal/handoffs  agent console and handoffs
-                                                                  (bot.console.routes)
+console_*                    /console...                          agent console (bot.console.routes)
 (socket.io)                  /socket.io/                          Rasa's socket.io protocol
 ===========================  ===================================  ====================================
+
+The internal API (``/internal/...``, for the action server) is not on this application:
+it has a loopback listener of its own (:mod:`bot.internal_listener`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import logging
 import weakref
@@ -44,7 +45,6 @@ from aiohttp import web
 
 from bot import health, pages, ws_chat
 from bot.access_log import install_access_log_redaction
-from bot.accounts import internal_api
 from bot.accounts import pages as account_pages
 from bot.accounts.demo import ensure_demo_accounts
 from bot.accounts.directory import AccountDirectory
@@ -63,6 +63,7 @@ from bot.appkeys import (
     HTTP,
     LIMITS,
     MAIL_SINK,
+    OPEN_CHATS,
     OUTBOX,
     RASA,
     RELAY,
@@ -81,13 +82,14 @@ from bot.console.routes import console_ctx, setup_console_routes
 from bot.conversations import ConversationStore
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
 from bot.handoff.mail import HandoffMail
+from bot.internal_listener import internal_api_ctx
 from bot.mail import sink_pages
 from bot.mail.outbox import Outbox
 from bot.mail.sink import MailSink
 from bot.mail.worker import OutboxWorker, SmtpSender
 from bot.rasa_client import RasaClient
-from bot.rate_limit import KeyedSlidingWindow
 from bot.relay import ChatRelay
+from bot.resume_codes import ResumeAttempts
 from bot.settings import Settings
 from bot.socketio_channel import attach_socketio
 from bot.triage.imap import ImapPoller
@@ -118,14 +120,6 @@ def setup_routes(app: web.Application) -> None:
         resource = app.router.add_resource(path, name=name)
         resource.add_route("GET", handler)
         resource.add_route("POST", handler)
-    app.router.add_post(
-        "/internal/accounts/password-reset", internal_api.password_reset, name="internal_password_reset"
-    )
-    app.router.add_post(
-        "/internal/accounts/user-code-reminder",
-        internal_api.user_code_reminder,
-        name="internal_user_code_reminder",
-    )
     if app[SETTINGS].is_development:
         app.router.add_get("/dev/mail", sink_pages.dev_mail, name="dev_mail")
         app.router.add_get(r"/dev/mail/{id:\d+}", sink_pages.dev_mail_message, name="dev_mail_message")
@@ -163,6 +157,9 @@ async def accounts_ctx(app: web.Application) -> AsyncIterator[None]:
     app[ACCOUNTS] = AccountDirectory(sessions, clock)
     app[RESET_TOKENS] = ResetTokens(sessions, dt.timedelta(minutes=settings.reset_token_minutes), clock)
     app[LIMITS] = SharedRateLimits(sessions, clock)
+    app[RESUME_ATTEMPTS] = ResumeAttempts(
+        app[LIMITS], settings.resume_attempts_per_window, settings.resume_attempts_window_seconds
+    )
     gateway: AccountGateway
     if settings.account_gateway == "http":
         gateway = PlatformAccountGateway(app[HTTP], settings)
@@ -244,14 +241,12 @@ def init_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applicat
     ``clock`` is "now" for reset tokens, rate limits and the outbox (tests move it).
     """
     install_access_log_redaction()  # reset links carry their token in the URL
-    app = web.Application(middlewares=[internal_api.internal_json_errors])
+    app = web.Application()
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[WEBSOCKETS] = weakref.WeakSet()
+    app[OPEN_CHATS] = collections.Counter()
     app[SHUTTING_DOWN] = asyncio.Event()
-    app[RESUME_ATTEMPTS] = KeyedSlidingWindow(
-        settings.resume_attempts_per_window, settings.resume_attempts_window_seconds
-    )
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     app[aiohttp_jinja2.static_root_key] = "/static"
     setup_routes(app)
@@ -262,6 +257,8 @@ def init_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applicat
     app.cleanup_ctx.append(console_ctx)
     app.cleanup_ctx.append(triage_ctx)
     app.cleanup_ctx.append(mail_ctx)
+    # Last in, first out: the internal API stops taking calls before the services stop.
+    app.cleanup_ctx.append(internal_api_ctx)
     # The ignores: aiohttp 3.9's Signal annotations disagree with aiosignal >= 1.4.
     app.on_response_prepare.append(pages.security_headers)  # type: ignore[arg-type]
     app.on_shutdown.append(ws_chat.close_websockets)  # type: ignore[arg-type]

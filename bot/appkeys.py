@@ -7,6 +7,7 @@ Set once by ``bot.app.init_app`` (or its cleanup contexts); read by handlers as
 from __future__ import annotations
 
 import asyncio
+import collections
 import weakref
 
 import aiohttp
@@ -20,14 +21,15 @@ from bot.accounts.requests import AccountRequests
 from bot.accounts.reset_tokens import ResetTokens
 from bot.clock import Clock
 from bot.console.agents import AgentDirectory
+from bot.console.sockets import ConsoleSockets
 from bot.conversations import ConversationStore
 from bot.handoff.live import LiveChannels
 from bot.handoff.service import Handoffs
 from bot.mail.outbox import Outbox
 from bot.mail.sink import MailSink
 from bot.rasa_client import RasaClient
-from bot.rate_limit import KeyedSlidingWindow
 from bot.relay import ChatRelay
+from bot.resume_codes import ResumeAttempts
 from bot.settings import Settings
 from bot.triage.service import Triage
 from bot.triage.smtp import TriageListener
@@ -37,12 +39,14 @@ __all__ = [
     "ACCOUNT_REQUESTS",
     "AGENTS",
     "CLOCK",
+    "CONSOLES",
     "ENGINE",
     "HANDOFFS",
     "HTTP",
     "LIVE",
     "LIMITS",
     "MAIL_SINK",
+    "OPEN_CHATS",
     "OUTBOX",
     "RASA",
     "RELAY",
@@ -61,11 +65,13 @@ STORE = web.AppKey("store", ConversationStore)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 RASA = web.AppKey("rasa", RasaClient)
 RELAY = web.AppKey("relay", ChatRelay)
-# Failed resume-code attempts per client address, shared by every channel.
-RESUME_ATTEMPTS = web.AppKey("resume_attempts", KeyedSlidingWindow)
+# Failed resume-code attempts per client address, shared by every channel and process.
+RESUME_ATTEMPTS = web.AppKey("resume_attempts", ResumeAttempts)
 # Set when the hub starts shutting down; open chats then close with "going away".
 SHUTTING_DOWN = web.AppKey("shutting_down", asyncio.Event)
 WEBSOCKETS = web.AppKey("websockets", weakref.WeakSet[web.WebSocketResponse])
+# Open widget chats per client address (bot.client_address), in this process.
+OPEN_CHATS = web.AppKey("open_chats", collections.Counter[str])
 SOCKETIO = web.AppKey("socketio", socketio.AsyncServer)
 
 # "Now" for tokens, limits and the outbox; tests pass their own to init_app.
@@ -82,6 +88,8 @@ MAIL_SINK = web.AppKey("mail_sink", MailSink)
 LIVE = web.AppKey("live", LiveChannels)
 HANDOFFS = web.AppKey("handoffs", Handoffs)
 AGENTS = web.AppKey("agents", AgentDirectory)
+# Open console sockets by sign-in session: logout closes them.
+CONSOLES = web.AppKey("consoles", ConsoleSockets)
 # Email triage (bot.triage): the service and its SMTP listener (absent when the port is 0).
 TRIAGE = web.AppKey("triage", Triage)
 TRIAGE_LISTENER = web.AppKey("triage_listener", TriageListener)

@@ -30,8 +30,9 @@ from bot.conversations import Button, ConversationStore
 from bot.db.models import Conversation, Message
 from bot.handoff.live import LiveChannels, Send
 from bot.handoff.service import support_frame
-from bot.rate_limit import KeyedSlidingWindow, SlidingWindow
+from bot.rate_limit import SlidingWindow
 from bot.relay import ChatRelay, UnknownButton
+from bot.resume_codes import ResumeAttempts
 from bot.settings import Settings
 from bot.text_policy import check_text
 
@@ -73,7 +74,7 @@ class ChatSession:
         settings: Settings,
         store: ConversationStore,
         relay: ChatRelay,
-        resume_attempts: KeyedSlidingWindow,
+        resume_attempts: ResumeAttempts,
         live: LiveChannels,
         deliver: Send,
         *,
@@ -175,18 +176,19 @@ class ChatSession:
             self._live.attach_widget(conversation_id, self._deliver)
         self._listening_to = conversation_id
 
-    def support_notice(self) -> dict[str, Any] | None:
+    async def support_notice(self) -> dict[str, Any] | None:
         """The ``support`` frame to show on (re)opening a conversation people have, else None."""
         if self.conversation is None or self.conversation.status != "agent":
             return None
-        return support_frame("open", self._live.agents_online() > 0, self.person_language)
+        online = await self._live.agents_online() > 0
+        return support_frame("open", online, self.person_language)
 
     async def _resume(self, raw_code: str) -> tuple[Conversation | None, Problem | None]:
-        if self._resume_attempts.exhausted(self._client_key):
+        if await self._resume_attempts.exhausted(self._client_key):
             return None, Problem("rate_limited", "resume")
         conversation = await self._store.find_by_resume_code(raw_code)
         if conversation is None:
-            self._resume_attempts.record(self._client_key)
+            await self._resume_attempts.record(self._client_key)
             return None, Problem("resume_not_found")
         return conversation, None
 

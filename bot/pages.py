@@ -36,6 +36,8 @@ def _content_security_policy(request: web.Request) -> str:
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """on_response_prepare: headers that make the pages harder to abuse."""
+    # No "Server: Python/3.10 aiohttp/3.9.5": no free list of versions to look up CVEs for.
+    response.headers.popall("Server", None)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if response.content_type == "text/html":

@@ -12,6 +12,7 @@ call ``dataclasses.replace`` on a default one.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,11 +33,18 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client
+    # (bot.client_address). Empty: the TCP peer is the client.
+    trusted_proxies: tuple[str, ...] = ()
+    # Bearer token that shows /healthz's details (versions, model) to a non-loopback
+    # caller; empty: details only to requests from this machine through no proxy.
+    health_token: str = dataclasses.field(default="", repr=False)
     # Where people reach the hub; used for the default allowed origin and printed at start.
     public_base_url: str = ""
     database_url: str = DEFAULT_DATABASE_URL
     rasa_url: str = "http://127.0.0.1:5005"
-    # Rasa's HTTP API token (``rasa run --enable-api --auth-token ...``); empty = no auth.
+    # Rasa's HTTP API token (Rasa started by ``tools.rasa_server``, which reads the same
+    # GEM_RASA_TOKEN: never on a command line); empty = no auth.
     rasa_token: str = dataclasses.field(default="", repr=False)
     action_server_url: str = "http://127.0.0.1:5055"
     # Browser origins allowed to open the chat (WebSocket and socket.io). Never "*".
@@ -45,6 +53,9 @@ class Settings:
     # Flood control, per connection: at most ``rate_limit_messages`` frames per window.
     rate_limit_messages: int = 20
     rate_limit_window_seconds: float = 10.0
+    # Widget chats one client address (bot.client_address: IPv6 by /64) may hold open at
+    # once, per hub process; more are refused with 429.
+    max_chats_per_client: int = 20
     support_email: str = "soutien@gem-books.com"
     rasa_timeout_seconds: float = 20.0
     health_timeout_seconds: float = 3.0
@@ -64,6 +75,10 @@ class Settings:
     environment: str = "production"
     # Shared with the action server; it authenticates the internal API. Empty = refused.
     internal_token: str = dataclasses.field(default="", repr=False)
+    # The internal API's own listener (bot.internal_listener): loopback or a private
+    # network only, never the public port.
+    internal_host: str = "127.0.0.1"
+    internal_port: int = 8001
 
     # Accounts: "builtin" (the embedded directory) or "http" (the platform's endpoints).
     account_gateway: str = "builtin"
@@ -96,6 +111,8 @@ class Settings:
 
     # Agent console: a session unused for this long signs the agent out.
     agent_idle_minutes: int = 30
+    # An open console re-checks its session this often and closes when it has ended.
+    console_session_check_seconds: float = 30.0
 
     # Email triage of the support mailbox (bot/triage/).
     # "live" answers known problems by mail; "shadow" classifies and drafts, sends nothing
@@ -128,6 +145,11 @@ class Settings:
     imap_mailbox: str = "INBOX"
     imap_interval_seconds: float = 60.0
 
+    # Derived from trusted_proxies.
+    trusted_proxy_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = dataclasses.field(
+        init=False, repr=False, compare=False, default=()
+    )
+
     def __post_init__(self) -> None:
         # Derived defaults: computed here so that ``Settings(port=...)`` in a test
         # stays coherent without repeating the derivation.
@@ -145,6 +167,22 @@ class Settings:
         if not self.smtp_port:
             object.__setattr__(self, "smtp_port", self.mail_sink_port)
         _check_choice("GEM_ENV", self.environment, ("development", "production"))
+        if self.is_development and not _is_loopback_host(self.host):
+            # /dev/mail shows every mail with live reset links, without signing in.
+            raise ValueError(
+                f"GEM_ENV=development must bind a loopback address (127.0.0.1, ::1, localhost), "
+                f"not GEM_HUB_HOST={self.host!r}: its /dev/mail page shows reset links to anyone"
+            )
+        if not _is_internal_host(self.internal_host):
+            raise ValueError(
+                f"GEM_INTERNAL_HOST={self.internal_host!r}: the internal API listens on loopback "
+                "or a private network address only"
+            )
+        try:
+            networks = tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
+        except ValueError as exc:
+            raise ValueError(f"GEM_TRUSTED_PROXIES: {exc}") from None
+        object.__setattr__(self, "trusted_proxy_networks", networks)
         _check_choice("GEM_ACCOUNT_GATEWAY", self.account_gateway, ("builtin", "http"))
         _check_choice("GEM_SMTP_SECURITY", self.smtp_security, ("none", "starttls", "tls"))
         if self.account_gateway == "http" and not self.platform_url:
@@ -217,6 +255,8 @@ class Settings:
 _ENV_VARS: tuple[tuple[str, str, type], ...] = (
     ("host", "GEM_HUB_HOST", str),
     ("port", "GEM_HUB_PORT", int),
+    ("trusted_proxies", "GEM_TRUSTED_PROXIES", tuple),
+    ("health_token", "GEM_HEALTH_TOKEN", str),
     ("public_base_url", "GEM_PUBLIC_BASE_URL", str),
     ("database_url", "GEM_DATABASE_URL", str),
     ("rasa_url", "GEM_RASA_URL", str),
@@ -226,6 +266,7 @@ _ENV_VARS: tuple[tuple[str, str, type], ...] = (
     ("max_message_chars", "GEM_MAX_MESSAGE_CHARS", int),
     ("rate_limit_messages", "GEM_RATE_LIMIT_MESSAGES", int),
     ("rate_limit_window_seconds", "GEM_RATE_LIMIT_WINDOW_SECONDS", float),
+    ("max_chats_per_client", "GEM_MAX_CHATS_PER_CLIENT", int),
     ("support_email", "GEM_SUPPORT_EMAIL", str),
     ("rasa_timeout_seconds", "GEM_RASA_TIMEOUT_SECONDS", float),
     ("resume_code_ttl_days", "GEM_RESUME_CODE_TTL_DAYS", int),
@@ -233,6 +274,8 @@ _ENV_VARS: tuple[tuple[str, str, type], ...] = (
     ("socketio_payload_intents", "GEM_SOCKETIO_PAYLOAD_INTENTS", tuple),
     ("environment", "GEM_ENV", str),
     ("internal_token", "GEM_INTERNAL_TOKEN", str),
+    ("internal_host", "GEM_INTERNAL_HOST", str),
+    ("internal_port", "GEM_INTERNAL_PORT", int),
     ("account_gateway", "GEM_ACCOUNT_GATEWAY", str),
     ("platform_url", "GEM_PLATFORM_URL", str),
     ("platform_token", "GEM_PLATFORM_TOKEN", str),
@@ -252,6 +295,7 @@ _ENV_VARS: tuple[tuple[str, str, type], ...] = (
     ("mail_from", "GEM_MAIL_FROM", str),
     ("mail_sink_port", "GEM_MAIL_SINK_PORT", int),
     ("agent_idle_minutes", "GEM_AGENT_IDLE_MINUTES", int),
+    ("console_session_check_seconds", "GEM_CONSOLE_SESSION_CHECK_SECONDS", float),
     ("triage_mode", "GEM_TRIAGE_MODE", str),
     ("triage_smtp_host", "GEM_TRIAGE_SMTP_HOST", str),
     ("triage_smtp_port", "GEM_TRIAGE_SMTP_PORT", int),
@@ -277,6 +321,25 @@ _ENV_VARS: tuple[tuple[str, str, type], ...] = (
 def _check_choice(var: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ValueError(f"{var}={value!r}: expected one of {', '.join(choices)}")
+
+
+def _is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # "" (every interface), or a host name that may resolve anywhere
+
+
+def _is_internal_host(host: str) -> bool:
+    if _is_loopback_host(host):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_private and not address.is_unspecified
 
 
 def _default_origins(public_base_url: str) -> tuple[str, ...]:

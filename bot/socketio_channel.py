@@ -41,6 +41,7 @@ from aiohttp import web
 from bot.appkeys import LIVE, RELAY, RESUME_ATTEMPTS, SETTINGS, SOCKETIO, STORE
 from bot.chat_errors import error_text
 from bot.chat_session import ChatSession, Problem, SayRequest
+from bot.client_address import client_address
 from bot.db.models import Message
 from bot.settings import Settings
 
@@ -137,7 +138,7 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
             app[RESUME_ATTEMPTS],
             app[LIVE],
             deliver_to(sid),
-            client_key=(request.remote if request is not None else None) or "unknown",
+            client_key=client_address(request) if request is not None else "unknown",
             channel="socketio",
         )
         session.user_agent = str(environ.get("HTTP_USER_AGENT", ""))[:512]

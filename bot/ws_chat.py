@@ -52,7 +52,8 @@ control characters, lone surrogates or bidirectional overrides; at most
 beyond which frames are dropped and one "rate_limited" error is sent. Binary frames and
 invalid JSON get "bad_request". Frames over 1 MiB close the connection (code 1009).
 The upgrade is refused (403) when the browser's ``Origin`` is not in
-``Settings.allowed_origins``. On shutdown the server closes with 1001 (going away).
+``Settings.allowed_origins``, and (429) beyond ``Settings.max_chats_per_client`` chats
+open at once from one client address (:mod:`bot.client_address`). On shutdown the server closes with 1001 (going away).
 """
 
 from __future__ import annotations
@@ -64,9 +65,10 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bot.appkeys import LIVE, RELAY, RESUME_ATTEMPTS, SETTINGS, SHUTTING_DOWN, STORE, WEBSOCKETS
+from bot.appkeys import LIVE, OPEN_CHATS, RELAY, RESUME_ATTEMPTS, SETTINGS, SHUTTING_DOWN, STORE, WEBSOCKETS
 from bot.chat_errors import error_frame
 from bot.chat_session import ChatSession, Problem, SayRequest
+from bot.client_address import client_address
 from bot.conversations import transcript_line
 from bot.resume_codes import display_code
 
@@ -117,7 +119,7 @@ class _Connection:
     async def on_text(self, data: str) -> None:
         try:
             frame = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested deep on purpose
             await self.send_problem(Problem("bad_request"))
             return
         kind = frame.get("type") if isinstance(frame, dict) else None
@@ -151,7 +153,7 @@ class _Connection:
                 "transcript": [transcript_line(message) for message in transcript],
             }
         )
-        notice = self.session.support_notice()
+        notice = await self.session.support_notice()
         if notice is not None:
             await self.send(notice)
         for problem in problems:
@@ -182,11 +184,17 @@ async def chat_websocket(request: web.Request) -> web.StreamResponse:
     if not origin_allowed(request):
         log.info("websocket refused for origin %r", request.headers.get("Origin"))
         raise web.HTTPForbidden(text="origin not allowed")
+    app = request.app
+    client = client_address(request)
+    open_sockets = app[OPEN_CHATS]
+    if open_sockets[client] >= app[SETTINGS].max_chats_per_client:
+        # One address holding hundreds of chats open would starve everyone else.
+        raise web.HTTPTooManyRequests(text="too many open chats from this address")
     ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30.0)
     await ws.prepare(request)
-    app = request.app
-    connection = _Connection(ws, app, request.remote or "unknown")
+    connection = _Connection(ws, app, client)
     session = connection.session
+    open_sockets[client] += 1
     app[WEBSOCKETS].add(ws)
     try:
         async for message in ws:
@@ -211,6 +219,9 @@ async def chat_websocket(request: web.Request) -> web.StreamResponse:
     finally:
         session.close()
         app[WEBSOCKETS].discard(ws)
+        open_sockets[client] -= 1
+        if open_sockets[client] <= 0:
+            del open_sockets[client]
         if app[SHUTTING_DOWN].is_set():
             # Close here: once this handler returns, aiohttp closes with 1000 (normal),
             # before close_websockets' own close() gets its turn.

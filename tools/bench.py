@@ -518,7 +518,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="gem-bench-"))
     internal_token = secrets.token_urlsafe(32)
     hub_port = free_port()
-    hub_url = f"http://127.0.0.1:{hub_port}"
+    internal_port = free_port()
     stack = RasaStack(
         PROJECT_ROOT,
         model=args.model,
@@ -526,11 +526,13 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         actions_port=free_port(),
         log_dir=tmp / "log",
         tracker_db=tmp / "rasa-tracker.db",
-        env={"GEM_HUB_URL": hub_url, "GEM_INTERNAL_TOKEN": internal_token},
+        # The action server calls the hub's internal listener.
+        env={"GEM_HUB_URL": f"http://127.0.0.1:{internal_port}", "GEM_INTERNAL_TOKEN": internal_token},
     )
     hub_env = {
         **os.environ,
         "GEM_HUB_PORT": str(hub_port),
+        "GEM_INTERNAL_PORT": str(internal_port),
         "GEM_RASA_URL": stack.rasa_url,
         "GEM_RASA_TOKEN": stack.token,
         "GEM_ACTIONS_URL": stack.actions_url,

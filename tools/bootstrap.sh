@@ -2,7 +2,9 @@
 # Create .venv with Python 3.10 and install requirements.txt into it, unless it is
 # already up to date. With --browser, also make sure Debian's Chromium is installed
 # (the browser tests drive it with Playwright; Playwright's own download can't work here)
-# and Debian's Dovecot (the IMAP poller's tests run a private instance of it).
+# Debian's Dovecot (the IMAP poller's tests run a private instance of it) and Debian's
+# nginx (the reverse-proxy test runs deploy/nginx/gem-books.conf on private ports).
+# apt waits for its lock (another apt or unattended-upgrades) instead of failing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,11 +43,14 @@ if [ "${1:-}" = "--browser" ]; then
   missing=""
   [ -x /usr/bin/chromium ] || missing=" chromium"
   [ -x /usr/sbin/dovecot ] || missing="$missing dovecot-imapd"
+  [ -x /usr/sbin/nginx ] || missing="$missing nginx"
   if [ -n "$missing" ]; then
     echo "==> installing Debian's$missing for the tests"
     if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-    # shellcheck disable=SC2086  # $missing is a list of package names
-    $sudo apt-get update -qq >/dev/null && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing 2>&1 >/dev/null \
+    wait_lock="-o DPkg::Lock::Timeout=600"
+    # shellcheck disable=SC2086  # $missing is a list of package names, $wait_lock two words
+    $sudo apt-get $wait_lock update -qq >/dev/null \
+      && $sudo env DEBIAN_FRONTEND=noninteractive apt-get $wait_lock install -y -qq $missing 2>&1 >/dev/null \
       | { grep -v '^debconf: delaying package configuration' || true; } >&2
     case "$missing" in *dovecot*)
       # The tests start their own Dovecot on free loopback ports; the system service the
@@ -54,6 +59,14 @@ if [ "${1:-}" = "--browser" ]; then
         $sudo systemctl disable --now --quiet dovecot.service dovecot.socket 2>/dev/null || true
       elif [ -f /run/dovecot/master.pid ]; then
         $sudo service dovecot stop >/dev/null 2>&1 || true
+      fi
+    esac
+    case "$missing" in *nginx*)
+      # Likewise: the test starts its own nginx; the packaged one would only hold port 80.
+      if [ -d /run/systemd/system ]; then
+        $sudo systemctl disable --now --quiet nginx.service 2>/dev/null || true
+      elif [ -f /run/nginx.pid ]; then
+        $sudo service nginx stop >/dev/null 2>&1 || true
       fi
     esac
   fi

@@ -5,7 +5,8 @@
 Starts the real stack on free ports (Rasa with the trained model, the action server, and
 the hub in development mode on a throw-away SQLite database, so the demo accounts exist
 and mail is caught), plays every script in `tests/conversations/*.yml` through Rasa's
-REST channel (a fresh sender id per conversation), reads the tracker after each turn and
+REST channel (a fresh hub conversation per script, its id the sender: the hub's internal
+API refuses conversations it does not have), reads the tracker after each turn and
 judges it. A conversation reaches the right outcome iff every expectation holds. Prints
 one line per conversation (PASS, or FAIL with the first failing turn: what was expected
 and what came) and the share that pass per language. `tools/evaluate.py` calls
@@ -55,7 +56,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -366,6 +366,20 @@ class Assistant:
     token: str
     mail: MailLog
     log_dir: Path
+    hub_url: str = ""
+
+    async def new_conversation(self, http: Any, language: str) -> str:
+        """A conversation the hub issued (as the widget gets one), to play a script in.
+
+        The action server's calls (a reset, a handoff) name the Rasa sender; the hub's
+        internal API answers 404 for conversations it does not have.
+        """
+        async with http.ws_connect(f"{self.hub_url}/ws") as ws:
+            await ws.send_json({"type": "hello", "conversation_id": None, "language": language})
+            while True:
+                frame = await ws.receive_json(timeout=30)
+                if frame.get("type") == "welcome":
+                    return str(frame["conversation_id"])
 
 
 @asynccontextmanager
@@ -377,18 +391,21 @@ async def live_assistant(model: Path | None = None) -> AsyncIterator[Assistant]:
     (tmp / "log").mkdir()
     internal_token = secrets.token_urlsafe(32)
     hub_port = free_port()
+    internal_port = free_port()
     stack = RasaStack(
         PROJECT_ROOT,
         model=model,
         log_dir=tmp / "log",
         tracker_db=tmp / "rasa-tracker.db",
-        env={"GEM_HUB_URL": f"http://127.0.0.1:{hub_port}", "GEM_INTERNAL_TOKEN": internal_token},
+        # The action server calls the hub's internal listener (bot.internal_listener).
+        env={"GEM_HUB_URL": f"http://127.0.0.1:{internal_port}", "GEM_INTERNAL_TOKEN": internal_token},
     )
     database = tmp / "hub.db"
     hub_env = {
         **os.environ,
         "GEM_ENV": "development",  # demo accounts, mail caught by the sink
         "GEM_HUB_PORT": str(hub_port),
+        "GEM_INTERNAL_PORT": str(internal_port),
         "GEM_INTERNAL_TOKEN": internal_token,
         "GEM_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "GEM_MAIL_SINK_PORT": str(free_port()),
@@ -406,7 +423,7 @@ async def live_assistant(model: Path | None = None) -> AsyncIterator[Assistant]:
         hub.env["GEM_RASA_TOKEN"] = stack.token
         hub.env["GEM_ACTIONS_URL"] = stack.actions_url
         await hub.start()
-        yield Assistant(stack.rasa_url, stack.token, MailLog(database), tmp / "log")
+        yield Assistant(stack.rasa_url, stack.token, MailLog(database), tmp / "log", hub.url)
         ok = True
     finally:
         await hub.stop()
@@ -419,7 +436,7 @@ async def live_assistant(model: Path | None = None) -> AsyncIterator[Assistant]:
 
 async def play(http: Any, assistant: Assistant, conversation: Conversation) -> Outcome:
     """Send each turn to Rasa's REST channel and judge it on the tracker."""
-    sender = f"conv-{conversation.name}-{uuid.uuid4().hex[:8]}"
+    sender = await assistant.new_conversation(http, conversation.language)
     tracker_url = f"{assistant.rasa_url}/conversations/{sender}/tracker"
     slots: dict[str, Any] = {}
 

@@ -97,6 +97,7 @@ async def serve() -> int:
     hub_port = _port("GEM_HUB_PORT", 8000)
     internal_token = os.environ.get("GEM_INTERNAL_TOKEN") or secrets.token_urlsafe(32)
     hub_url = f"http://{LOOPBACK}:{hub_port}"
+    internal_port = _port("GEM_INTERNAL_PORT", 8001)
     stack = RasaStack(
         PROJECT_ROOT,
         model=PROJECT_ROOT / "models" / "gem-books.tar.gz",
@@ -106,7 +107,8 @@ async def serve() -> int:
         log_dir=logs,
         tracker_db=VAR / "rasa-tracker.db",
         cors_origins=(hub_url,),
-        env={"GEM_HUB_URL": hub_url, "GEM_INTERNAL_TOKEN": internal_token},
+        # The action server calls the hub's internal listener (bot.internal_listener).
+        env={"GEM_HUB_URL": f"http://{LOOPBACK}:{internal_port}", "GEM_INTERNAL_TOKEN": internal_token},
     )
     hub_env = {
         # One machine, trying the product: demo accounts and the mail sink (GEM_ENV=production
@@ -114,6 +116,7 @@ async def serve() -> int:
         "GEM_ENV": "development",
         **os.environ,
         "GEM_HUB_PORT": str(hub_port),
+        "GEM_INTERNAL_PORT": str(internal_port),
         "GEM_RASA_TOKEN": stack.token,
         "GEM_INTERNAL_TOKEN": internal_token,
     }

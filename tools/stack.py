@@ -6,7 +6,9 @@ Used by the launcher (`tools/serve.py`) and by tests that need the real assistan
         async with aiohttp.ClientSession() as http:
             await http.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={...})
 
-Both servers listen on loopback only; the Rasa HTTP API needs `stack.token`.
+Both servers listen on loopback only; the Rasa HTTP API needs `stack.token`. No secret is
+ever on a child's command line (visible to every local user in `ps`): Rasa gets its token
+through `tools.rasa_server`, from the environment.
 """
 
 from __future__ import annotations
@@ -51,12 +53,6 @@ def latest_model(models_dir: Path) -> Path:
     return archives[-1]
 
 
-def _venv_bin(name: str) -> str:
-    """The executable `name` next to the running interpreter (the project's venv)."""
-    candidate = Path(sys.executable).parent / name
-    return str(candidate) if candidate.exists() else name
-
-
 @dataclass
 class _Child:
     name: str
@@ -74,6 +70,8 @@ class RasaStack:
     rasa_port: int = 0
     actions_port: int = 0
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Rasa -> action server (tools.action_server refuses calls without it).
+    action_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     log_dir: Path | None = None
     tracker_db: Path | None = None
     cors_origins: tuple[str, ...] = ()
@@ -105,7 +103,14 @@ class RasaStack:
     def _write_endpoints(self, directory: Path) -> Path:
         # A per-run endpoints file: the action server's port is only known now, and the
         # tracker store must not be shared by accident between a test run and a live one.
-        lines = ["action_endpoint:", f'  url: "{self.actions_url}/webhook"']
+        # The secret stays in Rasa's environment: Rasa expands ${GEM_ACTION_TOKEN} itself
+        # (in unquoted YAML values only).
+        lines = [
+            "action_endpoint:",
+            f'  url: "{self.actions_url}/webhook"',
+            "  headers:",
+            '    Authorization: Bearer ${GEM_ACTION_TOKEN}',
+        ]
         if self.tracker_db is not None:
             self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
             lines += [
@@ -144,15 +149,21 @@ class RasaStack:
             self.log_dir = self._tmp
         self.log_dir.mkdir(parents=True, exist_ok=True)
         endpoints = self._write_endpoints(self._tmp)
-        rasa = _venv_bin("rasa")
-        quiet = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+        quiet = {
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PYTHONWARNINGS": "ignore",
+            "GEM_ACTION_TOKEN": self.action_token,
+        }
         await self._spawn(
             "actions",
-            [rasa, "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
-            {"SANIC_HOST": LOOPBACK, **quiet},
-        )
+            [sys.executable, "-m", "tools.action_server", "--interface", LOOPBACK,
+             "--port", str(self.actions_port)],
+            quiet,
+        )  # fmt: skip
         rasa_args = [
-            rasa,
+            sys.executable,
+            "-m",
+            "tools.rasa_server",
             "run",
             "--model",
             str(model),
@@ -161,8 +172,6 @@ class RasaStack:
             "--port",
             str(self.rasa_port),
             "--enable-api",
-            "--auth-token",
-            self.token,
             "--endpoints",
             str(endpoints),
             "--credentials",
@@ -170,7 +179,7 @@ class RasaStack:
         ]
         if self.cors_origins:
             rasa_args += ["--cors", *self.cors_origins]
-        await self._spawn("rasa", rasa_args, quiet)
+        await self._spawn("rasa", rasa_args, {**quiet, "GEM_RASA_TOKEN": self.token})
         try:
             await self._wait_ready()
         except BaseException:

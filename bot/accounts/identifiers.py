@@ -19,6 +19,7 @@ __all__ = [
     "is_valid_email",
     "is_valid_user_code",
     "mask_email",
+    "mask_emails_in",
     "normalize_email",
     "user_code_key",
 ]
@@ -56,3 +57,11 @@ def mask_email(email: str) -> str:
     if not domain:
         return "***"
     return f"{local[:1]}***@{domain}"
+
+
+_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def mask_emails_in(text: str) -> str:
+    """``text`` with every address in it masked: how agents see transcripts (SECURITY.md)."""
+    return _EMAIL_IN_TEXT.sub(lambda found: mask_email(found.group(0)), text)

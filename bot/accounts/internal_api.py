@@ -3,18 +3,20 @@
 ==========================  =======================================  =========================
 route name                  request (JSON)                           answers
 ==========================  =======================================  =========================
-internal_password_reset     POST /internal/accounts/password-reset   202, 401, 422, 429, 503
-                            ``{"user_code", "email", "language",
+internal_password_reset     POST /internal/accounts/password-reset   202, 401, 404, 422, 429,
+                            ``{"user_code", "email", "language",     503
                             "conversation_id"}``
-internal_user_code_reminder POST /internal/accounts/user-code-       202, 401, 422, 429, 503
-                            reminder ``{"email", "language",
+internal_user_code_reminder POST /internal/accounts/user-code-       202, 401, 404, 422, 429,
+                            reminder ``{"email", "language",     503
                             "conversation_id"}``
 ==========================  =======================================  =========================
 
 ``Authorization: Bearer <GEM_INTERNAL_TOKEN>`` is required (401 otherwise, and always when
 the hub has no token). 202 ``{"status": "accepted"}`` whether or not an account matches;
 429 ``{"error": "rate_limited", "retry_after": n}`` with ``Retry-After: n``; 422 for a
-malformed field; 503 when the gateway or the database is down. Every error is JSON, never
+malformed field; 404 ``{"error": "unknown_conversation"}`` when the hub has no such
+conversation (as for handoffs: a caller cannot spend mail on invented conversations);
+503 when the gateway or the database is down. Every error is JSON, never
 an HTML 500. An optional ``Idempotency-Key`` header makes a retried call a no-op.
 """
 
@@ -29,7 +31,7 @@ from aiohttp import web
 
 from bot.accounts.identifiers import is_valid_email, is_valid_user_code
 from bot.accounts.requests import Outcome
-from bot.appkeys import ACCOUNT_REQUESTS, SETTINGS
+from bot.appkeys import ACCOUNT_REQUESTS, SETTINGS, STORE
 
 __all__ = ["internal_json_errors", "password_reset", "user_code_reminder"]
 
@@ -87,6 +89,8 @@ def _internal(handler: Callable[[web.Request, dict[str, str]], Awaitable[Outcome
             outcome = await handler(request, fields)
         except _Invalid as invalid:
             return _error(422, "invalid_field", f"missing or malformed field: {invalid.field}")
+        except _UnknownConversation:
+            return _error(404, "unknown_conversation", "no such conversation")
         except Exception:  # the contract: JSON, never a 500 page
             log.exception("internal API %s failed", request.path)
             return _error(503, "unavailable", "the account service is unavailable")
@@ -109,15 +113,22 @@ class _Invalid(Exception):
         self.field = field
 
 
+class _UnknownConversation(Exception):
+    pass
+
+
 def _language(request: web.Request, fields: dict[str, str]) -> str:
     language = fields.get("language", "")
     return language if language in ("fr", "en") else request.app[SETTINGS].default_language
 
 
-def _conversation(fields: dict[str, str]) -> tuple[str, str]:
+async def _conversation(request: web.Request, fields: dict[str, str]) -> tuple[str, str]:
+    """The rate-limit origin of a request: a conversation this hub really has."""
     conversation_id = fields.get("conversation_id", "")
     if not conversation_id or len(conversation_id) > 128:
         raise _Invalid("conversation_id")
+    if await request.app[STORE].get(conversation_id) is None:
+        raise _UnknownConversation
     return ("conversation", conversation_id)
 
 
@@ -138,7 +149,7 @@ async def password_reset(request: web.Request, fields: dict[str, str]) -> Outcom
         user_code,
         _email(fields),
         _language(request, fields),
-        origin=_conversation(fields),
+        origin=await _conversation(request, fields),
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
 
@@ -149,6 +160,6 @@ async def user_code_reminder(request: web.Request, fields: dict[str, str]) -> Ou
     return await request.app[ACCOUNT_REQUESTS].user_code_reminder(
         _email(fields),
         _language(request, fields),
-        origin=_conversation(fields),
+        origin=await _conversation(request, fields),
         idempotency_key=request.headers.get("Idempotency-Key"),
     )

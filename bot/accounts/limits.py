@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.clock import Clock, system_clock
@@ -55,6 +55,22 @@ class SharedRateLimits:
         self._sessions = sessions
         self._clock = clock
         self._calls = 0
+
+    async def exhausted(self, rule: Rule) -> bool:
+        """Whether ``rule`` has no room left now; counts nothing (see :meth:`record`)."""
+        since = self._clock() - dt.timedelta(seconds=rule.window)
+        async with self._sessions() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(RateLimitHit)
+                .where(RateLimitHit.key == rule.key, RateLimitHit.at > since)
+            )
+        return int(count or 0) >= rule.limit
+
+    async def record(self, rule: Rule) -> None:
+        """Count one hit under ``rule`` (for limits on failures: check, try, then record)."""
+        async with self._sessions() as session, session.begin():
+            session.add(RateLimitHit(key=rule.key, at=self._clock()))
 
     async def hit(self, rules: list[Rule]) -> float | None:
         """Count one hit under every rule, or none if any rule is exhausted.

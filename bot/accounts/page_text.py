@@ -57,6 +57,8 @@ TEXT: dict[str, dict[str, str]] = {
         "dev_mail_hint": "Mode développement : les courriels envoyés arrivent ici :",
         "csrf_title": "La page a expiré",
         "csrf_text": "Rechargez la page, puis réessayez.",
+        "bad_form_title": "Formulaire illisible",
+        "bad_form_text": "Le formulaire envoyé n'a pas pu être lu. Rechargez la page, puis réessayez.",
     },
     "en": {
         "lang_name": "English",
@@ -107,5 +109,7 @@ TEXT: dict[str, dict[str, str]] = {
         "dev_mail_hint": "Development mode: sent emails arrive here:",
         "csrf_title": "This page has expired",
         "csrf_text": "Reload the page, then try again.",
+        "bad_form_title": "Unreadable form",
+        "bad_form_text": "The form that was sent could not be read. Reload the page, then try again.",
     },
 }

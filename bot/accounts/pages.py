@@ -30,8 +30,10 @@ from bot.accounts.page_text import TEXT
 from bot.accounts.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, password_problem
 from bot.accounts.requests import Outcome
 from bot.appkeys import ACCOUNT_REQUESTS, ACCOUNTS, LIMITS, MAIL_SINK, RESET_TOKENS, SETTINGS
+from bot.client_address import client_address
 from bot.csrf import csrf_ok, csrf_token, remember_csrf
 from bot.page_language import choose_language
+from bot.request_input import read_form
 
 __all__ = ["forgot_password", "forgot_user_code", "login", "reset"]
 
@@ -77,11 +79,18 @@ def _expired_form(request: web.Request, lang: str) -> web.Response:
     return _render(request, "message.html", lang, status=403, title_key="csrf_title", text_key="csrf_text")
 
 
+def _unreadable_form(request: web.Request) -> web.Response:
+    lang = _language(request)
+    return _render(request, "message.html", lang, status=400, title_key="bad_form_title", text_key="bad_form_text")
+
+
 async def login(request: web.Request) -> web.Response:
     """GET shows the form; POST checks the password (generic error, same time either way)."""
     if request.method != "POST":
         return _render(request, "login.html", _language(request))
-    form = await request.post()
+    form = await read_form(request)
+    if form is None:
+        return _unreadable_form(request)
     lang = _language(request, form.get("lang"))
     if not csrf_ok(request, form):
         return _expired_form(request, lang)
@@ -92,7 +101,7 @@ async def login(request: web.Request) -> web.Response:
     wait = await request.app[LIMITS].hit(
         [
             Rule("login", user_code_key(identifier), settings.login_attempts_per_window, window),
-            Rule("login_client", request.remote or "?", settings.login_attempts_per_window * 3, window),
+            Rule("login_client", client_address(request), settings.login_attempts_per_window * 3, window),
         ]
     )
     if wait is not None:
@@ -107,7 +116,9 @@ async def login(request: web.Request) -> web.Response:
 async def reset(request: web.Request) -> web.Response:
     """GET shows the new-password form for a live link; POST sets the password."""
     tokens = request.app[RESET_TOKENS]
-    form = await request.post() if request.method == "POST" else None
+    form = await read_form(request) if request.method == "POST" else None
+    if request.method == "POST" and form is None:
+        return _unreadable_form(request)
     token = str((form or request.query).get("token", ""))
     account = await tokens.account_for(token)
     lang = _language(request, form.get("lang") if form else None, account.language if account else None)
@@ -145,7 +156,9 @@ async def _forgot(request: web.Request, what: str) -> web.Response:
     template = f"forgot_{what}.html"
     if request.method != "POST":
         return _render(request, template, _language(request))
-    form = await request.post()
+    form = await read_form(request)
+    if form is None:
+        return _unreadable_form(request)
     lang = _language(request, form.get("lang"))
     if not csrf_ok(request, form):
         return _expired_form(request, lang)
@@ -155,7 +168,7 @@ async def _forgot(request: web.Request, what: str) -> web.Response:
     if not is_valid_email(email) or (what == "password" and not is_valid_user_code(user_code)):
         return _render(request, template, lang, status=422, error=TEXT[lang]["forgot_invalid"], **fields)
     requests = request.app[ACCOUNT_REQUESTS]
-    origin = ("client", request.remote or "?")
+    origin = ("client", client_address(request))
     outcome: Outcome
     if what == "password":
         outcome = await requests.password_reset(user_code, email, lang, origin=origin)

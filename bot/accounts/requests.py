@@ -73,7 +73,9 @@ class AccountRequests:
         code, address = user_code_key(user_code), normalize_email(email)
         s = self._settings
         rules = [
-            Rule("account", code, s.account_mail_per_account, s.account_mail_window_seconds),
+            # The pair, not the code alone: requests with someone's code and other
+            # addresses send nothing, and must not use up that person's own resets.
+            Rule("account", f"{code} {address}", s.account_mail_per_account, s.account_mail_window_seconds),
             *self._common_rules(address, origin),
         ]
         key = self._dedupe_key("reset", origin, (code, address), idempotency_key)

@@ -7,6 +7,8 @@ Usage::
     agent = await agents.authenticate(email, password)      # None if wrong (same timing)
     session_id, csrf = await agents.start_session(agent.id) # a new id at every login
     found = await agents.session(session_id)                # None when unknown or idle too long
+    await agents.expires_at(session_id)                     # when it ends unless used; no touch
+    await agents.live_sessions(ids)                         # which of these are still signed in
 
 Session ids are 256-bit secrets; the table keeps only their SHA-256, so a leaked database
 does not sign anyone in.
@@ -18,6 +20,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Collection
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -131,6 +134,38 @@ class AgentDirectory:
                 update(AgentSession).where(AgentSession.id_hash == found.id_hash).values(last_seen_at=now)
             )
             return SignedIn(agent=agent, csrf_token=found.csrf_token)
+
+    async def expires_at(self, session_id: str) -> dt.datetime | None:
+        """When this session ends unless it is used again; None if it has ended already.
+
+        Unlike :meth:`session` this does not count as activity: an open console socket
+        re-checks with it, and an agent who only leaves the console open goes idle.
+        """
+        if not session_id or len(session_id) > 100:
+            return None
+        async with self._sessions() as session:
+            last_seen = (
+                await session.execute(
+                    select(AgentSession.last_seen_at).where(AgentSession.id_hash == _hash(session_id))
+                )
+            ).scalar_one_or_none()
+        if last_seen is None or last_seen + self.idle < self._clock():
+            return None
+        return last_seen + self.idle
+
+    async def live_sessions(self, session_ids: Collection[str]) -> set[str]:
+        """Those of ``session_ids`` that are signed in now (no activity recorded)."""
+        by_hash = {_hash(s): s for s in session_ids if s and len(s) <= 100}
+        if not by_hash:
+            return set()
+        since = self._clock() - self.idle
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(AgentSession.id_hash).where(
+                    AgentSession.id_hash.in_(by_hash), AgentSession.last_seen_at >= since
+                )
+            )
+            return {by_hash[found] for found in rows.scalars()}
 
     async def end_session(self, session_id: str) -> None:
         async with self._sessions() as session, session.begin():

@@ -26,6 +26,7 @@ from aiohttp import web
 from bot.appkeys import AGENTS, SETTINGS
 from bot.console.agents import SignedIn
 from bot.console.language import failure
+from bot.request_input import read_form
 
 __all__ = ["SESSION_COOKIE", "agent_action", "agent_page", "csrf_matches", "set_session_cookie", "signed_in"]
 
@@ -82,7 +83,9 @@ def agent_action(handler: ActionHandler) -> Callable[[web.Request], Awaitable[we
         who = await signed_in(request)
         if who is None:
             raise failure(request, web.HTTPUnauthorized, "sign_in_first")
-        form = await request.post()
+        form = await read_form(request)
+        if form is None:
+            raise failure(request, web.HTTPBadRequest, "bad_form")
         if not csrf_matches(request, who.csrf_token, form):
             raise failure(request, web.HTTPForbidden, "csrf_invalid")
         return await handler(request, who, form)

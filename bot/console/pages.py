@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-from bot.accounts.identifiers import mask_email
+from bot.accounts.identifiers import mask_email, mask_emails_in
 from bot.accounts.limits import Rule
-from bot.appkeys import AGENTS, CLOCK, HANDOFFS, LIMITS, SETTINGS, TRIAGE
+from bot.appkeys import AGENTS, CLOCK, CONSOLES, HANDOFFS, LIMITS, SETTINGS, TRIAGE
+from bot.client_address import client_address
 from bot.console.agents import SignedIn
 from bot.console.auth import SESSION_COOKIE, agent_action, agent_page, set_session_cookie
 from bot.console.dashboard import dashboard_numbers
@@ -27,6 +27,7 @@ from bot.db.handoff_models import Handoff
 from bot.handoff.packet import mask_user_code
 from bot.handoff.service import is_email
 from bot.handoff.store import may_see
+from bot.request_input import path_id, read_form
 from bot.text_policy import check_text
 
 __all__ = ["INTENTS", "OUTCOMES"]
@@ -41,7 +42,6 @@ INTENTS = (
 OUTCOMES = ("solved", "not_solved", "answered_by_email", "duplicate", "other")
 # An email answer (suggested replies teach four steps with links) may be this long.
 EMAIL_REPLY_MAX_CHARS = 10_000
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
 def _redirect(request: web.Request, name: str, **parts: str) -> web.HTTPFound:
@@ -56,7 +56,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     token = csrf_token(request)
     error, email, status = "", "", 200
     if request.method == "POST":
-        form = await request.post()
+        form = await read_form(request)
+        if form is None:
+            raise failure(request, web.HTTPBadRequest, "bad_form")
         if not csrf_ok(request, form):
             raise failure(request, web.HTTPForbidden, "csrf_invalid")
         email, password = str(form.get("email", "")).strip()[:254], str(form.get("password", ""))
@@ -67,9 +69,10 @@ async def login(request: web.Request) -> web.StreamResponse:
         agent = await request.app[AGENTS].authenticate(email, password)
         if agent is not None:
             # A new session id at every sign-in: an id planted before login is worthless.
-            session_id, _csrf = await request.app[AGENTS].start_session(
-                agent.id, replacing=request.cookies.get(SESSION_COOKIE)
-            )
+            replaced = request.cookies.get(SESSION_COOKIE)
+            session_id, _csrf = await request.app[AGENTS].start_session(agent.id, replacing=replaced)
+            if replaced:
+                await request.app[CONSOLES].close_session(replaced)
             signed = web.HTTPFound(request.app.router["console_queue"].url_for())
             set_session_cookie(request, signed, session_id)
             raise signed
@@ -90,7 +93,7 @@ async def _login_attempt(request: web.Request, email: str) -> float | None:
     return await request.app[LIMITS].hit(
         [
             Rule("console_login", email.lower(), per_email, window),
-            Rule("console_login_client", request.remote or "?", per_email * 3, window),
+            Rule("console_login_client", client_address(request), per_email * 3, window),
         ]
     )
 
@@ -106,7 +109,9 @@ def _login_page(request: web.Request, token: str, error: str, email: str, status
 @agent_action
 async def logout(request: web.Request, who: SignedIn, form: Mapping[str, Any]) -> web.StreamResponse:
     """POST /console/logout."""
-    await request.app[AGENTS].end_session(request.cookies.get(SESSION_COOKIE, ""))
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    await request.app[AGENTS].end_session(session_id)
+    await request.app[CONSOLES].close_session(session_id)  # no longer "an agent is online"
     response = _redirect(request, "console_login")
     response.del_cookie(SESSION_COOKIE, path="/console")
     raise response
@@ -146,10 +151,9 @@ async def queue(request: web.Request, who: SignedIn) -> web.StreamResponse:
 
 
 async def _visible(request: web.Request, who: SignedIn) -> Handoff:
-    try:
-        handoff_id = int(request.match_info["id"])
-    except ValueError:
-        raise failure(request, web.HTTPNotFound, "not_found") from None
+    handoff_id = path_id(request, "id")
+    if handoff_id is None:
+        raise failure(request, web.HTTPNotFound, "not_found")
     handoff = await request.app[HANDOFFS].store.get(handoff_id)
     if handoff is None or not may_see(handoff, who.agent.id):
         raise failure(request, web.HTTPNotFound, "not_found")
@@ -179,7 +183,9 @@ async def conversation(request: web.Request, who: SignedIn) -> web.StreamRespons
     lines = [
         {
             "message": m,
-            "text": m.text if mine else _EMAIL.sub(lambda found: mask_email(found.group(0)), m.text),
+            # Masked for everyone, the assigned agent included: the address to reply to is
+            # the contact above, and a transcript is no place to copy addresses from.
+            "text": mask_emails_in(m.text),
             "correction": corrections.get(m.id),
         }
         for m in transcript
@@ -302,10 +308,8 @@ async def correct(request: web.Request, who: SignedIn, form: Mapping[str, Any]) 
     """POST /console/c/{id}/messages/{message}/intent: the intent this message really had."""
     handoff = await _visible(request, who)
     handoffs = request.app[HANDOFFS]
-    try:
-        message = await handoffs.store.message(int(request.match_info["message"]))
-    except ValueError:
-        message = None
+    message_id = path_id(request, "message")
+    message = await handoffs.store.message(message_id) if message_id is not None else None
     if message is None or message.conversation_id != handoff.conversation_id or message.author != "person":
         raise failure(request, web.HTTPNotFound, "not_found")
     intent = str(form.get("intent", ""))

@@ -15,7 +15,6 @@ console_correct          POST /console/c/{id}/messages/{m}/     the right intent
 console_dashboard        GET /console/dashboard                 numbers
 console_mail             GET /console/mail                      mail received, what triage did
 console_ws               GET /console/ws                        live updates
-internal_handoffs        POST /internal/handoffs                for the action server
 =======================  =====================================  ===========================
 """
 
@@ -27,12 +26,12 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.appkeys import AGENTS, CLOCK, ENGINE, HANDOFFS, LIVE, OUTBOX, RELAY, SETTINGS, STORE
+from bot.appkeys import AGENTS, CLOCK, CONSOLES, ENGINE, HANDOFFS, LIVE, OUTBOX, RELAY, SETTINGS, STORE
 from bot.console import live, pages
 from bot.console.agents import AgentDirectory
 from bot.console.demo import ensure_demo_agent
+from bot.console.sockets import ConsoleSockets
 from bot.db.engine import session_factory
-from bot.handoff import internal_api
 from bot.handoff.live import LiveChannels
 from bot.handoff.service import Handoffs
 from bot.handoff.store import HandoffStore
@@ -66,16 +65,17 @@ def setup_console_routes(app: web.Application) -> None:
     router.add_post(
         r"/console/c/{id:\d+}/messages/{message:\d+}/intent", pages.correct, name="console_correct"
     )
-    router.add_post("/internal/handoffs", internal_api.open_handoff, name="internal_handoffs")
 
 
 async def console_ctx(app: web.Application) -> AsyncIterator[None]:
     """Handoff service and agent directory; needs the database, the relay and the outbox."""
     settings, clock = app[SETTINGS], app[CLOCK]
     sessions = session_factory(app[ENGINE])
-    app[LIVE] = LiveChannels()
-    app[HANDOFFS] = Handoffs(HandoffStore(sessions, clock), app[STORE], app[LIVE], app[OUTBOX], settings)
     app[AGENTS] = AgentDirectory(sessions, clock, idle=dt.timedelta(minutes=settings.agent_idle_minutes))
+    app[CONSOLES] = ConsoleSockets()
+    # "An agent is online" counts only consoles whose sign-in session is alive.
+    app[LIVE] = LiveChannels(live_sessions=app[AGENTS].live_sessions)
+    app[HANDOFFS] = Handoffs(HandoffStore(sessions, clock), app[STORE], app[LIVE], app[OUTBOX], settings)
     # While a handoff is open the relay gives the person's messages to people, not Rasa.
     app[RELAY].to_agents = app[HANDOFFS].person_wrote
     if settings.is_development and await ensure_demo_agent(app[AGENTS]):

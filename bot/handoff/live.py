@@ -5,8 +5,8 @@ Usage::
     live = LiveChannels()
     live.attach_widget(conversation_id, send)      # send: async (frame) -> None
     await live.to_widget(conversation_id, frame)   # every open widget of that conversation
-    live.attach_console(agent_id, send)
-    live.agents_online()                            # consoles open now
+    live.attach_console(agent_id, send, session_id)
+    await live.agents_online()                      # consoles open now, their sessions alive
     await live.to_consoles(frame, allowed=lambda agent_id: ...)
 
 One hub process; several hubs would share these through Redis pub/sub (ARCHITECTURE.md).
@@ -23,12 +23,17 @@ __all__ = ["LiveChannels", "Send"]
 log = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+# Which of these console session ids are signed in now (bot.console.agents.AgentDirectory).
+LiveSessions = Callable[[set[str]], Awaitable[set[str]]]
 
 
 class LiveChannels:
-    def __init__(self) -> None:
+    def __init__(self, live_sessions: LiveSessions | None = None) -> None:
         self._widgets: dict[str, list[Send]] = {}
         self._consoles: list[tuple[int, Send]] = []
+        # Console sign-in session of each send; without ``live_sessions`` every one counts.
+        self._console_sessions: dict[Send, str] = {}
+        self._live_sessions = live_sessions
 
     def attach_widget(self, conversation_id: str, send: Send) -> None:
         self._widgets.setdefault(conversation_id, []).append(send)
@@ -40,16 +45,23 @@ class LiveChannels:
         if not senders:
             self._widgets.pop(conversation_id, None)
 
-    def attach_console(self, agent_id: int, send: Send) -> None:
+    def attach_console(self, agent_id: int, send: Send, session_id: str = "") -> None:
         self._consoles.append((agent_id, send))
+        self._console_sessions[send] = session_id
 
     def detach_console(self, agent_id: int, send: Send) -> None:
         if (agent_id, send) in self._consoles:
             self._consoles.remove((agent_id, send))
+        self._console_sessions.pop(send, None)
 
-    def agents_online(self) -> int:
-        """How many agents have the console open."""
-        return len({agent_id for agent_id, _ in self._consoles})
+    async def agents_online(self) -> int:
+        """How many agents have the console open and are still signed in (not logged out or idle)."""
+        alive = None
+        if self._live_sessions is not None:
+            alive = await self._live_sessions(set(self._console_sessions.values()))
+        return len(
+            {a for a, send in self._consoles if alive is None or self._console_sessions.get(send) in alive}
+        )
 
     async def to_widget(self, conversation_id: str, frame: dict[str, Any]) -> None:
         for send in list(self._widgets.get(conversation_id, [])):

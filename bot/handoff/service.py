@@ -105,7 +105,7 @@ class Handoffs:
         """
         if await self.conversations.get(packet.conversation_id) is None:
             raise UnknownConversation(packet.conversation_id)
-        online = self.live.agents_online() > 0
+        online = await self.live.agents_online() > 0
         handoff, created = await self.store.open(packet, agent_online=online)
         if created:
             await self.live.to_widget(
@@ -136,7 +136,7 @@ class Handoffs:
         if handoff is None:
             return []
         await self._tell_consoles(self._message_frame(handoff, message), handoff)
-        if handoff.agent_id is not None or self.live.agents_online() > 0 or is_email(handoff):
+        if handoff.agent_id is not None or await self.live.agents_online() > 0 or is_email(handoff):
             return []
         given = find_email(message.text)
         contact = handoff.contact_email

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from bot.appkeys import MAIL_SINK
 from bot.mail.sink import parse
+from bot.request_input import path_id
 
 __all__ = ["dev_mail", "dev_mail_html", "dev_mail_message", "link_segments"]
 
@@ -62,10 +63,9 @@ def _part(message: EmailMessage, subtype: str) -> str | None:
 
 
 async def _mail_or_404(request: web.Request) -> tuple[int, EmailMessage]:
-    try:
-        mail_id = int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    mail_id = path_id(request, "id")
+    if mail_id is None:
+        raise web.HTTPNotFound()
     mail = await request.app[MAIL_SINK].get(mail_id)
     if mail is None:
         raise web.HTTPNotFound()

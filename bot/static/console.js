@@ -39,8 +39,10 @@
       if (frame.type === "queue" && mode === "queue") window.location.reload();
       if (frame.type === "message" && mode === "conversation" && String(frame.handoff_id) === handoffId) appendLine(frame);
     });
-    ws.addEventListener("close", () => {
+    ws.addEventListener("close", (event) => {
       document.body.dataset.connected = "false";
+      // 4401: the sign-in session ended (logout, idle); the reload shows the login page.
+      if (event.code === 4401) { window.location.reload(); return; }
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     });

@@ -14,9 +14,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import init_app
+from bot.appkeys import SETTINGS
 from bot.settings import Settings
 from tests.bot.fake_rasa import TOKEN, FakeRasa
 from tests.bot.real_rasa import background_stack
+from tools.stack import free_port
 
 ClientFactory = Callable[..., Awaitable[TestClient]]
 
@@ -27,6 +29,11 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def internal_url(client: TestClient, path: str) -> str:
+    """``path`` on the hub's internal listener (the action server's side, bot.internal_listener)."""
+    return f"http://127.0.0.1:{client.app[SETTINGS].internal_port}{path}"
 
 
 @pytest.fixture
@@ -51,6 +58,7 @@ def settings(tmp_path: Path) -> Settings:
         rasa_timeout_seconds=5.0,
         health_timeout_seconds=2.0,
         triage_smtp_port=0,
+        internal_port=free_port(),
     )
 
 

@@ -97,7 +97,7 @@ class LiveHub:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         port = free_port()
-        hub_url = f"http://127.0.0.1:{port}"
+        internal_port = free_port()
         # Shared by the hub and the action server (the internal API: resets, handoffs).
         internal_token = secrets.token_urlsafe(24)
         stack = RasaStack(
@@ -105,7 +105,7 @@ class LiveHub:
             log_dir=self.work_dir,
             tracker_db=self.work_dir / "tracker.db",
             startup_timeout=STARTUP_TIMEOUT_SECONDS,
-            env={"GEM_HUB_URL": hub_url, "GEM_INTERNAL_TOKEN": internal_token},
+            env={"GEM_HUB_URL": f"http://127.0.0.1:{internal_port}", "GEM_INTERNAL_TOKEN": internal_token},
         )
         async with stack, SmtpRecorder() as outbound:
             self.outbound = outbound
@@ -113,6 +113,7 @@ class LiveHub:
             settings = Settings(
                 host="127.0.0.1",
                 port=port,
+                internal_port=internal_port,
                 database_url=f"sqlite+aiosqlite:///{self.work_dir / 'hub.db'}",
                 rasa_url=stack.rasa_url,
                 rasa_token=stack.token,

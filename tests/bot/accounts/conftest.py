@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import re
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,12 +20,13 @@ from aiohttp.test_utils import TestClient
 
 from bot.accounts.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from bot.app import init_app
-from bot.appkeys import ACCOUNTS, OUTBOX
+from bot.appkeys import ACCOUNTS, OUTBOX, STORE
 from bot.db.models import utcnow
 from bot.settings import Settings
-from tests.bot.conftest import ClientFactory, of_type
+from tests.bot.conftest import ClientFactory, internal_url, of_type
 from tests.bot.real_rasa import CALLBACK_HUB_PORT, INTERNAL_TOKEN
 from tests.bot.smtp_server import SmtpRecorder
+from tools.stack import free_port
 
 JULIE, MARIE, BOB = DEMO_ACCOUNTS  # fr, fr, en
 
@@ -100,12 +102,41 @@ async def accounts_hub(
     return await start_hub(aiohttp_client, account_settings, clock)
 
 
+_CONVERSATIONS: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+async def conversation_named(client: TestClient, name: str) -> str:
+    """The id of a real conversation standing for ``name`` in this test (one per name).
+
+    The internal API answers 404 for conversations the hub does not have; tests name
+    theirs ("conv-1", "c2") and get a server-issued id for each name.
+    """
+    named = _CONVERSATIONS.setdefault(client, {})
+    if name not in named:
+        named[name] = (await client.app[STORE].create("fr", "widget")).id
+    return named[name]
+
+
 async def post_internal(
-    client: TestClient, endpoint: str, body: dict[str, Any], token: str | None = INTERNAL_TOKEN
+    client: TestClient,
+    endpoint: str,
+    body: dict[str, Any],
+    token: str | None = INTERNAL_TOKEN,
+    headers: dict[str, str] | None = None,
+    raw_conversation: bool = False,
 ) -> tuple[int, dict[str, Any], Any]:
-    """POST to /internal/accounts/<endpoint>: (status, JSON body, headers)."""
-    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    async with client.post(f"/internal/accounts/{endpoint}", json=body, headers=headers) as response:
+    """POST to /internal/accounts/<endpoint> on the internal listener: (status, JSON body, headers).
+
+    ``body["conversation_id"]`` names a conversation of this test (see :func:`conversation_named`),
+    or with ``raw_conversation`` is sent as it is.
+    """
+    sent = dict(headers or {})
+    if token is not None:
+        sent["Authorization"] = f"Bearer {token}"
+    if isinstance(body.get("conversation_id"), str) and not raw_conversation:
+        body = {**body, "conversation_id": await conversation_named(client, body["conversation_id"])}
+    url = internal_url(client, f"/internal/accounts/{endpoint}")
+    async with client.session.post(url, json=body, headers=sent) as response:
         return response.status, await response.json(), response.headers
 
 
@@ -127,25 +158,28 @@ def heading(html: str) -> str:
     return match.group(1).strip()
 
 
-# The hub of the tests with the real assistant listens where the action server calls it back.
+# The internal listener of every hub with the real assistant is where the action server
+# calls back (``GEM_HUB_URL`` of ``tests.bot.real_rasa``); the public port is any free one.
 HUB_PORT = CALLBACK_HUB_PORT
 
 
 async def chat_hub(
     aiohttp_client: ClientFactory, settings: Settings, stack: Any, clock: MovableClock | None = None
 ) -> TestClient:
+    port = free_port()
     configured = dataclasses.replace(
         settings,
-        port=HUB_PORT,
-        public_base_url=f"http://127.0.0.1:{HUB_PORT}",
-        allowed_origins=(f"http://127.0.0.1:{HUB_PORT}",),
+        port=port,
+        public_base_url=f"http://127.0.0.1:{port}",
+        allowed_origins=(f"http://127.0.0.1:{port}",),
+        internal_port=HUB_PORT,
         rasa_url=stack.rasa_url,
         rasa_token=stack.token,
         action_server_url=stack.actions_url,
         rasa_timeout_seconds=60.0,
     )
     client = await aiohttp_client(
-        init_app(configured, clock=clock or MovableClock()), server_kwargs={"port": HUB_PORT}
+        init_app(configured, clock=clock or MovableClock()), server_kwargs={"port": port}
     )
     await ensure_demo_accounts(client.app[ACCOUNTS])
     return client

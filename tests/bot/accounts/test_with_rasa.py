@@ -1,8 +1,8 @@
 """End to end: a chat through the hub, the real Rasa and action server, the hub's internal
 API, the outbox, a real SMTP server, the reset page and the login page.
 
-The action server is started with ``GEM_HUB_URL`` pointing at a port reserved for the hub
-of each test, and the shared ``GEM_INTERNAL_TOKEN``. Skipped without a trained model.
+The action server is started with ``GEM_HUB_URL`` pointing at a port reserved for the
+internal listener of each test's hub, and the shared ``GEM_INTERNAL_TOKEN``. Skipped without a trained model.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.accounts.demo import DEMO_PASSWORD
-from bot.appkeys import OUTBOX
+from bot.appkeys import OUTBOX, SETTINGS
 from bot.settings import Settings
 from tests.bot.accounts.conftest import (
     BOB,
-    HUB_PORT,
     JULIE,
     MovableClock,
     chat_hub,
@@ -35,7 +34,6 @@ from tests.bot.smtp_server import SmtpRecorder, link_in, text_of
 from tools.stack import free_port
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("engineio_client_compat")]
-
 
 
 async def ask_for_reset(
@@ -67,7 +65,7 @@ async def test_a_french_chat_resets_the_password_end_to_end(smtp_hub: TestClient
     assert str(mail["To"]) == JULIE.email
     assert "vous ou une autre personne a demandé de changer votre mot de passe" in text_of(mail)
     link = link_in(mail)
-    assert link.startswith(f"http://127.0.0.1:{HUB_PORT}/reset?token=")
+    assert link.startswith(f"{smtp_hub.app[SETTINGS].public_base_url}/reset?token=")
     status, html = await set_password(smtp_hub, link, "mon nouveau mot de passe")
     assert status == 200 and "Mot de passe changé" in html
     assert await log_in(smtp_hub, JULIE.user_code, "mon nouveau mot de passe") == "Connexion réussie"

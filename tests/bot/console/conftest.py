@@ -17,7 +17,7 @@ from bot.app import init_app
 from bot.appkeys import AGENTS, STORE
 from bot.settings import Settings
 from tests.bot.accounts.conftest import INTERNAL_TOKEN, MovableClock, clock, fast_mail, smtp
-from tests.bot.conftest import ClientFactory
+from tests.bot.conftest import ClientFactory, internal_url
 from tests.bot.smtp_server import SmtpRecorder
 
 __all__ = ["clock", "smtp"]
@@ -95,8 +95,8 @@ async def open_handoff(
     client: TestClient, conversation_id: str, token: str | None = INTERNAL_TOKEN, **fields: Any
 ) -> tuple[int, dict[str, Any]]:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    async with client.post(
-        "/internal/handoffs", json=packet(conversation_id, **fields), headers=headers
+    async with client.session.post(
+        internal_url(client, "/internal/handoffs"), json=packet(conversation_id, **fields), headers=headers
     ) as response:
         return response.status, await response.json()
 

@@ -1,0 +1,53 @@
+"""Reading what a request carries when it may be malformed: forms, and ids in paths.
+
+Usage::
+
+    form = await read_form(request)       # None: not a readable form -> answer 400
+    handoff_id = path_id(request, "id")   # None: cannot be a row id -> answer 404
+
+Anything a client sends may be broken on purpose; what it breaks is the client's request
+(a 4xx), never the hub (a 500 with a traceback per attempt in the log).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+__all__ = ["MAX_ROW_ID", "path_id", "read_form"]
+
+log = logging.getLogger(__name__)
+
+# SQLite (and PostgreSQL's bigint) integers are signed 64-bit.
+MAX_ROW_ID = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+Form = MultiDictProxy[str | bytes | web.FileField]
+
+
+async def read_form(request: web.Request) -> Form | None:
+    """The POSTed form, or None when the body cannot be read as one.
+
+    aiohttp raises whatever its parsers meet (ValueError for a missing boundary,
+    AssertionError for a truncated part, LookupError for an unknown charset...), so
+    everything but its own HTTP errors (413 too large) means "bad request".
+    """
+    try:
+        return await request.post()
+    except web.HTTPException:
+        raise
+    except Exception as exc:
+        log.info("unreadable form on %s: %s", request.path, type(exc).__name__)
+        return None
+
+
+def path_id(request: web.Request, name: str) -> int | None:
+    """The path's ``{name}`` as a row id, or None when it cannot be one (too big, not digits)."""
+    raw = request.match_info.get(name, "")
+    if not _DIGITS.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ROW_ID else None
