@@ -44,9 +44,13 @@ ENTRY_STEP = {
     "browser_recommendation": 2,
     "clear_browser_data": CLEAR_DATA_STEP,
 }
-# Questions about one step: asked while that very step is open, they get a short answer
-# and the same step is asked about again (step 3 is shown again, for the browser).
-EXPLAIN_STEP = {1: "utter_explain_connexion_button", 2: "utter_explain_browsers"}
+# Questions about what the step on screen asks for get a short answer, and the same step
+# is asked about again: the CONNEXION button is in steps 1 and 4, the browsers in step 2
+# (a question about clearing data while on step 3 shows step 3 again, for the browser).
+EXPLAIN = {
+    "bookmark_help": ("utter_explain_connexion_button", (1, 4)),
+    "browser_recommendation": ("utter_explain_browsers", (2,)),
+}
 NEGATIVE = ("deny", "still_not_working", "frustration")
 CLEAR_DATA_BY_BROWSER = {"chrome": "utter_step_clear_data_chrome", "firefox": "utter_step_clear_data_firefox"}
 
@@ -100,8 +104,9 @@ async def advance(dispatcher: CollectingDispatcher, tracker: Tracker, intent: st
 
     if intent in ENTRY_STEP:
         entry = ENTRY_STEP[intent]
-        if pending == "troubleshooting" and step == entry and entry in EXPLAIN_STEP:
-            dispatcher.utter_message(response=EXPLAIN_STEP[entry])
+        explanation, on_steps = EXPLAIN.get(intent, ("", ()))
+        if pending == "troubleshooting" and step in on_steps:
+            dispatcher.utter_message(response=explanation)
             dispatcher.utter_message(response=resume_prompt(step))
             return [SlotSet("pending", "troubleshooting")]
         if intent == "login_problem":

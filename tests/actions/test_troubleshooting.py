@@ -193,3 +193,26 @@ async def test_a_plain_no_is_not_taken_for_frustration(make_tracker, dispatcher,
         make_tracker, dispatcher, domain, intent="deny", slots={"troubleshooting_step": "1", "pending": "troubleshooting"}
     )
     assert responses(dispatcher) == ["utter_step_browsers"]
+
+
+async def test_the_connexion_button_asked_about_during_step_four_keeps_step_four(make_tracker, dispatcher, domain):
+    await run(
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="bookmark_help",
+        text="where is the CONNEXION button?",
+        slots={"troubleshooting_step": "4", "pending": "troubleshooting"},
+    )
+    assert responses(dispatcher) == ["utter_explain_connexion_button", "utter_step_restart_resume"]
+
+
+async def test_a_question_about_another_step_still_jumps_there(make_tracker, dispatcher, domain):
+    await run(
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="browser_recommendation",
+        slots={"troubleshooting_step": "1", "pending": "troubleshooting"},
+    )
+    assert responses(dispatcher) == ["utter_step_browsers"]
