@@ -158,12 +158,14 @@ def choose_reading(whole: Parse | None, sentences: Sequence[tuple[str, Parse]], 
     if (answerable or whole_answerable) and for_person:
         text, parse = max(for_person, key=lambda item: item[1].confidence)
         return Reading(parse.intent, parse.confidence, text, mixed=True)
-    if whole_answerable or not answerable:
+    agreeing = [item for item in confident if item[1].intent == whole.intent]
+    if (whole_answerable and (agreeing or not answerable)) or not answerable:
         # The whole text decides; name the sentence that says the same most clearly, if any.
-        agreeing = [item for item in confident if item[1].intent == whole.intent]
         deciding = max(agreeing, key=lambda item: item[1].confidence)[0] if agreeing else ""
         return Reading(whole.intent, whole.confidence, deciding)
-    # The context pulled the whole text off its topic: the request decides.
+    # The context pulled the whole text off its topic, or onto another one ("quand je clique
+    # sur le favori ça m'amène sur une vieille page" reads as a login problem, the question
+    # asks how to make a new bookmark): what the person asks decides.
     text, parse = max(answerable, key=lambda item: item[1].confidence)
     return Reading(parse.intent, parse.confidence, text)
 

@@ -147,3 +147,22 @@ def test_a_forward_with_a_polite_thanks_closes_nothing(subject: str) -> None:
     thanked = mail.__class__(**{**mail.__dict__, "subject": subject, "text": "Voici le message de mon client. Merci\n" + mail.text})
     signs = reply_signs(thanked, own_addresses=OWN)
     assert signs.is_reply and not signs.resolved
+
+
+def test_the_question_decides_when_the_context_reads_as_another_topic() -> None:
+    # The context ("the bookmark takes me to an old page") reads as a login problem; the
+    # question asks how to make a new bookmark: the question is what to answer.
+    whole = parse("login_problem", 0.91)
+    sentences = [("Comment je fais un nouveau favori pour GEM-BOOKS?", parse("bookmark_help", 0.99))]
+    reading = choose_reading(whole, sentences, threshold=0.8)
+    assert (reading.intent, reading.deciding) == ("bookmark_help", sentences[0][0])
+
+
+def test_a_question_that_agrees_with_the_whole_text_names_it() -> None:
+    whole = parse("login_problem", 0.95)
+    sentences = [
+        ("Pouvez-vous m'aider à me connecter?", parse("login_problem", 0.97)),
+        ("Comment je fais un nouveau favori?", parse("bookmark_help", 0.9)),
+    ]
+    reading = choose_reading(whole, sentences, threshold=0.8)
+    assert (reading.intent, reading.deciding) == ("login_problem", sentences[0][0])
