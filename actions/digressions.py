@@ -15,20 +15,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import latest_intent
 from actions.frustration import RESUME_OFFER
-from actions.troubleshooting import resume_prompt
+from actions.troubleshooting import current_step, resume_prompt
 
 __all__ = ["ActionAnswerQuestion", "ANSWERS"]
 
 # The answer to each question intent.
 ANSWERS = {"ask_user_code": "utter_explain_user_code"}
-
-
-def _open_step(tracker: Tracker) -> int:
-    try:
-        step = int(tracker.get_slot("troubleshooting_step") or 0)
-    except (TypeError, ValueError):
-        return 0
-    return step if tracker.get_slot("pending") == "troubleshooting" else 0
 
 
 class ActionAnswerQuestion(Action):
@@ -51,6 +43,6 @@ class ActionAnswerQuestion(Action):
         pending = tracker.get_slot("pending")
         if pending in RESUME_OFFER:
             dispatcher.utter_message(response=RESUME_OFFER[pending])
-        elif step := _open_step(tracker):
+        elif tracker.get_slot("pending") == "troubleshooting" and (step := current_step(tracker)):
             dispatcher.utter_message(response=resume_prompt(step))
         return []

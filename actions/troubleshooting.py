@@ -25,7 +25,7 @@ from actions.handoff import escalate
 from actions.steps_done import steps_done
 from actions.tone import is_frustrated
 
-__all__ = ["STEPS", "ActionTroubleshoot", "advance", "resume_prompt"]
+__all__ = ["STEPS", "ActionTroubleshoot", "advance", "current_step", "resume_prompt"]
 
 # (step name, response) in the article's order; steps are numbered from 1.
 STEPS: tuple[tuple[str, str], ...] = (
@@ -55,7 +55,7 @@ NEGATIVE = ("deny", "still_not_working", "frustration")
 CLEAR_DATA_BY_BROWSER = {"chrome": "utter_step_clear_data_chrome", "firefox": "utter_step_clear_data_firefox"}
 
 
-def _current_step(tracker: Tracker) -> int:
+def current_step(tracker: Tracker) -> int:
     try:
         return int(tracker.get_slot("troubleshooting_step") or 0)
     except (TypeError, ValueError):
@@ -98,7 +98,7 @@ async def advance(dispatcher: CollectingDispatcher, tracker: Tracker, intent: st
     """
     if intent != "frustration" and is_frustrated(tracker):
         dispatcher.utter_message(response="utter_frustration_ack")
-    step = _current_step(tracker)
+    step = current_step(tracker)
     pending = tracker.get_slot("pending")
     tried = list(tracker.get_slot("steps_tried") or [])
 

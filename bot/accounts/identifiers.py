@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "find_email",
     "is_valid_email",
     "is_valid_user_code",
     "mask_email",
@@ -65,3 +66,11 @@ _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[
 def mask_emails_in(text: str) -> str:
     """``text`` with every address in it masked: how agents see transcripts (SECURITY.md)."""
     return _EMAIL_IN_TEXT.sub(lambda found: mask_email(found.group(0)), text)
+
+
+def find_email(text: str) -> str | None:
+    """The first valid email address in ``text``, normalized; None if there is none."""
+    for match in _EMAIL_IN_TEXT.finditer(text):
+        if is_valid_email(match.group(0)):
+            return normalize_email(match.group(0))
+    return None

@@ -11,23 +11,19 @@ every line, since people write in bursts.
 
 Usage::
 
-    address = find_email("c'est Marie@Exemple.ca svp")     # "marie@exemple.ca" or None
     text = waiting_reply("fr", WaitingState(contact=None, written=1, typed_at=False))
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 
-from bot.accounts.identifiers import is_valid_email, mask_email, normalize_email
+from bot.accounts.identifiers import mask_email
 from bot.db.models import Message
 
-__all__ = ["ASK_EVERY", "TEXTS", "WaitingState", "find_email", "person_messages_waiting", "waiting_reply"]
+__all__ = ["ASK_EVERY", "TEXTS", "WaitingState", "person_messages_waiting", "waiting_reply"]
 
-# Candidates in free text; each is then checked by the accounts' own rule.
-_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # Ask again for an address on the 1st, 4th, 7th ... message written while waiting.
 ASK_EVERY = 3
 
@@ -69,14 +65,6 @@ class WaitingState:
     written: int  # the person's messages since the handoff opened, this one included
     typed_at: bool  # the message has an "@" but no valid address
     given: bool = False  # this message gave the address
-
-
-def find_email(text: str) -> str | None:
-    """The first valid email address in ``text``, lower-cased; None if there is none."""
-    for match in _EMAIL_IN_TEXT.finditer(text):
-        if is_valid_email(match.group(0)):
-            return normalize_email(match.group(0))
-    return None
 
 
 def person_messages_waiting(transcript: Sequence[Message]) -> int:

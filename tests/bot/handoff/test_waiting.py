@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.handoff.waiting import ASK_EVERY, TEXTS, WaitingState, find_email, waiting_reply
+from bot.accounts.identifiers import find_email
+from bot.handoff.waiting import ASK_EVERY, TEXTS, WaitingState, waiting_reply
 
 
 def test_every_text_exists_in_french_and_english() -> None:
