@@ -13,7 +13,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 # The model is rebuilt when anything it is trained from changes.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: run test train evaluate bench validate lint setup setup-browser test-stories test-python clean
+.PHONY: run test train evaluate bench validate lint lock setup setup-browser test-stories test-python clean
 
 run: setup $(MODEL)
 	$(PY) -m tools.serve
@@ -50,6 +50,15 @@ bench: setup $(MODEL)
 
 lint: setup
 	$(VENV)/bin/ruff check actions bot components tools tests
+
+# requirements.txt lists what we depend on; requirements.lock pins every package with its
+# hashes and is what tools/bootstrap.sh installs. After editing requirements.txt (or to
+# take newer releases within its ranges), run `make lock` and commit both files.
+lock: setup
+	$(PY) -m venv .venv-lock && .venv-lock/bin/pip install --quiet pip-tools
+	.venv-lock/bin/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --strip-extras \
+	  --no-emit-index-url --no-emit-find-links -o requirements.lock requirements.txt
+	rm -rf .venv-lock
 
 clean:
 	rm -rf models results .pytest_cache

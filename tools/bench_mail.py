@@ -44,7 +44,8 @@ MAX_BYTES = Settings().triage_max_bytes
 def corpus_kinds() -> tuple[list[bytes], list[bytes]]:
     """(people's mails, automatic mails) of the corpus, as raw bytes."""
     entries = yaml.safe_load((CORPUS / "corpus.yml").read_text(encoding="utf-8"))["mails"]
-    people, automatic = [], []
+    people: list[bytes] = []
+    automatic: list[bytes] = []
     for entry in entries:
         expect = entry["expect"]
         if expect["malformed"]:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Create .venv with Python 3.10 and install requirements.txt into it, unless it is
-# already up to date. With --browser, also make sure Debian's Chromium is installed
+# Create .venv with Python 3.10 and install requirements.lock into it (every package
+# pinned, with hashes: two installs a month apart are the same), unless it is already up
+# to date. requirements.txt says what we depend on and why; `make lock` regenerates the
+# lock from it. With --browser, also make sure Debian's Chromium is installed
 # (the browser tests drive it with Playwright; Playwright's own download can't work here)
 # Debian's Dovecot (the IMAP poller's tests run a private instance of it) and Debian's
 # nginx (the reverse-proxy test runs deploy/nginx/gem-books.conf on private ports).
@@ -23,7 +25,7 @@ find_python() {
 }
 
 stamp=.venv/.requirements.sha256
-wanted=$(sha256sum requirements.txt | cut -d' ' -f1)
+wanted=$(sha256sum requirements.lock | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   if [ ! -x .venv/bin/python ]; then
     python=$(find_python) || {
@@ -34,8 +36,9 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; 
     echo "==> creating .venv with $python"
     "$python" -m venv .venv
   fi
-  echo "==> installing requirements.txt into .venv (about a minute and 3 GB the first time)"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  echo "==> installing requirements.lock into .venv (about a minute and 3 GB the first time)"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+    --no-deps -r requirements.lock
   echo "$wanted" > "$stamp"
 fi
 

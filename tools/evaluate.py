@@ -197,15 +197,15 @@ def score(predictions: list[Prediction], fallback: Fallback | float | None = Non
 
     entity_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for p in predictions:
-        gold, found = list(p.example.entities), list(p.entities)
-        for item in found:
-            if item in gold:
-                gold.remove(item)
-                entity_counts[item[0]][0] += 1
+        expected, predicted = list(p.example.entities), list(p.entities)
+        for pair in predicted:
+            if pair in expected:
+                expected.remove(pair)
+                entity_counts[pair[0]][0] += 1
             else:
-                entity_counts[item[0]][1] += 1
-        for item in gold:
-            entity_counts[item[0]][2] += 1
+                entity_counts[pair[0]][1] += 1
+        for pair in expected:
+            entity_counts[pair[0]][2] += 1
     per_entity = {
         name: dict(zip(("precision", "recall", "f1"), _prf(*c), strict=True), support=c[0] + c[2])
         for name, c in sorted(entity_counts.items())

@@ -122,7 +122,7 @@ def _plain(text: str) -> str:
 
 def request_sentences(text: str) -> list[str]:
     """The sentences (clauses of long ones) of ``text`` that ask something, in order."""
-    found = []
+    found: list[str] = []
     for sentence in _SENTENCE_END.split(text):
         sentence = sentence.strip()
         if not sentence:
