@@ -39,6 +39,7 @@ from bot.console.agents import AgentDirectory
 from bot.console.sockets import ConsoleSockets
 from bot.conversations import ConversationStore
 from bot.db.engine import session_factory
+from bot.domain import load_domain
 from bot.handoff.live import LiveChannels
 from bot.handoff.mail import HandoffMail
 from bot.handoff.service import Handoffs
@@ -129,6 +130,9 @@ def build_services(
     settings: Settings, engine: AsyncEngine, http: aiohttp.ClientSession, clock: Clock
 ) -> Services:
     """Build every service, each given its collaborators; starts nothing."""
+    # The mail answers' steps and the console's intents come from domain.yml: read it now,
+    # so that a missing or broken file stops the start instead of a mail or a page later.
+    load_domain()
     sessions = session_factory(engine)
     store = ConversationStore(sessions, settings)
     rasa = RasaClient(http, settings)
