@@ -8,13 +8,11 @@ enumeration). The hub (or, behind it, the platform) decides whether mail goes ou
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-import aiohttp
-
+from actions.hub_client import HubClient
 from actions.settings import ActionSettings
 
 __all__ = [
@@ -90,7 +88,7 @@ class HubAccountGateway:
     """
 
     def __init__(self, settings: ActionSettings) -> None:
-        self._settings = settings
+        self._hub = HubClient(settings)
 
     async def request_password_reset(
         self,
@@ -121,28 +119,9 @@ class HubAccountGateway:
         )
 
     async def _post(self, endpoint: str, payload: dict[str, str], request_id: str | None) -> GatewayOutcome:
-        url = f"{self._settings.hub_url}/internal/accounts/{endpoint}"
-        headers = {"Authorization": f"Bearer {self._settings.internal_token}"}
-        if request_id:
-            # Rasa retries an action whose call timed out: the hub then does the work once.
-            headers["Idempotency-Key"] = request_id
-        timeout = aiohttp.ClientTimeout(total=self._settings.timeout_seconds)
-        try:
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as http,
-                http.post(url, json=payload, headers=headers) as response,
-            ):
-                if response.status in (200, 202):
-                    return GatewayOutcome("accepted")
-                if response.status == 429:
-                    return GatewayOutcome("rate_limited", _retry_after(response))
-                return GatewayOutcome("unavailable")
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            return GatewayOutcome("unavailable")
-
-
-def _retry_after(response: aiohttp.ClientResponse) -> int:
-    try:
-        return max(1, int(response.headers.get("Retry-After", "60")))
-    except ValueError:
-        return 60
+        answer = await self._hub.post(f"/internal/accounts/{endpoint}", payload, idempotency_key=request_id)
+        if answer.ok:
+            return GatewayOutcome("accepted")
+        if answer.status == 429:
+            return GatewayOutcome("rate_limited", answer.retry_after or 60)
+        return GatewayOutcome("unavailable")

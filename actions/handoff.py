@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from functools import lru_cache
 from typing import Any
 
-import aiohttp
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import language_of, latest_intent
+from actions.hub_client import HubClient
 from actions.settings import ActionSettings, get_settings
 
 __all__ = [
@@ -51,26 +50,14 @@ class HandoffClient:
     """
 
     def __init__(self, settings: ActionSettings) -> None:
-        self._settings = settings
+        self._hub = HubClient(settings)
 
     async def open(self, packet: dict[str, Any]) -> HandoffOpened | None:
         """None when the hub could not be reached or refused (the caller still hands over)."""
-        url = f"{self._settings.hub_url}/internal/handoffs"
-        headers = {"Authorization": f"Bearer {self._settings.internal_token}"}
-        timeout = aiohttp.ClientTimeout(total=self._settings.timeout_seconds)
-        try:
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as http,
-                http.post(url, json=packet, headers=headers) as response,
-            ):
-                if response.status != 200:
-                    return None
-                body = await response.json()
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        answer = await self._hub.post("/internal/handoffs", packet)
+        if answer.status != 200:
             return None
-        if not isinstance(body, dict):
-            return None
-        return HandoffOpened(bool(body.get("agent_online")), bool(body.get("contact_known")))
+        return HandoffOpened(bool(answer.body.get("agent_online")), bool(answer.body.get("contact_known")))
 
 
 @lru_cache(maxsize=1)

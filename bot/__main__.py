@@ -21,38 +21,21 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from bot.accounts import cli as accounts_cli
-from bot.accounts.demo import describe_demo_accounts
 from bot.app import init_app
+from bot.banner import banner
 from bot.console import cli as console_cli
-from bot.console.demo import describe_demo_agent
 from bot.settings import Settings
 from bot.triage import cli as triage_cli
 
 
 def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Migrations run in the app's start-up (bot.app.database_ctx), before the port opens.
+    # Migrations run in the app's start-up (bot.app.services_ctx), before the port opens.
     app = init_app(settings)
 
     def announce(_: str) -> None:
         base = settings.public_base_url
-        lines = [
-            f"GEM-BOOKS hub running at {base}/  (demo: {base}/demo, health: {base}/healthz)",
-            f"  login page: {base}/login",
-        ]
-        if settings.triage_mode != "off" and settings.triage_smtp_port:
-            lines.append(
-                f"  email triage ({settings.triage_mode}): send mail to SMTP "
-                f"{settings.triage_smtp_host}:{settings.triage_smtp_port}"
-            )
-        if settings.is_development:
-            lines.append(
-                f"  caught mail (development mail sink, SMTP 127.0.0.1:{settings.mail_sink_port}): {base}/dev/mail"
-            )
-            lines.append(f"  agent console: {base}/console  (demo agent: {describe_demo_agent()})")
-            lines.append("  demo accounts:")
-            lines += [f"    {line}" for line in describe_demo_accounts()]
-        print("\n".join(lines), flush=True)
+        print(f"GEM-BOOKS hub running at {base}/\n{banner(settings)}", flush=True)
 
     try:
         web.run_app(

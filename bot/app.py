@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import datetime as dt
 import logging
 import weakref
 from collections.abc import AsyncIterator
@@ -47,21 +46,17 @@ from bot import health, pages, ws_chat
 from bot.access_log import install_access_log_redaction
 from bot.accounts import pages as account_pages
 from bot.accounts.demo import ensure_demo_accounts
-from bot.accounts.directory import AccountDirectory
-from bot.accounts.emails import AccountEmails
-from bot.accounts.gateway import AccountGateway, BuiltinAccountGateway
-from bot.accounts.limits import SharedRateLimits
-from bot.accounts.platform import PlatformAccountGateway
-from bot.accounts.requests import AccountRequests
-from bot.accounts.reset_tokens import ResetTokens
 from bot.appkeys import (
     ACCOUNT_REQUESTS,
     ACCOUNTS,
+    AGENTS,
     CLOCK,
+    CONSOLES,
     ENGINE,
     HANDOFFS,
     HTTP,
     LIMITS,
+    LIVE,
     MAIL_SINK,
     OPEN_CHATS,
     OUTBOX,
@@ -69,6 +64,7 @@ from bot.appkeys import (
     RELAY,
     RESET_TOKENS,
     RESUME_ATTEMPTS,
+    SERVICES,
     SETTINGS,
     SHUTTING_DOWN,
     SOCKETIO,
@@ -78,24 +74,14 @@ from bot.appkeys import (
     WEBSOCKETS,
 )
 from bot.clock import Clock, system_clock
-from bot.console.routes import console_ctx, setup_console_routes
-from bot.conversations import ConversationStore
-from bot.db.engine import create_engine, session_factory, upgrade_to_head
-from bot.handoff.mail import HandoffMail
+from bot.console.demo import ensure_demo_agent
+from bot.console.routes import setup_console_routes
+from bot.db.engine import create_engine, upgrade_to_head
 from bot.internal_listener import internal_api_ctx
 from bot.mail import sink_pages
-from bot.mail.outbox import Outbox
-from bot.mail.sink import MailSink
-from bot.mail.worker import OutboxWorker, SmtpSender
-from bot.rasa_client import RasaClient
-from bot.relay import ChatRelay
-from bot.resume_codes import ResumeAttempts
+from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.socketio_channel import attach_socketio
-from bot.triage.imap import ImapPoller
-from bot.triage.service import Triage
-from bot.triage.smtp import TriageListener
-from bot.triage.store import TriageStore
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "init_app"]
 
@@ -128,107 +114,62 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_static("/static/", STATIC_DIR, name="static")
 
 
-async def database_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Open the database, bring its schema up to date, close it on the way out."""
-    engine = create_engine(app[SETTINGS])
+async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open the database (schema brought up to date) and the HTTP client, build every
+    service (:func:`bot.services.build_services`), create the demo data in development;
+    close the client and the database on the way out."""
+    settings, clock = app[SETTINGS], app[CLOCK]
+    engine = create_engine(settings)
     try:
         await upgrade_to_head(engine)
-        app[ENGINE] = engine
-        app[STORE] = ConversationStore(session_factory(engine), app[SETTINGS])
-        yield
+        # One HTTP client session for every call to Rasa, the action server and the platform.
+        async with aiohttp.ClientSession() as http:
+            services = build_services(settings, engine, http, clock)
+            publish(app, services)
+            if settings.is_development:
+                created = await ensure_demo_accounts(services.accounts)
+                if created:
+                    log.info("created %d demo accounts", len(created))
+                if await ensure_demo_agent(services.agents):
+                    log.info("created the demo agent")
+            yield
     finally:
         await engine.dispose()
 
 
-async def rasa_ctx(app: web.Application) -> AsyncIterator[None]:
-    """One HTTP client session for every call to Rasa and the action server."""
-    async with aiohttp.ClientSession() as http:
-        app[HTTP] = http
-        app[RASA] = RasaClient(http, app[SETTINGS])
-        app[RELAY] = ChatRelay(app[STORE], app[RASA])
-        yield
+def publish(app: web.Application, services: Services) -> None:
+    """Put the services under the typed keys the handlers read (``request.app[STORE]``)."""
+    app[SERVICES] = services
+    app[ENGINE] = services.engine
+    app[HTTP] = services.http
+    app[STORE] = services.store
+    app[RASA] = services.rasa
+    app[RELAY] = services.relay
+    app[LIMITS] = services.limits
+    app[RESUME_ATTEMPTS] = services.resume_attempts
+    app[OUTBOX] = services.outbox
+    app[ACCOUNTS] = services.accounts
+    app[RESET_TOKENS] = services.reset_tokens
+    app[ACCOUNT_REQUESTS] = services.account_requests
+    app[AGENTS] = services.agents
+    app[CONSOLES] = services.consoles
+    app[LIVE] = services.live
+    app[HANDOFFS] = services.handoffs
+    app[TRIAGE] = services.triage
+    if services.mail_sink is not None:
+        app[MAIL_SINK] = services.mail_sink
+    if services.triage_listener is not None:
+        app[TRIAGE_LISTENER] = services.triage_listener
 
 
-async def accounts_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The account service: directory, tokens, shared limits, the gateway, demo accounts."""
-    settings, clock = app[SETTINGS], app[CLOCK]
-    sessions = session_factory(app[ENGINE])
-    app[OUTBOX] = Outbox(sessions, clock)
-    app[ACCOUNTS] = AccountDirectory(sessions, clock)
-    app[RESET_TOKENS] = ResetTokens(sessions, dt.timedelta(minutes=settings.reset_token_minutes), clock)
-    app[LIMITS] = SharedRateLimits(sessions, clock)
-    app[RESUME_ATTEMPTS] = ResumeAttempts(
-        app[LIMITS], settings.resume_attempts_per_window, settings.resume_attempts_window_seconds
-    )
-    gateway: AccountGateway
-    if settings.account_gateway == "http":
-        gateway = PlatformAccountGateway(app[HTTP], settings)
-    else:
-        gateway = BuiltinAccountGateway(app[OUTBOX])
-    app[ACCOUNT_REQUESTS] = AccountRequests(app[LIMITS], gateway, settings, clock)
-    if not settings.internal_token:
-        log.warning("GEM_INTERNAL_TOKEN is not set: the assistant cannot send account emails")
-    if settings.is_development:
-        created = await ensure_demo_accounts(app[ACCOUNTS])
-        if created:
-            log.info("created %d demo accounts", len(created))
-    yield
-
-
-async def mail_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The outbox worker, and in development the mail sink it sends to."""
-    settings, clock = app[SETTINGS], app[CLOCK]
-    if settings.is_development:
-        sink = MailSink(session_factory(app[ENGINE]), settings.mail_sink_port, clock)
-        await sink.start()
-        app[MAIL_SINK] = sink
-    emails = AccountEmails(app[ACCOUNTS], app[RESET_TOKENS], settings, clock)
-    handoff_mail = HandoffMail(app[HANDOFFS].store, app[STORE], settings, clock)
-    composers = {**emails.composers(), **handoff_mail.composers(), **app[TRIAGE].composers()}
-    worker = OutboxWorker(app[OUTBOX], composers, SmtpSender(settings), settings, clock)
-    worker.start()
+async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Start the background workers (outbox, triage, their SMTP servers, IMAP); stop them."""
+    services = app[SERVICES]
+    await services.start_workers()
     try:
         yield
     finally:
-        await worker.stop()
-        if MAIL_SINK in app:
-            await app[MAIL_SINK].stop()
-
-
-async def triage_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Email triage: the service, its worker, SMTP listener and IMAP poller (GEM_TRIAGE_MODE=off: none)."""
-    settings, clock = app[SETTINGS], app[CLOCK]
-    sessions = session_factory(app[ENGINE])
-    triage = Triage(
-        TriageStore(sessions, clock),
-        app[RASA],
-        settings,
-        handoffs=app[HANDOFFS],
-        outbox=app[OUTBOX],
-        limits=app[LIMITS],
-        clock=clock,
-    )
-    app[TRIAGE] = triage
-    # An agent's answer to a ticket from the mailbox goes back by mail.
-    app[HANDOFFS].mail_replies = triage.agent_replied
-    listener = poller = None
-    if settings.triage_mode != "off":
-        triage.start()
-        if settings.triage_smtp_port:
-            listener = TriageListener(triage, settings)
-            await listener.start()
-            app[TRIAGE_LISTENER] = listener
-        if settings.imap_host:
-            poller = ImapPoller(settings, triage.intake_from_imap)
-            poller.start()
-    try:
-        yield
-    finally:
-        if poller is not None:
-            await poller.stop()
-        if listener is not None:
-            await listener.stop()
-        await triage.stop()
+        await services.stop_workers()
 
 
 async def shutdown_socketio(app: web.Application) -> None:
@@ -251,12 +192,8 @@ def init_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applicat
     app[aiohttp_jinja2.static_root_key] = "/static"
     setup_routes(app)
     attach_socketio(app)
-    app.cleanup_ctx.append(database_ctx)
-    app.cleanup_ctx.append(rasa_ctx)
-    app.cleanup_ctx.append(accounts_ctx)
-    app.cleanup_ctx.append(console_ctx)
-    app.cleanup_ctx.append(triage_ctx)
-    app.cleanup_ctx.append(mail_ctx)
+    app.cleanup_ctx.append(services_ctx)
+    app.cleanup_ctx.append(workers_ctx)
     # Last in, first out: the internal API stops taking calls before the services stop.
     app.cleanup_ctx.append(internal_api_ctx)
     # The ignores: aiohttp 3.9's Signal annotations disagree with aiosignal >= 1.4.

@@ -1,7 +1,7 @@
 """Typed keys for what the hub keeps on its ``web.Application``.
 
-Set once by ``bot.app.init_app`` (or its cleanup contexts); read by handlers as
-``request.app[STORE]``.
+Set once by ``bot.app.init_app`` (the services by ``bot.app.publish``, from what
+``bot.services.build_services`` built); read by handlers as ``request.app[STORE]``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from bot.mail.sink import MailSink
 from bot.rasa_client import RasaClient
 from bot.relay import ChatRelay
 from bot.resume_codes import ResumeAttempts
+from bot.services import Services
 from bot.settings import Settings
 from bot.triage.service import Triage
 from bot.triage.smtp import TriageListener
@@ -52,6 +53,7 @@ __all__ = [
     "RELAY",
     "RESET_TOKENS",
     "RESUME_ATTEMPTS",
+    "SERVICES",
     "SETTINGS",
     "SHUTTING_DOWN",
     "SOCKETIO",
@@ -60,6 +62,9 @@ __all__ = [
 ]
 
 SETTINGS = web.AppKey("settings", Settings)
+# Every service, as bot.services.build_services wired them; the keys below name the ones
+# handlers use.
+SERVICES = web.AppKey("services", Services)
 ENGINE = web.AppKey("engine", AsyncEngine)
 STORE = web.AppKey("store", ConversationStore)
 HTTP = web.AppKey("http", aiohttp.ClientSession)

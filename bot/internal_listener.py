@@ -26,6 +26,7 @@ from aiohttp import web
 from bot.accounts import internal_api as account_api
 from bot.appkeys import ACCOUNT_REQUESTS, HANDOFFS, SETTINGS, STORE
 from bot.handoff import internal_api as handoff_api
+from bot.internal_api import internal_errors
 
 __all__ = ["INTERNAL_APP", "internal_api_ctx", "internal_app"]
 
@@ -37,7 +38,8 @@ INTERNAL_APP = web.AppKey("internal_app", web.Application)
 
 def internal_app(hub: web.Application) -> web.Application:
     """The internal API's application, sharing the hub's settings and services."""
-    app = web.Application(middlewares=[account_api.internal_json_errors])
+    # One token check and one JSON error shape for every route (bot.internal_api).
+    app = web.Application(middlewares=[internal_errors])
     app[SETTINGS] = hub[SETTINGS]
     app[STORE] = hub[STORE]
     app[ACCOUNT_REQUESTS] = hub[ACCOUNT_REQUESTS]

@@ -2,7 +2,7 @@
 
 Usage::
 
-    relay = ChatRelay(store, rasa)
+    relay = ChatRelay(store, rasa, to_agents=handoffs.person_wrote)
     turn = await relay.person_says(conversation, "mot de passe oublié",
                                    language="fr", user_agent="Mozilla/5.0 ...")
     for reply in turn.replies: ...          # stored assistant messages, in order
@@ -25,13 +25,18 @@ from bot.chat_errors import ErrorCode
 from bot.conversations import Button, ConversationStore
 from bot.db.models import Conversation, Message
 from bot.rasa_client import AssistantUnavailable, RasaClient
+from bot.required import required
 
-__all__ = ["ChatRelay", "Turn", "UnknownButton"]
+__all__ = ["ChatRelay", "ToAgents", "Turn", "UnknownButton"]
 
 log = logging.getLogger(__name__)
 
 # Longest user agent passed on to Rasa; enough to tell browsers apart.
 _USER_AGENT_CHARS = 512
+
+
+# The handoff service's Handoffs.person_wrote.
+ToAgents = Callable[[Conversation, Message], Awaitable[list[Message]]]
 
 
 class UnknownButton(Exception):
@@ -58,16 +63,16 @@ def _text_for_rasa(text: str) -> str:
 class ChatRelay:
     """Stores a person's message, asks Rasa, stores and returns the replies."""
 
-    def __init__(self, store: ConversationStore, rasa: RasaClient) -> None:
+    def __init__(self, store: ConversationStore, rasa: RasaClient, *, to_agents: ToAgents) -> None:
         self._store = store
         self._rasa = rasa
+        # Where a person's message goes while people have the conversation (status
+        # "agent") instead of Rasa; returns what the person is told back (stored system
+        # messages, often none). Required: without it the assistant would answer instead.
+        self._to_agents = required("to_agents", to_agents)
         # One turn at a time per conversation (two tabs on one conversation), so that the
         # tracker we read back belongs to the message we just sent.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        # Set by the handoff feature: where a person's message goes while people have the
-        # conversation (status "agent") instead of Rasa; returns what the person is told
-        # back (stored system messages, often none).
-        self.to_agents: Callable[[Conversation, Message], Awaitable[list[Message]]] | None = None
 
     def _lock(self, conversation_id: str) -> asyncio.Lock:
         lock = self._locks.get(conversation_id)
@@ -109,9 +114,9 @@ class ChatRelay:
                 shown, for_rasa, payload = text, _text_for_rasa(text), None
             person, current = await self._store.add_person_message(conversation.id, shown, payload=payload)
             turn = Turn(person_message=person)
-            if current is not None and current.status == "agent" and self.to_agents is not None:
+            if current is not None and current.status == "agent":
                 # A handoff is open: people answer now, not the assistant.
-                turn.replies = await self.to_agents(current, person)
+                turn.replies = await self._to_agents(current, person)
                 return turn
             if not for_rasa:
                 return turn

@@ -6,19 +6,23 @@ Usage::
     app = init_app(settings)                # everything else receives it
 
 Nothing else in ``bot/`` reads ``os.environ``; tests build ``Settings(...)`` directly or
-call ``dataclasses.replace`` on a default one.
+call ``dataclasses.replace`` on a default one. Each field is declared once, below: its
+environment variable is ``GEM_<NAME>`` unless its metadata names another (:func:`env_vars`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import re
+import typing
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["PROJECT_ROOT", "Settings"]
+__all__ = ["PROJECT_ROOT", "Settings", "env_vars"]
 
 PROJECT_ROOT = Path(__file__).absolute().parent.parent
 
@@ -31,8 +35,8 @@ _INTENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
 class Settings:
     """Everything the hub needs to know about its surroundings."""
 
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = dataclasses.field(default="127.0.0.1", metadata={"env": "GEM_HUB_HOST"})
+    port: int = dataclasses.field(default=8000, metadata={"env": "GEM_HUB_PORT"})
     # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client
     # (bot.client_address). Empty: the TCP peer is the client.
     trusted_proxies: tuple[str, ...] = ()
@@ -46,7 +50,7 @@ class Settings:
     # Rasa's HTTP API token (Rasa started by ``tools.rasa_server``, which reads the same
     # GEM_RASA_TOKEN: never on a command line); empty = no auth.
     rasa_token: str = dataclasses.field(default="", repr=False)
-    action_server_url: str = "http://127.0.0.1:5055"
+    action_server_url: str = dataclasses.field(default="http://127.0.0.1:5055", metadata={"env": "GEM_ACTIONS_URL"})
     # Browser origins allowed to open the chat (WebSocket and socket.io). Never "*".
     allowed_origins: tuple[str, ...] = ()
     max_message_chars: int = 2000
@@ -72,7 +76,7 @@ class Settings:
 
     # "development" turns on the demo accounts and the mail sink (``make run`` sets it);
     # anything people rely on runs as "production".
-    environment: str = "production"
+    environment: str = dataclasses.field(default="production", metadata={"env": "GEM_ENV"})
     # Shared with the action server; it authenticates the internal API. Empty = refused.
     internal_token: str = dataclasses.field(default="", repr=False)
     # The internal API's own listener (bot.internal_listener): loopback or a private
@@ -161,8 +165,7 @@ class Settings:
         object.__setattr__(self, "database_url", _absolute_sqlite_url(self.database_url))
         if "*" in self.allowed_origins:
             raise ValueError("GEM_ALLOWED_ORIGINS must list origins; '*' is not allowed")
-        if self.default_language not in ("fr", "en"):
-            raise ValueError("default_language must be 'fr' or 'en'")
+        _check_choice("GEM_DEFAULT_LANGUAGE", self.default_language, ("fr", "en"))
         self.socketio_intent_payloads  # noqa: B018 -- fails now on a malformed list
         if not self.smtp_port:
             object.__setattr__(self, "smtp_port", self.mail_sink_port)
@@ -201,24 +204,22 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build the settings from ``GEM_*`` environment variables (``os.environ`` by default)."""
+        """Build the settings from ``GEM_*`` environment variables (``os.environ`` by default).
+
+        Every field can be set: its variable is ``GEM_`` and the field's name in capitals,
+        or the ``env`` of its metadata (``host``: ``GEM_HUB_HOST``); see :func:`env_vars`.
+        Comma-separated lists for tuples. A value of the wrong kind raises ValueError
+        naming the variable.
+        """
         if environ is None:
             import os
 
             environ = os.environ
-        env = {key: value for key, value in environ.items() if value != ""}
         kwargs: dict[str, object] = {}
-        for field_name, var, kind in _ENV_VARS:
-            if var not in env:
-                continue
-            raw = env[var].strip()
-            if kind is tuple:
-                kwargs[field_name] = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
-            else:
-                try:
-                    kwargs[field_name] = kind(raw)
-                except ValueError as exc:
-                    raise ValueError(f"{var}={raw!r}: {exc}") from None
+        for name, var in env_vars().items():
+            raw = environ.get(var, "").strip()
+            if raw:
+                kwargs[name] = _parse(var, raw, _field_types()[name])
         return cls(**kwargs)  # type: ignore[arg-type]
 
     @property
@@ -252,70 +253,30 @@ class Settings:
         return self.environment == "development"
 
 
-_ENV_VARS: tuple[tuple[str, str, type], ...] = (
-    ("host", "GEM_HUB_HOST", str),
-    ("port", "GEM_HUB_PORT", int),
-    ("trusted_proxies", "GEM_TRUSTED_PROXIES", tuple),
-    ("health_token", "GEM_HEALTH_TOKEN", str),
-    ("public_base_url", "GEM_PUBLIC_BASE_URL", str),
-    ("database_url", "GEM_DATABASE_URL", str),
-    ("rasa_url", "GEM_RASA_URL", str),
-    ("rasa_token", "GEM_RASA_TOKEN", str),
-    ("action_server_url", "GEM_ACTIONS_URL", str),
-    ("allowed_origins", "GEM_ALLOWED_ORIGINS", tuple),
-    ("max_message_chars", "GEM_MAX_MESSAGE_CHARS", int),
-    ("rate_limit_messages", "GEM_RATE_LIMIT_MESSAGES", int),
-    ("rate_limit_window_seconds", "GEM_RATE_LIMIT_WINDOW_SECONDS", float),
-    ("max_chats_per_client", "GEM_MAX_CHATS_PER_CLIENT", int),
-    ("support_email", "GEM_SUPPORT_EMAIL", str),
-    ("rasa_timeout_seconds", "GEM_RASA_TIMEOUT_SECONDS", float),
-    ("resume_code_ttl_days", "GEM_RESUME_CODE_TTL_DAYS", int),
-    ("default_language", "GEM_DEFAULT_LANGUAGE", str),
-    ("socketio_payload_intents", "GEM_SOCKETIO_PAYLOAD_INTENTS", tuple),
-    ("environment", "GEM_ENV", str),
-    ("internal_token", "GEM_INTERNAL_TOKEN", str),
-    ("internal_host", "GEM_INTERNAL_HOST", str),
-    ("internal_port", "GEM_INTERNAL_PORT", int),
-    ("account_gateway", "GEM_ACCOUNT_GATEWAY", str),
-    ("platform_url", "GEM_PLATFORM_URL", str),
-    ("platform_token", "GEM_PLATFORM_TOKEN", str),
-    ("platform_timeout_seconds", "GEM_PLATFORM_TIMEOUT_SECONDS", float),
-    ("platform_retries", "GEM_PLATFORM_RETRIES", int),
-    ("reset_token_minutes", "GEM_RESET_TOKEN_MINUTES", int),
-    ("account_mail_per_account", "GEM_ACCOUNT_MAIL_PER_ACCOUNT", int),
-    ("account_mail_per_email", "GEM_ACCOUNT_MAIL_PER_EMAIL", int),
-    ("account_mail_per_conversation", "GEM_ACCOUNT_MAIL_PER_CONVERSATION", int),
-    ("account_mail_window_seconds", "GEM_ACCOUNT_MAIL_WINDOW_SECONDS", float),
-    ("smtp_host", "GEM_SMTP_HOST", str),
-    ("smtp_port", "GEM_SMTP_PORT", int),
-    ("smtp_security", "GEM_SMTP_SECURITY", str),
-    ("smtp_username", "GEM_SMTP_USERNAME", str),
-    ("smtp_password", "GEM_SMTP_PASSWORD", str),
-    ("smtp_timeout_seconds", "GEM_SMTP_TIMEOUT_SECONDS", float),
-    ("mail_from", "GEM_MAIL_FROM", str),
-    ("mail_sink_port", "GEM_MAIL_SINK_PORT", int),
-    ("agent_idle_minutes", "GEM_AGENT_IDLE_MINUTES", int),
-    ("console_session_check_seconds", "GEM_CONSOLE_SESSION_CHECK_SECONDS", float),
-    ("triage_mode", "GEM_TRIAGE_MODE", str),
-    ("triage_smtp_host", "GEM_TRIAGE_SMTP_HOST", str),
-    ("triage_smtp_port", "GEM_TRIAGE_SMTP_PORT", int),
-    ("triage_own_addresses", "GEM_TRIAGE_OWN_ADDRESSES", tuple),
-    ("triage_threshold_fr", "GEM_TRIAGE_THRESHOLD_FR", float),
-    ("triage_threshold_en", "GEM_TRIAGE_THRESHOLD_EN", float),
-    ("triage_max_bytes", "GEM_TRIAGE_MAX_BYTES", int),
-    ("triage_replies_per_sender", "GEM_TRIAGE_REPLIES_PER_SENDER", int),
-    ("triage_replies_global", "GEM_TRIAGE_REPLIES_GLOBAL", int),
-    ("triage_reply_window_seconds", "GEM_TRIAGE_REPLY_WINDOW_SECONDS", float),
-    ("password_reset_url", "GEM_PASSWORD_RESET_URL", str),
-    ("user_code_url", "GEM_USER_CODE_URL", str),
-    ("imap_host", "GEM_IMAP_HOST", str),
-    ("imap_port", "GEM_IMAP_PORT", int),
-    ("imap_security", "GEM_IMAP_SECURITY", str),
-    ("imap_username", "GEM_IMAP_USERNAME", str),
-    ("imap_password", "GEM_IMAP_PASSWORD", str),
-    ("imap_mailbox", "GEM_IMAP_MAILBOX", str),
-    ("imap_interval_seconds", "GEM_IMAP_INTERVAL_SECONDS", float),
-)
+def env_vars() -> dict[str, str]:
+    """Each settable field of :class:`Settings` and its environment variable, in declaration order."""
+    return {
+        field.name: field.metadata.get("env", f"GEM_{field.name.upper()}")
+        for field in dataclasses.fields(Settings)
+        if field.init
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _field_types() -> dict[str, Any]:
+    return typing.get_type_hints(Settings)
+
+
+def _parse(var: str, raw: str, kind: Any) -> object:
+    if typing.get_origin(kind) is tuple:
+        return tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
+    if kind is str:
+        return raw
+    try:
+        return kind(raw)
+    except ValueError:
+        expected = {int: "a whole number", float: "a number"}.get(kind, kind.__name__)
+        raise ValueError(f"{var}={raw!r}: expected {expected}") from None
 
 
 def _check_choice(var: str, value: str, choices: tuple[str, ...]) -> None:

@@ -53,7 +53,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     token = read_token(os.environ if environ is None else environ)
     # Nothing Rasa starts needs it; only this process's own argument list gets it.
     os.environ.pop(TOKEN_VAR, None)
-    sys.argv = ["rasa", *args, "--auth-token", token]
+    # One argument: a token starting with "-" (token_urlsafe, 1 in 64) is not read as an option.
+    sys.argv = ["rasa", *args, f"--auth-token={token}"]
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -4,7 +4,9 @@
 
 Each server waits for the one before it to be healthy; the URLs are printed once all
 are up; Ctrl-C (or SIGTERM) stops all of them. Ports and the database come from the
-environment (`GEM_HUB_PORT`, `GEM_RASA_PORT`, `GEM_ACTIONS_PORT`, `GEM_DATABASE_URL`…).
+environment: the hub's through its `Settings` (`GEM_HUB_PORT`, `GEM_DATABASE_URL`…, see
+bot/settings.py), Rasa's and the action server's ports from `GEM_RASA_PORT` and
+`GEM_ACTIONS_PORT`.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import secrets
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import aiohttp
 
-from bot.accounts.demo import describe_demo_accounts
-from bot.console.demo import describe_demo_agent
+from bot.banner import StackUrls, banner
+from bot.settings import Settings
 from tools.stack import LOOPBACK, PROJECT_ROOT, RasaStack, StackError
 
 VAR = PROJECT_ROOT / "var"
@@ -89,18 +92,30 @@ def _port(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a port number, not {value!r}") from None
 
 
+def hub_settings(environ: Mapping[str, str], internal_token: str) -> tuple[Settings, dict[str, str]]:
+    """The hub's settings (bot.settings: the one place each one and its default is declared)
+    and the environment its process gets. One machine, trying the product: development
+    (demo accounts and the mail sink) unless GEM_ENV says otherwise."""
+    env = {"GEM_ENV": "development", **environ, "GEM_INTERNAL_TOKEN": internal_token}
+    return Settings.from_env(env), env
+
+
 async def serve() -> int:
     VAR.mkdir(exist_ok=True)
     logs = VAR / "log"
     logs.mkdir(exist_ok=True)
     started = time.monotonic()
-    hub_port = _port("GEM_HUB_PORT", 8000)
     internal_token = os.environ.get("GEM_INTERNAL_TOKEN") or secrets.token_urlsafe(32)
-    hub_url = f"http://{LOOPBACK}:{hub_port}"
-    internal_port = _port("GEM_INTERNAL_PORT", 8001)
+    try:
+        settings, hub_env = hub_settings(os.environ, internal_token)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    hub_url = f"http://{LOOPBACK}:{settings.port}"
     stack = RasaStack(
         PROJECT_ROOT,
         model=PROJECT_ROOT / "models" / "gem-books.tar.gz",
+        # The stack's own ports (not the hub's settings): where tools.stack starts Rasa.
         rasa_port=_port("GEM_RASA_PORT", 5005),
         actions_port=_port("GEM_ACTIONS_PORT", 5055),
         token=os.environ.get("GEM_RASA_TOKEN") or secrets.token_urlsafe(24),
@@ -108,20 +123,10 @@ async def serve() -> int:
         tracker_db=VAR / "rasa-tracker.db",
         cors_origins=(hub_url,),
         # The action server calls the hub's internal listener (bot.internal_listener).
-        env={"GEM_HUB_URL": f"http://{LOOPBACK}:{internal_port}", "GEM_INTERNAL_TOKEN": internal_token},
+        env={"GEM_HUB_URL": f"http://{LOOPBACK}:{settings.internal_port}", "GEM_INTERNAL_TOKEN": internal_token},
     )
-    hub_env = {
-        # One machine, trying the product: demo accounts and the mail sink (GEM_ENV=production
-        # in the environment turns them off).
-        "GEM_ENV": "development",
-        **os.environ,
-        "GEM_HUB_PORT": str(hub_port),
-        "GEM_INTERNAL_PORT": str(internal_port),
-        "GEM_RASA_TOKEN": stack.token,
-        "GEM_INTERNAL_TOKEN": internal_token,
-    }
-    development = hub_env["GEM_ENV"] == "development"
-    hub = Hub(hub_port, hub_env, logs / "hub.log")
+    hub_env["GEM_RASA_TOKEN"] = stack.token
+    hub = Hub(settings.port, hub_env, logs / "hub.log")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -144,35 +149,9 @@ async def serve() -> int:
     # For commands run beside this stack (python -m bot triage): where Rasa is, with its token.
     STACK_ENV.write_text(f"GEM_RASA_URL={stack.rasa_url}\nGEM_RASA_TOKEN={stack.token}\n")
     STACK_ENV.chmod(0o600)
-    triage_port = hub_env.get("GEM_TRIAGE_SMTP_PORT", "2525")
-    triage = ""
-    if hub_env.get("GEM_TRIAGE_MODE", "live") != "off" and triage_port != "0":
-        triage = (
-            f"  Email triage:      SMTP {LOOPBACK}:{triage_port} (answers land in Caught mail, tickets in the console)\n"
-            f"    try: .venv/bin/python -m tools.sendmail tests/data/mail/login_qc_brancher.eml\n"
-            f"         .venv/bin/python -m bot triage tests/data/mail   (what it would do, nothing sent)\n"
-        )
-    accounts = ""
-    if development:
-        demo = "\n".join(f"    {line}" for line in describe_demo_accounts())
-        accounts = (
-            f"  Caught mail:       {hub.url}/dev/mail   (development mail sink: every email lands here)\n"
-            f"  Demo accounts (user code, email, language), for \"j'ai oublié mon mot de passe\":\n{demo}\n"
-            f"  Agent console:     {hub.url}/console   demo agent: {describe_demo_agent()}\n"
-        )
+    urls = StackUrls(stack.rasa_url, stack.actions_url, str(logs))
     print(
-        f"\nGEM-BOOKS support assistant is up ({ready:.0f} s).\n"
-        f"  Chat widget demo:  {hub.url}/demo\n"
-        f"  Login page:        {hub.url}/login\n"
-        f"{accounts}"
-        f"{triage}"
-        f"  Hub health:        {hub.url}/healthz\n"
-        f"  Rasa REST channel: {stack.rasa_url}/webhooks/rest/webhook\n"
-        f"    try: curl -s {stack.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\\n"
-        f'              -d \'{{"sender": "essai", "message": "je n\'"\'"\'arrive plus à me brancher"}}\'\n'
-        f"  Action server:     {stack.actions_url}/health\n"
-        f"  Logs:              {logs}/\n"
-        f"Press Ctrl-C to stop.",
+        f"\nGEM-BOOKS support assistant is up ({ready:.0f} s).\n{banner(settings, stack=urls)}\nPress Ctrl-C to stop.",
         flush=True,
     )
     await stop.wait()

@@ -12,7 +12,7 @@ internal_user_code_reminder POST /internal/accounts/user-code-       202, 401, 4
 ==========================  =======================================  =========================
 
 ``Authorization: Bearer <GEM_INTERNAL_TOKEN>`` is required (401 otherwise, and always when
-the hub has no token). 202 ``{"status": "accepted"}`` whether or not an account matches;
+the hub has no token; the check and the error shape are :mod:`bot.internal_api`'s). 202 ``{"status": "accepted"}`` whether or not an account matches;
 429 ``{"error": "rate_limited", "retry_after": n}`` with ``Retry-After: n``; 422 for a
 malformed field; 404 ``{"error": "unknown_conversation"}`` when the hub has no such
 conversation (as for handoffs: a caller cannot spend mail on invented conversations);
@@ -22,88 +22,46 @@ an HTML 500. An optional ``Idempotency-Key`` header makes a retried call a no-op
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
 from bot.accounts.identifiers import is_valid_email, is_valid_user_code
 from bot.accounts.requests import Outcome
 from bot.appkeys import ACCOUNT_REQUESTS, SETTINGS, STORE
+from bot.internal_api import InternalError, json_object
 
-__all__ = ["internal_json_errors", "password_reset", "user_code_reminder"]
+__all__ = ["password_reset", "user_code_reminder"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
-@web.middleware
-async def internal_json_errors(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    """Under ``/internal/``, aiohttp's own errors (404, 405, 413...) are JSON too, and an
-    unexpected exception is a JSON 503: programs call these routes, not people."""
-    if not request.path.startswith("/internal/"):
-        return await handler(request)
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return _error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason, dict(exc.headers))
-    except Exception:
-        log.exception("internal API %s failed", request.path)
-        return _error(503, "unavailable", "the service is unavailable")
-
-
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    headers = {k: v for k, v in (headers or {}).items() if k.lower() != "content-type"}
-    return web.json_response({"error": code, "message": message}, status=status, headers=headers)
-
-
-def _authorized(request: web.Request) -> bool:
-    expected = request.app[SETTINGS].internal_token
-    scheme, _, provided = request.headers.get("Authorization", "").partition(" ")
-    if not expected or scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(provided.strip().encode("utf-8"), expected.encode("utf-8"))
-
-
 def _internal(handler: Callable[[web.Request, dict[str, str]], Awaitable[Outcome]]) -> Handler:
-    """Authentication, JSON parsing and the error contract, shared by both routes."""
+    """The body's fields in, the outcome's answer out, shared by both routes (the token and
+    the error shape: bot.internal_api)."""
 
     async def wrapped(request: web.Request) -> web.Response:
-        if not _authorized(request):
-            return _error(401, "unauthorized", "missing or wrong internal token")
-        try:
-            body: Any = await request.json()
-        except ValueError:
-            return _error(400, "bad_request", "the body must be a JSON object")
-        if not isinstance(body, dict):
-            return _error(400, "bad_request", "the body must be a JSON object")
+        body = await json_object(request)
         fields = {key: value.strip() for key, value in body.items() if isinstance(value, str)}
         try:
             outcome = await handler(request, fields)
         except _Invalid as invalid:
-            return _error(422, "invalid_field", f"missing or malformed field: {invalid.field}")
+            raise InternalError(
+                422, "invalid_field", f"missing or malformed field: {invalid.field}", field=invalid.field
+            ) from None
         except _UnknownConversation:
-            return _error(404, "unknown_conversation", "no such conversation")
-        except Exception:  # the contract: JSON, never a 500 page
-            log.exception("internal API %s failed", request.path)
-            return _error(503, "unavailable", "the account service is unavailable")
+            raise InternalError(404, "unknown_conversation", "no such conversation") from None
         if outcome.status == "accepted":
             return web.json_response({"status": "accepted"}, status=202)
         if outcome.status == "rate_limited":
-            retry = str(outcome.retry_after_seconds or 60)
-            return web.json_response(
-                {"error": "rate_limited", "retry_after": int(retry)},
-                status=429,
-                headers={"Retry-After": retry},
+            retry = outcome.retry_after_seconds or 60
+            raise InternalError(
+                429, "rate_limited", "too many requests", headers={"Retry-After": str(retry)}, retry_after=retry
             )
-        return _error(503, "unavailable", "the account service is unavailable")
+        raise InternalError(503, "unavailable", "the account service is unavailable")
 
     return wrapped
 

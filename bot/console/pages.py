@@ -24,21 +24,15 @@ from bot.console.dashboard import dashboard_numbers
 from bot.console.language import console_text, failure, render
 from bot.csrf import csrf_ok, csrf_token, remember_csrf
 from bot.db.handoff_models import Handoff
+from bot.domain import load_domain
 from bot.handoff.packet import mask_user_code
 from bot.handoff.service import is_email
 from bot.handoff.store import may_see
 from bot.request_input import path_id, read_form
 from bot.text_policy import check_text
 
-__all__ = ["INTENTS", "OUTCOMES"]
+__all__ = ["OUTCOMES"]
 
-# The intents of domain.yml an agent can choose when correcting one.
-INTENTS = (
-    "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "login_problem",
-    "forgot_password", "forgot_user_code", "reset_email_missing", "clear_browser_data",
-    "browser_recommendation", "bookmark_help", "still_not_working", "request_human",
-    "inform", "out_of_scope",
-)  # fmt: skip
 OUTCOMES = ("solved", "not_solved", "answered_by_email", "duplicate", "other")
 # An email answer (suggested replies teach four steps with links) may be this long.
 EMAIL_REPLY_MAX_CHARS = 10_000
@@ -199,7 +193,8 @@ async def conversation(request: web.Request, who: SignedIn) -> web.StreamRespons
         "contact": contact,
         "lines": lines,
         "notes": await handoffs.store.notes(handoff.id) if mine else [],
-        "intents": INTENTS,
+        # An agent correcting an intent chooses among the domain's (bot.domain).
+        "intents": load_domain().intents,
         "outcomes": OUTCOMES,
         "max_chars": _reply_limit(request, handoff),
         "is_email": is_email(handoff),
@@ -313,7 +308,7 @@ async def correct(request: web.Request, who: SignedIn, form: Mapping[str, Any]) 
     if message is None or message.conversation_id != handoff.conversation_id or message.author != "person":
         raise failure(request, web.HTTPNotFound, "not_found")
     intent = str(form.get("intent", ""))
-    if intent not in INTENTS:
+    if intent not in load_domain().intents:
         raise failure(request, web.HTTPBadRequest, "bad_intent")
     language = message.language or handoff.language
     await handoffs.store.correct(

@@ -1,4 +1,4 @@
-"""The console's routes and its start-up: the handoff service, the agents, the demo agent.
+"""The console's routes (its services are built with the others, in bot.services).
 
 =======================  =====================================  ===========================
 name                     path                                   what
@@ -20,25 +20,11 @@ console_ws               GET /console/ws                        live updates
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
-from collections.abc import AsyncIterator
-
 from aiohttp import web
 
-from bot.appkeys import AGENTS, CLOCK, CONSOLES, ENGINE, HANDOFFS, LIVE, OUTBOX, RELAY, SETTINGS, STORE
 from bot.console import live, pages
-from bot.console.agents import AgentDirectory
-from bot.console.demo import ensure_demo_agent
-from bot.console.sockets import ConsoleSockets
-from bot.db.engine import session_factory
-from bot.handoff.live import LiveChannels
-from bot.handoff.service import Handoffs
-from bot.handoff.store import HandoffStore
 
-__all__ = ["console_ctx", "setup_console_routes"]
-
-log = logging.getLogger(__name__)
+__all__ = ["setup_console_routes"]
 
 
 def setup_console_routes(app: web.Application) -> None:
@@ -65,19 +51,3 @@ def setup_console_routes(app: web.Application) -> None:
     router.add_post(
         r"/console/c/{id:\d+}/messages/{message:\d+}/intent", pages.correct, name="console_correct"
     )
-
-
-async def console_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Handoff service and agent directory; needs the database, the relay and the outbox."""
-    settings, clock = app[SETTINGS], app[CLOCK]
-    sessions = session_factory(app[ENGINE])
-    app[AGENTS] = AgentDirectory(sessions, clock, idle=dt.timedelta(minutes=settings.agent_idle_minutes))
-    app[CONSOLES] = ConsoleSockets()
-    # "An agent is online" counts only consoles whose sign-in session is alive.
-    app[LIVE] = LiveChannels(live_sessions=app[AGENTS].live_sessions)
-    app[HANDOFFS] = Handoffs(HandoffStore(sessions, clock), app[STORE], app[LIVE], app[OUTBOX], settings)
-    # While a handoff is open the relay gives the person's messages to people, not Rasa.
-    app[RELAY].to_agents = app[HANDOFFS].person_wrote
-    if settings.is_development and await ensure_demo_agent(app[AGENTS]):
-        log.info("created the demo agent")
-    yield

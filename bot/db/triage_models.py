@@ -46,6 +46,9 @@ class InboundMail(Base):
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(UTCDateTime, nullable=False, default=utcnow)
     last_error = Column(String(255), nullable=True)
+    # A worker holds the row until this time (bot.jobs); after it, another worker may take it over.
+    claimed_until = Column(UTCDateTime, nullable=True)
+    claim = Column(String(32), nullable=True)
     # Until triaged, and for quarantined mail; NULL once triaged.
     raw = Column(LargeBinary, nullable=True)
     size = Column(Integer, nullable=False, default=0)

@@ -7,55 +7,36 @@ Request (JSON, ``Authorization: Bearer <GEM_INTERNAL_TOKEN>``)::
      "user_code": str, "email": str}
 
 Answers 200 ``{"handoff_id": int, "created": bool, "agent_online": bool,
-"contact_known": bool, "priority": "high"|"normal"}``; 401 wrong or missing token; 404
-unknown conversation; 422 ``{"error": "invalid_field", "field": ...}``; 503 on a storage
-failure. A retried call for a conversation whose handoff is still open returns that
+"contact_known": bool, "priority": "high"|"normal"}``; 401 wrong or missing token; 400 a
+body that is not a JSON object; 404 unknown conversation; 422 ``{"error": "invalid_field",
+"message": ..., "field": ...}``; 503 on a storage failure (bot.internal_api: one shape). A retried call for a conversation whose handoff is still open returns that
 handoff with ``created: false`` and opens nothing, mails nothing.
 """
 
 from __future__ import annotations
-
-import hmac
-import logging
-from typing import Any
 
 from aiohttp import web
 
 from bot.appkeys import HANDOFFS, SETTINGS
 from bot.handoff.packet import InvalidPacket, parse_packet
 from bot.handoff.service import UnknownConversation
+from bot.internal_api import InternalError, json_object
 
 __all__ = ["open_handoff"]
 
-log = logging.getLogger(__name__)
-
-
-def _authorized(request: web.Request) -> bool:
-    expected = request.app[SETTINGS].internal_token
-    scheme, _, provided = request.headers.get("Authorization", "").partition(" ")
-    if not expected or scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(provided.strip().encode("utf-8"), expected.encode("utf-8"))
-
-
 async def open_handoff(request: web.Request) -> web.Response:
-    """POST /internal/handoffs."""
-    if not _authorized(request):
-        return web.json_response({"error": "unauthorized"}, status=401)
+    """POST /internal/handoffs (the token and the error shape: bot.internal_api)."""
+    body = await json_object(request)
     try:
-        body: Any = await request.json()
         packet = parse_packet(body, request.app[SETTINGS].default_language)
-    except ValueError:
-        return web.json_response({"error": "bad_request"}, status=400)
     except InvalidPacket as invalid:
-        return web.json_response({"error": "invalid_field", "field": invalid.field}, status=422)
+        raise InternalError(
+            422, "invalid_field", f"missing or malformed field: {invalid.field}", field=invalid.field
+        ) from None
     try:
         opened = await request.app[HANDOFFS].open(packet)
     except UnknownConversation:
-        return web.json_response({"error": "unknown_conversation"}, status=404)
-    except Exception:  # the contract: JSON, never an HTML 500
-        log.exception("opening a handoff failed")
-        return web.json_response({"error": "unavailable"}, status=503)
+        raise InternalError(404, "unknown_conversation", "no such conversation") from None
     handoff = opened.handoff
     return web.json_response(
         {

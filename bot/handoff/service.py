@@ -2,7 +2,7 @@
 
 Usage::
 
-    handoffs = Handoffs(store, conversations, live, outbox, settings)
+    handoffs = Handoffs(store, conversations, live, outbox, settings, mail_replies=replies.agent_replied)
     opened = await handoffs.open(packet)            # from the action server (internal API)
     said = await handoffs.person_wrote(conversation, msg)  # the relay, while a handoff is open
     await handoffs.agent_reply(handoff, agent_id, "Bonjour, ...")
@@ -24,11 +24,15 @@ from bot.handoff.packet import Packet
 from bot.handoff.store import HandoffStore, may_see
 from bot.handoff.waiting import WaitingState, person_messages_waiting, waiting_reply
 from bot.mail.outbox import Outbox
+from bot.required import required
 from bot.settings import Settings
 
-__all__ = ["HANDOFF_MAIL", "Handoffs", "Opened", "UnknownConversation", "is_email"]
+__all__ = ["HANDOFF_MAIL", "Handoffs", "MailReply", "Opened", "UnknownConversation", "is_email"]
 
 HANDOFF_MAIL = "handoff"
+
+# Sends an agent's answer to a ticket from the mailbox by mail.
+MailReply = Callable[[Handoff, Message], Awaitable[None]]
 
 # What the widget shows when the conversation changes hands (the person's language).
 TEXTS = {
@@ -88,15 +92,17 @@ class Handoffs:
         live: LiveChannels,
         outbox: Outbox,
         settings: Settings,
+        *,
+        mail_replies: MailReply,
     ) -> None:
         self.store = store
         self.conversations = conversations
         self.live = live
         self._outbox = outbox
         self._settings = settings
-        # Set by the email triage: an agent's answer to a ticket from the mailbox goes out
-        # by mail (bot.triage.service.Triage.agent_replied).
-        self.mail_replies: Callable[[Handoff, Message], Awaitable[None]] | None = None
+        # An agent's answer to a ticket from the mailbox goes out by mail, in its thread
+        # (bot.triage.replies.MailReplies.agent_replied).
+        self._mail_replies = required("mail_replies", mail_replies)
 
     async def open(self, packet: Packet, *, notify_by_mail: bool = True) -> Opened:
         """Open the conversation's handoff (once, however often the action is retried).
@@ -170,8 +176,8 @@ class Handoffs:
     async def agent_reply(self, handoff: Handoff, text: str) -> Message:
         message = await self.conversations.add_message(handoff.conversation_id, "agent", text)
         await self.store.mark_replied(handoff.id)
-        if is_email(handoff) and self.mail_replies is not None:
-            await self.mail_replies(handoff, message)
+        if is_email(handoff):
+            await self._mail_replies(handoff, message)
         else:
             await self.live.to_widget(handoff.conversation_id, {"type": "message", **transcript_line(message)})
         await self._tell_consoles(self._message_frame(handoff, message), handoff)

@@ -8,7 +8,7 @@ Usage::
     await outbox.mark_sent(mail, message_id, "m***@exemple.ca")    # or mark_retry / mark_skipped
 
 Exactly once: ``key`` is unique, so the same logical mail is enqueued once; a claim is
-taken by a conditional UPDATE inside a transaction, so two workers never send the same
+taken under the one leasing rule of :mod:`bot.jobs`, so two workers never send the same
 row; and ``sent`` is final. A worker that dies mid-send loses its claim when the lease
 ends, and the row is tried again.
 """
@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import secrets
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.clock import Clock, system_clock
 from bot.db.mail_models import OutboxMail
+from bot.jobs import LeasedJobs
 
 __all__ = ["Outbox"]
 
@@ -36,6 +36,7 @@ class Outbox:
     def __init__(self, sessions: sessionmaker, clock: Clock = system_clock) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._jobs = LeasedJobs(sessions, OutboxMail, waiting="pending", clock=clock)
         # Set on enqueue so that a worker in this process starts at once instead of
         # waiting for its next poll.
         self.wakeup = asyncio.Event()
@@ -63,69 +64,27 @@ class Outbox:
 
     async def claim(self, lease: dt.timedelta) -> OutboxMail | None:
         """The next mail due, now held by the caller until ``lease`` ends; None if none is due."""
-        now = self._clock()
-        claimable = (
-            OutboxMail.status == "pending",
-            OutboxMail.next_attempt_at <= now,
-            or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until < now),
-        )
-        claim = secrets.token_hex(8)
-        async with self._sessions() as session, session.begin():
-            mail_id = await session.scalar(
-                select(OutboxMail.id)
-                .where(*claimable)
-                .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
-                .limit(1)
-            )
-            if mail_id is None:
-                return None
-            taken = await session.execute(
-                update(OutboxMail)
-                .where(OutboxMail.id == mail_id, *claimable)
-                .values(claim=claim, claimed_until=now + lease, attempts=OutboxMail.attempts + 1)
-            )
-            if taken.rowcount != 1:
-                return None  # another worker was faster
-            return await session.get(OutboxMail, mail_id, populate_existing=True)
+        return await self._jobs.claim(lease)
 
     async def mark_sent(self, mail: OutboxMail, message_id: str, recipient_hint: str) -> bool:
         """Record the delivery; False if the claim had already been lost."""
-        return await self._finish(
+        return await self._jobs.complete(
             mail,
             status="sent",
             sent_at=self._clock(),
             message_id=message_id,
             recipient_hint=recipient_hint,
             last_error=None,
+            params={},  # the parameters (user code, address) have done their job
         )
 
     async def mark_skipped(self, mail: OutboxMail, reason: str) -> bool:
         """Nothing to send (e.g. no account matched): done, without a mail."""
-        return await self._finish(mail, status="skipped", last_error=reason[:255])
+        return await self._jobs.complete(mail, status="skipped", last_error=reason[:255], params={})
 
-    async def mark_retry(self, mail: OutboxMail, error: str, delay: dt.timedelta) -> None:
+    async def mark_retry(self, mail: OutboxMail, error: str, delay: dt.timedelta) -> bool:
         """Give the row back, to be tried again after ``delay``."""
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(OutboxMail)
-                .where(OutboxMail.id == mail.id, OutboxMail.claim == mail.claim)
-                .values(
-                    claim=None,
-                    claimed_until=None,
-                    next_attempt_at=self._clock() + delay,
-                    last_error=error[:255],
-                )
-            )
-
-    async def _finish(self, mail: OutboxMail, **values: Any) -> bool:
-        # The parameters (user code, address) have done their job: do not keep them.
-        async with self._sessions() as session, session.begin():
-            done = await session.execute(
-                update(OutboxMail)
-                .where(OutboxMail.id == mail.id, OutboxMail.claim == mail.claim)
-                .values(claim=None, claimed_until=None, params={}, **values)
-            )
-            return bool(done.rowcount == 1)
+        return await self._jobs.retry(mail, delay, error)
 
     async def counts(self) -> dict[str, int]:
         """How many rows are in each state (for tests and health pages)."""

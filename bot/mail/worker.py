@@ -14,7 +14,6 @@ mail and never a waiting conversation: requests only write to the outbox.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,6 +25,7 @@ import aiosmtplib
 
 from bot.accounts.identifiers import mask_email
 from bot.clock import Clock, system_clock
+from bot.jobs import Worker, backoff
 from bot.mail.outbox import Outbox
 from bot.settings import Settings
 
@@ -80,44 +80,27 @@ class OutboxWorker:
         self._sender = sender
         self._settings = settings
         self._clock = clock
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         # Longer than the slowest possible send, so a live worker never loses its claim.
         self._lease = dt.timedelta(seconds=settings.smtp_timeout_seconds * 3 + 60)
+        # Stopping lets the mail being sent finish (within the SMTP timeout).
+        self._worker = Worker(
+            "outbox-worker",
+            self.process_one,
+            idle_seconds=settings.outbox_poll_seconds,
+            wakeup=outbox.wakeup,
+            drain_seconds=settings.smtp_timeout_seconds + 1,
+        )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-worker")
+        self._worker.start()
 
     async def stop(self) -> None:
         """Let the mail being sent finish (within the SMTP timeout), then stop."""
-        self._stopping.set()
-        self._outbox.wakeup.set()
-        if self._task is None:
-            return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), self._settings.smtp_timeout_seconds + 1)
-        except asyncio.TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            # Cleared before looking, so a mail queued while we look still wakes us.
-            self._outbox.wakeup.clear()
-            try:
-                worked = await self.process_one()
-            except Exception:  # a database hiccup must not kill the worker
-                log.exception("outbox worker: unexpected error; retrying shortly")
-                worked = False
-            if not worked and not self._stopping.is_set():
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._outbox.wakeup.wait(), self._settings.outbox_poll_seconds)
+        await self._worker.stop()
 
     def _backoff(self, attempts: int) -> dt.timedelta:
         s = self._settings
-        seconds = min(s.outbox_retry_max_seconds, s.outbox_retry_initial_seconds * 2 ** max(0, attempts - 1))
-        return dt.timedelta(seconds=seconds)
+        return backoff(attempts, s.outbox_retry_initial_seconds, s.outbox_retry_max_seconds)
 
     async def process_one(self) -> bool:
         """Send (or skip) the next due mail; False when none was due."""

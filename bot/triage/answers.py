@@ -7,7 +7,8 @@ Usage::
     html = text_to_html(text)                                         # the HTML part of a mail
 
 The answers teach knowledge-base article #1103 (logging in, browsers, browsing data,
-forgotten password and user code) as one mail each. Drafts are plain text an agent edits in
+forgotten password and user code) as one mail each; the article's steps are the chat's own
+texts (``domain.yml``, read through :mod:`bot.domain`), the greeting and closing the mail's. Drafts are plain text an agent edits in
 the console before sending; the HTML part of any mail is made from the text, escaped.
 """
 
@@ -16,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+
+from bot.domain import step_instruction
 
 __all__ = ["ANSWERABLE", "QUOTE_MARKS", "REPLY_SUBJECTS", "Links", "answer_text", "draft_text", "greeting_name", "text_to_html"]
 
@@ -27,42 +30,14 @@ class Links:
     support_email: str
 
 
-SITE = "https://www.gem-books.com"
 APP = "https://app.gem-books.com"
-CHROME_HELP = {
-    "fr": "https://support.google.com/chrome/answer/2392709?hl=fr",
-    "en": "https://support.google.com/chrome/answer/2392709?hl=en",
-}
-FIREFOX_HELP = {
-    "fr": "https://support.mozilla.org/fr/kb/effacer-cookies-donnees-site",
-    "en": "https://support.mozilla.org/en-US/kb/clear-cookies-and-site-data-firefox",
-}
 
-_STEP_SITE = {
-    "fr": f"Passez par le site officiel {SITE} et cliquez sur le bouton rouge CONNEXION, en haut à "
-    f"droite. Une fois connecté, supprimez votre ancien favori et recréez-le vers {APP}.",
-    "en": f"Go through the official site {SITE} and click the red CONNEXION (log in) button at the "
-    f"top right. Once you are in, delete your old bookmark and create it again pointing to {APP}.",
-}
-_STEP_BROWSER = {
-    "fr": "Utilisez Google Chrome ou Mozilla Firefox. Nous suggérons même d'installer les deux : "
-    "si l'un ne fonctionne pas, vous pourrez vous rabattre sur l'autre.",
-    "en": "Use Google Chrome or Mozilla Firefox. We even suggest installing both: if one does not "
-    "work, you can fall back on the other.",
-}
-_STEP_CLEAR = {
-    "fr": "Videz les données de navigation de votre navigateur (période : toutes les données). "
-    "Cochez toutes les cases, sauf « Mots de passe et autres données de connexion ».\n"
-    "  Chrome : {chrome}\n  Firefox : {firefox}",
-    "en": "Clear your browser's browsing data (time range: all time). Tick every box except "
-    "\"Passwords and other sign-in data\".\n  Chrome: {chrome}\n  Firefox: {firefox}",
-}
-_STEP_RESTART = {
-    "fr": f"Fermez votre navigateur, ou mieux, redémarrez-le. Pour la première connexion ensuite, "
-    f"passez par le bouton rouge CONNEXION sur {SITE} : cela recrée le bon témoin de navigation (cookie).",
-    "en": f"Close your browser, or better, restart it. For the first login after that, use the red "
-    f"CONNEXION button on {SITE}: it recreates the right cookie.",
-}
+# The steps of article #1103 are the chat's (domain.yml): each mail lists the same
+# instructions, numbered, without the chat's "Did that work?".
+_STEP_SITE = "utter_step_main_site"
+_STEP_BROWSER = "utter_step_browsers"
+_STEP_CLEAR = "utter_step_clear_data_other"
+_STEP_RESTART = "utter_step_restart"
 
 _HELLO = {"fr": "Bonjour{name},", "en": "Hello{name},"}
 _STILL = {
@@ -92,13 +67,15 @@ def _numbered(steps: list[str]) -> str:
 
 def _bodies(language: str, links: Links) -> dict[str, list[str]]:
     """The paragraphs of each standalone answer, in ``language``."""
-    clear = _STEP_CLEAR[language].format(chrome=CHROME_HELP[language], firefox=FIREFOX_HELP[language])
+    site, browser, clear, restart = (
+        step_instruction(step, language) for step in (_STEP_SITE, _STEP_BROWSER, _STEP_CLEAR, _STEP_RESTART)
+    )
     if language == "fr":
         return {
             "login_problem": [
                 "Voici les étapes qui règlent la plupart des problèmes de connexion à GEM-BOOKS. "
                 "Essayez-les dans l'ordre :",
-                _numbered([_STEP_SITE["fr"], _STEP_BROWSER["fr"], clear, _STEP_RESTART["fr"]]),
+                _numbered([site, browser, clear, restart]),
                 f"Mot de passe oublié? Choisissez-en un nouveau ici : {links.password_reset_url}",
             ],
             "forgot_password": [
@@ -132,17 +109,17 @@ def _bodies(language: str, links: Links) -> dict[str, list[str]]:
                 "vous rabattre sur l'autre.",
                 "Si la connexion bloque dans votre navigateur, vider ses données de navigation "
                 "règle souvent le problème :",
-                _numbered([clear, _STEP_RESTART["fr"]]),
+                _numbered([clear, restart]),
             ],
             "clear_browser_data": [
                 "GEM-BOOKS dépend de la santé de votre navigateur. Pour vider ses données de navigation :",
-                _numbered([clear, _STEP_RESTART["fr"]]),
+                _numbered([clear, restart]),
             ],
             "bookmark_help": [
                 "Un vieux favori mène souvent à une page de connexion périmée. Pour le refaire :",
                 _numbered(
                     [
-                        _STEP_SITE["fr"],
+                        site,
                         f"Votre nouveau favori doit pointer sur {APP}.",
                     ]
                 ),
@@ -151,7 +128,7 @@ def _bodies(language: str, links: Links) -> dict[str, list[str]]:
     return {
         "login_problem": [
             "Here are the steps that fix most GEM-BOOKS login problems. Try them in order:",
-            _numbered([_STEP_SITE["en"], _STEP_BROWSER["en"], clear, _STEP_RESTART["en"]]),
+            _numbered([site, browser, clear, restart]),
             f"Forgot your password? Choose a new one here: {links.password_reset_url}",
         ],
         "forgot_password": [
@@ -182,21 +159,24 @@ def _bodies(language: str, links: Links) -> dict[str, list[str]]:
             "GEM-BOOKS works best in an up-to-date Google Chrome or Mozilla Firefox. We suggest "
             "installing both: if one does not work, you can fall back on the other.",
             "If logging in gets stuck in your browser, clearing its browsing data often fixes it:",
-            _numbered([clear, _STEP_RESTART["en"]]),
+            _numbered([clear, restart]),
         ],
         "clear_browser_data": [
             "GEM-BOOKS depends on the health of your browser. To clear its browsing data:",
-            _numbered([clear, _STEP_RESTART["en"]]),
+            _numbered([clear, restart]),
         ],
         "bookmark_help": [
             "An old bookmark often leads to an outdated login page. To make a new one:",
-            _numbered([_STEP_SITE["en"], f"Your new bookmark should point to {APP}."]),
+            _numbered([site, f"Your new bookmark should point to {APP}."]),
         ],
     }
 
 
-# Intents whose answer stands alone: answered by mail at once (above the threshold).
-ANSWERABLE = frozenset(_bodies("fr", Links("", "", "")))
+# Intents whose answer stands alone: answered by mail at once (above the threshold); the
+# keys of _bodies (tests/bot/triage/test_answers.py checks they agree).
+ANSWERABLE = frozenset(
+    {"login_problem", "forgot_password", "forgot_user_code", "browser_recommendation", "clear_browser_data", "bookmark_help"}
+)
 
 _DRAFTS = {
     "fr": {

@@ -42,6 +42,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.triage.parse import parse_mail
 from bot.triage.parsed import MalformedMail
 from bot.triage.quotes import classification_text
+from bot.triage.replies import MailReplies
 from bot.triage.service import TextParser, Triage
 from bot.triage.store import TriageStore
 
@@ -227,9 +228,13 @@ def _triage(engine: Any, rasa: TextParser, settings: Settings) -> Triage:
     sessions = session_factory(engine)
     conversations = ConversationStore(sessions, settings)
     outbox = Outbox(sessions)
-    handoffs = Handoffs(HandoffStore(sessions), conversations, LiveChannels(), outbox, settings)
+    store = TriageStore(sessions)
+    replies = MailReplies(store, outbox, settings)
+    handoffs = Handoffs(
+        HandoffStore(sessions), conversations, LiveChannels(), outbox, settings, mail_replies=replies.agent_replied
+    )
     return Triage(
-        TriageStore(sessions),
+        store,
         rasa,
         settings,
         handoffs=handoffs,

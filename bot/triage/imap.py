@@ -35,6 +35,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import aioimaplib
 
+from bot.jobs import Worker
 from bot.settings import Settings
 
 __all__ = ["ImapError", "ImapPoller", "Intake"]
@@ -92,9 +93,11 @@ class ImapPoller:
         self._batch_size = batch_size
         self._client: aioimaplib.IMAP4 | None = None
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
         self._warned_no_keywords = False
-        self._stopping = False
+        self._interval = max(settings.imap_interval_seconds, 0.05)
+        self._worker = Worker(
+            "imap-poller", self._poll, idle_seconds=self._interval, retry_delay=self._delay, expected=(ImapError,)
+        )
         _install_login_filter()
 
     @property
@@ -260,22 +263,15 @@ class ImapPoller:
         if not self._settings.imap_host:
             log.info("IMAP poller not started: GEM_IMAP_HOST is empty")
             return
-        if self._task is None or self._task.done():
-            self._stopping = False
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="imap-poller")
+        self._worker.start()
+
+    @property
+    def running(self) -> bool:
+        return self._worker.running
 
     async def stop(self) -> None:
         """End the background task, then log out."""
-        self._stopping = True
-        task, self._task = self._task, None
-        # Python 3.10's asyncio.wait_for, which aioimaplib wraps around every command,
-        # swallows a cancellation that lands as the command completes (CPython bpo-42130, fixed in 3.12):
-        # cancel until the task is done; the loop also checks _stopping between polls.
-        while task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=1.0)
-        if task is not None and not task.cancelled() and task.exception() is not None:
-            log.error("IMAP %s: the poller had crashed", self._where, exc_info=task.exception())
+        await self._worker.stop()
         client, self._client = self._client, None
         if client is not None:
             try:
@@ -286,26 +282,12 @@ class ImapPoller:
             finally:
                 self._close(client)
 
-    async def _run(self) -> None:
-        interval = max(self._settings.imap_interval_seconds, 0.05)
-        failures = 0
-        while not self._stopping:
-            try:
-                await self.poll_once()
-                if failures:
-                    log.info("IMAP %s: polling again after %d failed attempt(s)", self._where, failures)
-                failures = 0
-            except ImapError as exc:
-                failures += 1
-                log.warning("%s (next attempt in %.1f s)", exc, self._delay(interval, failures))
-            except Exception:
-                failures += 1
-                log.exception("IMAP %s: poll crashed (next attempt in %.1f s)",
-                              self._where, self._delay(interval, failures))
-            await asyncio.sleep(self._delay(interval, failures))
+    async def _poll(self) -> bool:
+        await self.poll_once()
+        return False  # one poll per interval, even when it found mail
 
-    @staticmethod
-    def _delay(interval: float, failures: int) -> float:
+    def _delay(self, failures: int) -> float:
+        interval = self._interval
         if not failures:
             return interval
         # Back off on repeated failures (a locked account must not be hammered), up to 5 minutes.

@@ -21,7 +21,6 @@ nothing is lost if Rasa is down); the worker then classifies with the Rasa model
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -32,18 +31,17 @@ from typing import Any, Protocol
 
 from bot.accounts.limits import Rule, SharedRateLimits
 from bot.clock import Clock, system_clock
-from bot.db.handoff_models import Handoff
-from bot.db.models import Message
 from bot.db.triage_models import InboundMail
 from bot.handoff.packet import Packet
 from bot.handoff.service import Handoffs
+from bot.jobs import Worker, backoff
 from bot.mail.messages import build_message, sender_domain
 from bot.mail.outbox import Outbox
 from bot.mail.templates import mail_templates
 from bot.mail.worker import Composer
 from bot.rasa_client import AssistantUnavailable, Parse
 from bot.settings import Settings
-from bot.triage.answers import REPLY_SUBJECTS, Links, answer_text, draft_text, greeting_name, text_to_html
+from bot.triage.answers import Links, answer_text, draft_text, greeting_name, text_to_html
 from bot.triage.automatic import automatic_reason
 from bot.triage.decide import Decision, Facts, decide
 from bot.triage.parse import parse_mail
@@ -57,13 +55,13 @@ from bot.triage.reading import (
     request_sentences,
     sentence_count,
 )
+from bot.triage.replies import TRIAGE_REPLY, reply_params, reply_subject
 from bot.triage.store import Outcome, TriageStore
 
 __all__ = ["TRIAGE_REPLY", "Analysis", "Received", "Triage", "reply_subject", "transcript_text"]
 
 log = logging.getLogger(__name__)
 
-TRIAGE_REPLY = "triage_reply"
 # A mail whose triage keeps failing (not Rasa being down: a bug) is quarantined after this.
 _MAX_ATTEMPTS = 8
 _LEASE = dt.timedelta(minutes=5)
@@ -114,14 +112,6 @@ class Analysis:
         return self.reading.confidence
 
 
-def reply_subject(subject: str, language: str) -> str:
-    """ "Re: <subject>" on one line (a received subject can never add a header)."""
-    clean = " ".join("".join(c if c.isprintable() else " " for c in subject).split())[:200]
-    if not clean:
-        return REPLY_SUBJECTS[language]
-    return clean if clean.lower().startswith("re:") else f"Re: {clean}"
-
-
 def _replying(signs: ReplySigns | None) -> str | None:
     if signs is None:
         return None
@@ -167,8 +157,10 @@ class Triage:
         self._clock = clock
         self._links = Links(settings.password_reset_url, settings.user_code_url, settings.support_email)
         self._templates = mail_templates()
-        self._task: asyncio.Task[None] | None = None
         self.wakeup = asyncio.Event()
+        self._worker = Worker(
+            "triage-worker", self.process_one, idle_seconds=settings.triage_poll_seconds, wakeup=self.wakeup
+        )
         self._parsed: dict[int, ParsedMail] = {}
 
     # -- intake ---------------------------------------------------------------------------
@@ -250,27 +242,13 @@ class Triage:
     # -- the worker --------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="triage-worker")
+        """Triage received mail in the background (needs the outbox and the handoffs)."""
+        self._require(self._outbox)
+        self._require(self._handoffs)
+        self._worker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                while await self.process_one():
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database went away, ...: keep the loop alive
-                log.exception("triage worker error")
-            self.wakeup.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), self._settings.triage_poll_seconds)
+        await self._worker.stop()
 
     async def process_one(self) -> bool:
         """Triage the next received mail; False when none is due."""
@@ -284,16 +262,16 @@ class Triage:
             analysis = await self.analyse(parsed, envelope_from=row.envelope_from)
             await self._apply(row, analysis)
         except AssistantUnavailable as exc:
-            delay = dt.timedelta(seconds=min(5 * 2 ** min(row.attempts, 6), 300))
+            delay = backoff(row.attempts, 10, 300)
             log.warning("triage of mail %d waits for Rasa (%s); again in %s", row.id, exc, delay)
-            await self.store.retry_later(row.id, f"assistant unavailable: {exc}", delay)
+            await self.store.retry_later(row, f"assistant unavailable: {exc}", delay)
         except Exception as exc:
             if row.attempts >= _MAX_ATTEMPTS:
                 log.exception("mail %d quarantined after %d failed triage attempts", row.id, row.attempts)
                 await self.store.finish(row.id, status="quarantined", decision="quarantined", reason="triage_failed")
             else:
                 log.exception("triage of mail %d failed; will retry", row.id)
-                await self.store.retry_later(row.id, type(exc).__name__, dt.timedelta(seconds=30))
+                await self.store.retry_later(row, type(exc).__name__, dt.timedelta(seconds=30))
         return True
 
     # -- acting --------------------------------------------------------------------------------
@@ -366,35 +344,11 @@ class Triage:
         )
         return wait is None
 
+    @staticmethod
     def _reply_params(
-        self, row: InboundMail, language: str, text: str, reply_id: str, *, automatic: bool
+        row: InboundMail, language: str, text: str, reply_id: str, *, automatic: bool
     ) -> dict[str, Any]:
-        references = [*row.references, row.message_id][-20:]
-        return {
-            "to": row.answer_address,
-            "subject": reply_subject(row.subject, language),
-            "in_reply_to": row.message_id,
-            "references": references,
-            "message_id": reply_id,
-            "text": text,
-            "language": language,
-            "automatic": automatic,
-        }
-
-    async def agent_replied(self, handoff: Handoff, message: Message) -> None:
-        """An agent answered a ticket in the console: the answer goes by mail, in the thread."""
-        latest = await self.store.latest_inbound(handoff.conversation_id)
-        if latest is None:
-            log.warning("handoff %d: no mail to answer in its conversation", handoff.id)
-            return
-        reply_id = make_msgid(domain=sender_domain(self._settings.mail_from))
-        await self.store.add_thread_ids(handoff.conversation_id, [(reply_id, "agent_reply")])
-        language = handoff.language if handoff.language in ("fr", "en") else self._settings.default_language
-        await self._require(self._outbox).enqueue(
-            f"agent-reply:{message.id}",
-            TRIAGE_REPLY,
-            self._reply_params(latest, language, message.text, reply_id, automatic=False),
-        )
+        return reply_params(row, language, text, reply_id, automatic=automatic)
 
     # -- composing (the outbox worker calls this when it sends) ------------------------------
 

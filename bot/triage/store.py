@@ -32,6 +32,7 @@ from bot.db.models import Conversation, Message
 from bot.db.triage_models import InboundMail, MailThreadId
 from bot.handoff.packet import Packet
 from bot.handoff.store import new_handoff
+from bot.jobs import LeasedJobs
 from bot.resume_codes import new_code
 from bot.triage.parsed import ParsedMail
 
@@ -76,6 +77,7 @@ class TriageStore:
     def __init__(self, sessions: sessionmaker, clock: Clock = system_clock) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._jobs = LeasedJobs(sessions, InboundMail, waiting="received", clock=clock)
 
     async def receive(
         self, parsed: ParsedMail, raw: bytes, *, source: str, envelope_from: str | None
@@ -156,31 +158,12 @@ class TriageStore:
             return await session.get(InboundMail, mail_id)
 
     async def claim(self, lease: dt.timedelta) -> InboundMail | None:
-        """The next received mail due, held by the caller until ``lease`` ends."""
-        now = self._clock()
-        due = (InboundMail.status == "received", InboundMail.next_attempt_at <= now)
-        async with self._sessions() as session, session.begin():
-            mail_id = await session.scalar(
-                select(InboundMail.id).where(*due).order_by(InboundMail.next_attempt_at, InboundMail.id).limit(1)
-            )
-            if mail_id is None:
-                return None
-            taken = await session.execute(
-                update(InboundMail)
-                .where(InboundMail.id == mail_id, *due)
-                .values(next_attempt_at=now + lease, attempts=InboundMail.attempts + 1)
-            )
-            if taken.rowcount != 1:
-                return None  # another worker took it
-            return await session.get(InboundMail, mail_id, populate_existing=True)
+        """The next received mail due, held by the caller until ``lease`` ends (:mod:`bot.jobs`)."""
+        return await self._jobs.claim(lease)
 
-    async def retry_later(self, mail_id: int, error: str, delay: dt.timedelta) -> None:
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(InboundMail)
-                .where(InboundMail.id == mail_id)
-                .values(next_attempt_at=self._clock() + delay, last_error=error[:255])
-            )
+    async def retry_later(self, mail: InboundMail, error: str, delay: dt.timedelta) -> bool:
+        """Give a claimed mail back, to be triaged again after ``delay``."""
+        return await self._jobs.retry(mail, delay, error)
 
     async def finish(self, mail_id: int, *, status: str = "done", **values: Any) -> None:
         """Record what was understood and decided; the raw bytes go unless quarantined."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT, Settings, env_vars
 
 
 def test_defaults() -> None:
@@ -121,3 +123,70 @@ def test_the_socketio_payload_intents_are_intents_of_the_assistant_and_documente
     assert payloads == {"greet": "greet", "get_started": "greet"}
     assert set(payloads.values()) <= set(domain["intents"])
     assert "GEM_SOCKETIO_PAYLOAD_INTENTS" in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+# Values for fields whose value is checked; the others get one derived from their type.
+VALID = {
+    "host": ("127.0.0.2", "127.0.0.2"),
+    "trusted_proxies": ("10.0.0.0/8, 192.168.1.2", ("10.0.0.0/8", "192.168.1.2")),
+    "public_base_url": ("https://chat.example.org/", "https://chat.example.org"),
+    "database_url": ("postgresql+asyncpg://hub@db/hub", "postgresql+asyncpg://hub@db/hub"),
+    "allowed_origins": ("https://a.example.org/, https://b.example.org", ("https://a.example.org", "https://b.example.org")),
+    "default_language": ("en", "en"),
+    "socketio_payload_intents": ("hello, start=greet", ("hello", "start=greet")),
+    "environment": ("development", "development"),
+    "internal_host": ("10.1.2.3", "10.1.2.3"),
+    "account_gateway": ("builtin", "builtin"),
+    "platform_url": ("https://platform.example.org/api/", "https://platform.example.org/api"),
+    "smtp_security": ("starttls", "starttls"),
+    "triage_mode": ("shadow", "shadow"),
+    "triage_threshold_fr": ("0.65", 0.65),
+    "triage_threshold_en": ("0.7", 0.7),
+    "imap_security": ("starttls", "starttls"),
+}
+CHOICES = ["environment", "account_gateway", "smtp_security", "triage_mode", "imap_security", "default_language"]
+
+
+def a_value_for(name: str, default: object) -> tuple[str, object]:
+    if name in VALID:
+        return VALID[name]
+    if isinstance(default, bool):
+        raise AssertionError(f"no test value for the flag {name}")
+    if isinstance(default, int):
+        return str(default + 7), default + 7
+    if isinstance(default, float):
+        return str(default + 0.5), default + 0.5
+    if isinstance(default, tuple):
+        return "first@example.org, second@example.org", ("first@example.org", "second@example.org")
+    return f"value-of-{name}", f"value-of-{name}"
+
+
+def test_every_field_can_be_set_from_its_environment_variable() -> None:
+    defaults = Settings()
+    variables = env_vars()
+    assert len(variables) == len({f.name for f in dataclasses.fields(Settings) if f.init})
+    assert len(set(variables.values())) == len(variables)  # one variable per field
+    for name, var in variables.items():
+        raw, expected = a_value_for(name, getattr(defaults, name))
+        assert getattr(Settings.from_env({var: raw}), name) == expected, var
+
+
+def test_the_variables_people_already_use_keep_their_names() -> None:
+    variables = env_vars()
+    assert (variables["host"], variables["port"]) == ("GEM_HUB_HOST", "GEM_HUB_PORT")
+    assert variables["action_server_url"] == "GEM_ACTIONS_URL"
+    assert variables["environment"] == "GEM_ENV"
+    assert variables["outbox_poll_seconds"] == "GEM_OUTBOX_POLL_SECONDS"
+
+
+def test_a_bad_value_names_its_variable() -> None:
+    defaults = Settings()
+    for name, var in env_vars().items():
+        default = getattr(defaults, name)
+        if isinstance(default, (int, float)) and not isinstance(default, bool):
+            with pytest.raises(ValueError, match=f"^{var}='lots': expected a (whole )?number$"):
+                Settings.from_env({var: "lots"})
+    for name in CHOICES:
+        var = env_vars()[name]
+        with pytest.raises(ValueError, match=f"^{var}='nonsense': expected one of "):
+            Settings.from_env({var: "nonsense"})

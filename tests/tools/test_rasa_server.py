@@ -36,3 +36,25 @@ def test_no_token_at_all_is_refused() -> None:
 def test_the_token_on_the_command_line_is_refused(argument: str) -> None:
     with pytest.raises(SystemExit, match="not on the command line"):
         main(["run", "--enable-api", argument, "abc"], {"GEM_RASA_TOKEN": "x"})
+
+
+def test_a_token_that_starts_with_a_dash_reaches_rasa_as_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    # secrets.token_urlsafe starts with "-" once in 64 draws; Rasa's parser must not take it for an option.
+    import argparse
+    import sys
+
+    import rasa.__main__
+
+    seen: dict[str, object] = {}
+
+    def parse_like_rasa() -> None:
+        parser = argparse.ArgumentParser()
+        parser.add_argument("command")
+        parser.add_argument("--enable-api", action="store_true")
+        parser.add_argument("-t", "--auth-token")
+        seen["token"] = parser.parse_args(sys.argv[1:]).auth_token
+
+    monkeypatch.setattr(rasa.__main__, "main", parse_like_rasa)
+    monkeypatch.setattr(sys, "argv", ["tools.rasa_server"])
+    main(["run", "--enable-api"], {"GEM_RASA_TOKEN": "-Xy_secret"})
+    assert seen["token"] == "-Xy_secret"

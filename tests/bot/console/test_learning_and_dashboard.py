@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 import yaml
@@ -10,6 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.appkeys import HANDOFFS, SETTINGS, STORE
 from bot.console.cli import _corrections
+from bot.domain import load_domain
 from tests.bot.console.conftest import conversation_with, handed_over, login
 from tests.bot.console.test_console_security import first_person_message_id
 
@@ -71,3 +73,21 @@ async def test_the_dashboard_counts_deflection_reasons_languages_steps_and_first
     assert 'id="n-first-reply">-' not in page
     handoff = await console_hub.app[HANDOFFS].store.get(handoff_id)
     assert handoff is not None and handoff.first_reply_at is not None
+
+
+async def test_an_agent_corrects_to_any_intent_of_the_domain(console_hub: TestClient) -> None:
+    handoff_id = await handed_over(console_hub, "c'est vraiment frustrant")
+    message_id = await first_person_message_id(console_hub, handoff_id)
+    token = await login(console_hub)
+    async with console_hub.get(f"/console/c/{handoff_id}") as response:
+        page = await response.text()
+    intents = load_domain().intents
+    offered = re.findall(r'<option value="([a-z_]+)"', page.split('name="intent"', 1)[1].split("</select>", 1)[0])
+    assert offered == list(intents)  # the domain's list, in its order: no copy to fall behind
+    assert "frustration" in offered and "ask_user_code" in offered
+    async with console_hub.post(
+        f"/console/c/{handoff_id}/messages/{message_id}/intent",
+        data={"csrf": token, "intent": "frustration"},
+        allow_redirects=False,
+    ) as response:
+        assert response.status == 302

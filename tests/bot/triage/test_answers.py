@@ -28,7 +28,7 @@ def test_the_login_answer_teaches_the_article_steps_in_order() -> None:
         for part in ("https://www.gem-books.com", "Google Chrome ou Mozilla Firefox", "Videz les données", "redémarrez")
     ]
     assert positions == sorted(positions)
-    assert "sauf « Mots de passe et autres données de connexion »" in text
+    assert "SAUF « Mots de passe et autres données de connexion »" in text  # domain.yml's words
 
 
 def test_the_password_answer_links_the_reset_and_user_code_pages() -> None:

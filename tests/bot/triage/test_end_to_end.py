@@ -55,7 +55,8 @@ async def test_a_quebec_login_problem_gets_the_steps_in_french_at_once(
     assert_answers(answer, original)
     text = text_of(answer)
     assert text.startswith("Bonjour Julie,")
-    for step in ("1. Passez par le site officiel", "bouton rouge CONNEXION", "4. Fermez votre navigateur"):
+    # domain.yml's steps, word for word (bot.domain)
+    for step in ("1. Passez par le site officiel", "bouton rouge CONNEXION", "4. Fermez complètement votre navigateur"):
         assert step in text
     html = answer.get_body(preferencelist=("html",)).get_content()
     assert '<a href="https://www.gem-books.com">' in html

@@ -205,7 +205,7 @@ async def test_wrong_password_is_a_clear_error_that_never_shows_the_password(
             if sum("login refused" in r.getMessage() for r in caplog.records) >= 2:
                 break
         assert sum("login refused" in r.getMessage() for r in caplog.records) >= 2
-        assert poller._task is not None and not poller._task.done()
+        assert poller.running
     finally:
         await poller.stop()
     assert_password_never_logged(caplog, wrong)
@@ -245,7 +245,7 @@ async def test_stop_ends_the_loop_whatever_it_is_doing(dovecot: Dovecot, mailbox
         poller.start()
         await asyncio.sleep(random.uniform(0, 0.03))
         await asyncio.wait_for(poller.stop(), 5)
-        assert poller._task is None
+        assert not poller.running
 
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])
