@@ -19,6 +19,8 @@ forgot_password,             /forgot-user-code
 forgot_user_code
 dev_mail, dev_mail_message,  GET /dev/mail...                     caught mail, development only
 dev_mail_html                                                     (bot.mail.sink_pages)
+feedback                     GET/POST /feedback?token=...         a mail answer's "solved" / "still
+                                                                  need help" link (bot.satisfaction.pages)
 static                       /static/                             widget, demo and page assets
 console_*                    /console...                          agent console (bot.console.routes)
 (socket.io)                  /socket.io/                          Rasa's socket.io protocol
@@ -59,6 +61,7 @@ from bot.appkeys import (
     ACCOUNTS,
     CLOCK,
     ENGINE,
+    FEEDBACK,
     HANDOFFS,
     HTTP,
     LIMITS,
@@ -69,6 +72,7 @@ from bot.appkeys import (
     RELAY,
     RESET_TOKENS,
     RESUME_ATTEMPTS,
+    SATISFACTION,
     SETTINGS,
     SHUTTING_DOWN,
     SOCKETIO,
@@ -90,6 +94,9 @@ from bot.mail.worker import OutboxWorker, SmtpSender
 from bot.rasa_client import RasaClient
 from bot.relay import ChatRelay
 from bot.resume_codes import ResumeAttempts
+from bot.satisfaction import pages as feedback_pages
+from bot.satisfaction.links import FeedbackLinks
+from bot.satisfaction.mail import MailFeedback
 from bot.settings import Settings
 from bot.socketio_channel import attach_socketio
 from bot.triage.imap import ImapPoller
@@ -120,6 +127,10 @@ def setup_routes(app: web.Application) -> None:
         resource = app.router.add_resource(path, name=name)
         resource.add_route("GET", handler)
         resource.add_route("POST", handler)
+    # The signed links at the end of automatic mail answers (bot.satisfaction.pages).
+    feedback = app.router.add_resource("/feedback", name="feedback")
+    feedback.add_route("GET", feedback_pages.feedback)
+    feedback.add_route("POST", feedback_pages.feedback)
     if app[SETTINGS].is_development:
         app.router.add_get("/dev/mail", sink_pages.dev_mail, name="dev_mail")
         app.router.add_get(r"/dev/mail/{id:\d+}", sink_pages.dev_mail_message, name="dev_mail_message")
@@ -195,6 +206,17 @@ async def mail_ctx(app: web.Application) -> AsyncIterator[None]:
             await app[MAIL_SINK].stop()
 
 
+async def feedback_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The signed links of automatic mail answers, and what their answers do."""
+    settings, clock = app[SETTINGS], app[CLOCK]
+    # A configured secret, else the one the hub keeps in its database: links in mail must
+    # outlive restarts and work on every hub.
+    secret = settings.link_secret or await app[SATISFACTION].store.hub_secret("feedback_links")
+    links = FeedbackLinks(secret, settings, clock)
+    app[FEEDBACK] = MailFeedback(session_factory(app[ENGINE]), links, app[HANDOFFS], settings, clock)
+    yield
+
+
 async def triage_ctx(app: web.Application) -> AsyncIterator[None]:
     """Email triage: the service, its worker, SMTP listener and IMAP poller (GEM_TRIAGE_MODE=off: none)."""
     settings, clock = app[SETTINGS], app[CLOCK]
@@ -207,6 +229,7 @@ async def triage_ctx(app: web.Application) -> AsyncIterator[None]:
         outbox=app[OUTBOX],
         limits=app[LIMITS],
         clock=clock,
+        feedback=app[FEEDBACK].footer,
     )
     app[TRIAGE] = triage
     # An agent's answer to a ticket from the mailbox goes back by mail.
@@ -255,6 +278,7 @@ def init_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applicat
     app.cleanup_ctx.append(rasa_ctx)
     app.cleanup_ctx.append(accounts_ctx)
     app.cleanup_ctx.append(console_ctx)
+    app.cleanup_ctx.append(feedback_ctx)
     app.cleanup_ctx.append(triage_ctx)
     app.cleanup_ctx.append(mail_ctx)
     # Last in, first out: the internal API stops taking calls before the services stop.

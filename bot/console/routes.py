@@ -14,6 +14,8 @@ console_correct          POST /console/c/{id}/messages/{m}/     the right intent
                          intent                                 person's message
 console_dashboard        GET /console/dashboard                 numbers
 console_mail             GET /console/mail                      mail received, what triage did
+console_review,          GET /console/review, POST              what to teach next: confirm or
+console_review_verdict   /console/review/{m}                    correct the assistant's guesses
 console_ws               GET /console/ws                        live updates
 =======================  =====================================  ===========================
 """
@@ -26,15 +28,31 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.appkeys import AGENTS, CLOCK, CONSOLES, ENGINE, HANDOFFS, LIVE, OUTBOX, RELAY, SETTINGS, STORE
-from bot.console import live, pages
+from bot.appkeys import (
+    AGENTS,
+    CLOCK,
+    CONSOLES,
+    ENGINE,
+    HANDOFFS,
+    LIVE,
+    OUTBOX,
+    RELAY,
+    REVIEWS,
+    SATISFACTION,
+    SETTINGS,
+    STORE,
+)
+from bot.console import live, pages, review
 from bot.console.agents import AgentDirectory
 from bot.console.demo import ensure_demo_agent
+from bot.console.review_store import ReviewStore
 from bot.console.sockets import ConsoleSockets
 from bot.db.engine import session_factory
 from bot.handoff.live import LiveChannels
 from bot.handoff.service import Handoffs
 from bot.handoff.store import HandoffStore
+from bot.satisfaction.chat import ChatSatisfaction
+from bot.satisfaction.store import SatisfactionStore
 
 __all__ = ["console_ctx", "setup_console_routes"]
 
@@ -51,6 +69,8 @@ def setup_console_routes(app: web.Application) -> None:
     router.add_get("/console/dashboard", pages.dashboard, name="console_dashboard")
     router.add_get("/console/mail", pages.mail_log, name="console_mail")
     router.add_get("/console/ws", live.console_websocket, name="console_ws")
+    router.add_get("/console/review", review.review, name="console_review")
+    router.add_post(r"/console/review/{message:\d+}", review.review_verdict, name="console_review_verdict")
     router.add_get(r"/console/c/{id:\d+}", pages.conversation, name="console_conversation")
     for action, handler in (
         ("claim", pages.claim),
@@ -75,7 +95,17 @@ async def console_ctx(app: web.Application) -> AsyncIterator[None]:
     app[CONSOLES] = ConsoleSockets()
     # "An agent is online" counts only consoles whose sign-in session is alive.
     app[LIVE] = LiveChannels(live_sessions=app[AGENTS].live_sessions)
-    app[HANDOFFS] = Handoffs(HandoffStore(sessions, clock), app[STORE], app[LIVE], app[OUTBOX], settings)
+    # "Did this help?": asked after solved flows (chat turns) and after an agent resolves.
+    app[SATISFACTION] = ChatSatisfaction(SatisfactionStore(sessions, clock), app[LIVE], settings)
+    app[HANDOFFS] = Handoffs(
+        HandoffStore(sessions, clock),
+        app[STORE],
+        app[LIVE],
+        app[OUTBOX],
+        settings,
+        on_resolved=app[SATISFACTION].handoff_resolved,
+    )
+    app[REVIEWS] = ReviewStore(sessions, threshold=settings.review_confidence_threshold)
     # While a handoff is open the relay gives the person's messages to people, not Rasa.
     app[RELAY].to_agents = app[HANDOFFS].person_wrote
     if settings.is_development and await ensure_demo_agent(app[AGENTS]):

@@ -88,12 +88,17 @@ class Handoffs:
         live: LiveChannels,
         outbox: Outbox,
         settings: Settings,
+        *,
+        on_resolved: Callable[[Handoff, str | None, str], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.conversations = conversations
         self.live = live
         self._outbox = outbox
         self._settings = settings
+        # Told (handoff, outcome, person's language) after an agent resolves a handoff:
+        # "Did this help?" (bot.satisfaction.chat).
+        self._on_resolved = on_resolved
         # Set by the email triage: an agent's answer to a ticket from the mailbox goes out
         # by mail (bot.triage.service.Triage.agent_replied).
         self.mail_replies: Callable[[Handoff, Message], Awaitable[None]] | None = None
@@ -198,6 +203,8 @@ class Handoffs:
             return False
         language = await self.person_language(handoff.conversation_id, handoff.language)
         await self.live.to_widget(handoff.conversation_id, support_frame("closed", False, language))
+        if self._on_resolved is not None:
+            await self._on_resolved(handoff, outcome, language)
         await self._tell_consoles({"type": "queue"}, handoff)
         return True
 
