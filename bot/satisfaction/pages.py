@@ -100,12 +100,13 @@ def _render(request: web.Request, lang: str, status: int = 200, **context: Any) 
     response = aiohttp_jinja2.render_template(
         "feedback/page.html",
         request,
-        {"t": TEXT[lang], "lang": lang, "csrf": token, "switch_url": str(switch_url), "dev_mail_url": None, **context},
+        {"t": TEXT[lang], "lang": lang, "csrf": token, "switch_url": str(switch_url), **context},
         status=status,
     )
     remember_csrf(request, response, token)
-    # The token is in the URL: it must not leave in a Referer, nor stay in a cache.
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # The token is in the URL: it must not leave in a Referer to another site, nor stay in
+    # a cache. Not "no-referrer": the browser would then send "Origin: null" with the form.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cache-Control"] = "no-store"
     return response
 

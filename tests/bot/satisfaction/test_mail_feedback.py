@@ -77,7 +77,7 @@ async def test_still_need_help_reopens_the_thread_as_a_ticket_once(
         page = await response.text()
     assert "Vous avez encore besoin d'aide?" in html.unescape(page)
     assert '<label for="comment">' in page
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert await answers(triage_hub) == []
     token = parse_qs(urlsplit(still).query)["token"][0]
 
