@@ -145,10 +145,11 @@ async def password_reset(request: web.Request, fields: dict[str, str]) -> Outcom
     user_code = fields.get("user_code", "")
     if not is_valid_user_code(user_code):
         raise _Invalid("user_code")
+    email = _email(fields)  # checked before the conversation, as the contract lists them
     origin = await _conversation(request, fields)
     outcome = await request.app[ACCOUNT_REQUESTS].password_reset(
         user_code,
-        _email(fields),
+        email,
         _language(request, fields),
         origin=origin,
         idempotency_key=request.headers.get("Idempotency-Key"),
@@ -160,9 +161,10 @@ async def password_reset(request: web.Request, fields: dict[str, str]) -> Outcom
 @_internal
 async def user_code_reminder(request: web.Request, fields: dict[str, str]) -> Outcome:
     """POST /internal/accounts/user-code-reminder."""
+    email = _email(fields)
     origin = await _conversation(request, fields)
     outcome = await request.app[ACCOUNT_REQUESTS].user_code_reminder(
-        _email(fields),
+        email,
         _language(request, fields),
         origin=origin,
         idempotency_key=request.headers.get("Idempotency-Key"),
