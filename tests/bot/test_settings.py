@@ -121,3 +121,19 @@ def test_the_socketio_payload_intents_are_intents_of_the_assistant_and_documente
     assert payloads == {"greet": "greet", "get_started": "greet"}
     assert set(payloads.values()) <= set(domain["intents"])
     assert "GEM_SOCKETIO_PAYLOAD_INTENTS" in (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_satisfaction_settings_are_checked_and_the_link_secret_stays_out_of_repr() -> None:
+    settings = Settings.from_env(
+        {"GEM_LINK_SECRET": "s3cret-link-key-0123456789", "GEM_REVIEW_CONFIDENCE_THRESHOLD": "0.5"}
+    )
+    assert settings.review_confidence_threshold == 0.5
+    assert "s3cret" not in repr(settings)
+    assert settings.nlu_data_dir.endswith("data/nlu") and settings.nlu_data_dir.startswith("/")
+    for env, variable in (
+        ({"GEM_LINK_SECRET": "short"}, "GEM_LINK_SECRET"),
+        ({"GEM_REVIEW_CONFIDENCE_THRESHOLD": "1.5"}, "GEM_REVIEW_CONFIDENCE_THRESHOLD"),
+        ({"GEM_FEEDBACK_LINK_DAYS": "0"}, "GEM_FEEDBACK_LINK_DAYS"),
+    ):
+        with pytest.raises(ValueError, match=variable):
+            Settings.from_env(env)
