@@ -120,9 +120,11 @@ async def feedback(request: web.Request) -> web.StreamResponse:
     form = await read_form(request) if request.method == "POST" else None
     if request.method == "POST" and form is None:
         raise web.HTTPBadRequest(text="unreadable form")
-    raw_token = (form or {}).get("token") if form is not None else request.query.get("token")
+    raw_token: object = request.query.get("token")
+    chosen: object = None
+    if form is not None:
+        raw_token, chosen = form.get("token"), form.get("lang")
     request[_TOKEN_KEY] = raw_token if isinstance(raw_token, str) and len(raw_token) <= 200 else ""
-    chosen = (form or {}).get("lang") if form is not None else None
     asked_lang = choose_language(request, chosen, request.query.get("lang"))
     service = request.app[FEEDBACK]
     checked = service.links.check(raw_token)

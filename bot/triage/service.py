@@ -425,12 +425,12 @@ class Triage:
         feedback: list[tuple[str, str]] = []
         mail_id = params.get("mail_id")
         if params.get("automatic") and isinstance(mail_id, int) and self._feedback is not None:
-            feedback = self._feedback(mail_id, language)
+            feedback = self._feedback(mail_id, str(language))
         html = self._templates.get_template("triage_reply.html").render(
             lang=language, subject=subject, footer=_FOOTER[language], body=text_to_html(text), feedback=feedback
         )
         if feedback:
-            text = f"{text}\n\n{feedback_text(language, feedback)}"
+            text = f"{text}\n\n{feedback_text(str(language), feedback)}"
         local, _, domain = to.partition("@")
         message = build_message(
             sender=self._settings.mail_from,
