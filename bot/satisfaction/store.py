@@ -58,7 +58,11 @@ def solved_step(steps_tried: Sequence[object] | None) -> str | None:
 
 
 async def _topic(session: AsyncSession, conversation_id: str) -> str | None:
-    """What the person last asked about, from the intents of their messages."""
+    """What the person last asked about, from the intents of their messages.
+
+    "I want a person" says who should help, not with what: it is the topic only when
+    the person never said what the problem was.
+    """
     return await session.scalar(
         select(Message.intent)
         .where(
@@ -66,7 +70,7 @@ async def _topic(session: AsyncSession, conversation_id: str) -> str | None:
             Message.author == "person",
             Message.intent.in_(TOPIC_INTENTS),
         )
-        .order_by(Message.id.desc())
+        .order_by(Message.intent == "request_human", Message.id.desc())
         .limit(1)
     )
 

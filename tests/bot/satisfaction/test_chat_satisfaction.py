@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.app import init_app
-from bot.appkeys import AGENTS, ENGINE, HANDOFFS
+from bot.appkeys import AGENTS, ENGINE, HANDOFFS, SATISFACTION, STORE
 from bot.db.engine import session_factory
 from bot.db.feedback_models import Satisfaction
 from bot.settings import Settings
@@ -221,6 +221,8 @@ async def test_an_agent_resolving_the_handoff_asks_the_person(
         await next_frame(ws, "satisfaction")
     [row] = await answers(client)
     assert (row.resolved_by, row.answer, row.comment, row.channel) == ("agent", "no", "still locked out", "widget")
+    # The fake Rasa reads every message as login_problem: the topic, not "request_human".
+    assert (row.topic, row.step, row.language) == ("login_problem", None, "en")
     handoff = await client.app[HANDOFFS].store.get(handoff_id)
     assert handoff is not None and handoff.status == "resolved"
 
@@ -257,3 +259,31 @@ async def test_socketio_gets_quick_replies_answered_by_the_hub_not_rasa(
     assert all("satisfaction" not in call["message"] for call in fake.webhook_calls)
     [row] = await answers(client)
     assert (row.channel, row.answer, row.step) == ("socketio", "no", "browsers")
+
+
+async def test_the_topic_is_what_the_person_asked_about_not_the_request_for_a_person(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa],
+) -> None:
+    client, _ = hub_with_fake_rasa
+    store = client.app[STORE]
+    satisfaction = client.app[SATISFACTION].store
+    conversation = await store.create("fr", "widget")
+    for text, intent in (
+        ("j'ai oublié mon code d'utilisateur", "forgot_user_code"),
+        ("oui", "affirm"),
+        ("je veux parler à quelqu'un", "request_human"),
+    ):
+        message = await store.add_message(conversation.id, "person", text)
+        await store.record_understanding(message.id, intent, 0.9, "fr")
+    question = await satisfaction.ask_after_handoff(conversation.id, "fr")
+    assert question is not None and (question.topic, question.resolved_by) == ("forgot_user_code", "agent")
+    assert await satisfaction.ask_after_handoff(conversation.id, "fr") is None  # once
+
+    only_a_person = await store.create("en", "socketio")
+    message = await store.add_message(only_a_person.id, "person", "agent please")
+    await store.record_understanding(message.id, "request_human", 0.95, "en")
+    question = await satisfaction.ask_after_handoff(only_a_person.id, "en")
+    assert question is not None and question.topic == "request_human"
+    # A mail thread is never asked in a chat.
+    by_mail = await store.create("fr", "email")
+    assert await satisfaction.ask_after_handoff(by_mail.id, "fr") is None
