@@ -19,6 +19,8 @@ forgot_password,             /forgot-user-code
 forgot_user_code
 dev_mail, dev_mail_message,  GET /dev/mail...                     caught mail, development only
 dev_mail_html                                                     (bot.mail.sink_pages)
+feedback                     GET/POST /feedback?token=...         a mail answer's "solved" / "still
+                                                                  need help" link (bot.satisfaction.pages)
 static                       /static/                             widget, demo and page assets
 console_*                    /console...                          agent console (bot.console.routes)
 (socket.io)                  /socket.io/                          Rasa's socket.io protocol
@@ -53,6 +55,7 @@ from bot.appkeys import (
     CLOCK,
     CONSOLES,
     ENGINE,
+    FEEDBACK,
     HANDOFFS,
     HTTP,
     LIMITS,
@@ -64,6 +67,8 @@ from bot.appkeys import (
     RELAY,
     RESET_TOKENS,
     RESUME_ATTEMPTS,
+    REVIEWS,
+    SATISFACTION,
     SERVICES,
     SETTINGS,
     SHUTTING_DOWN,
@@ -79,7 +84,8 @@ from bot.console.routes import setup_console_routes
 from bot.db.engine import create_engine, upgrade_to_head
 from bot.internal_listener import internal_api_ctx
 from bot.mail import sink_pages
-from bot.services import Services, build_services
+from bot.satisfaction import pages as feedback_pages
+from bot.services import Services, build_services, feedback_link_secret
 from bot.settings import Settings
 from bot.socketio_channel import attach_socketio
 
@@ -106,6 +112,10 @@ def setup_routes(app: web.Application) -> None:
         resource = app.router.add_resource(path, name=name)
         resource.add_route("GET", handler)
         resource.add_route("POST", handler)
+    # The signed links at the end of automatic mail answers (bot.satisfaction.pages).
+    feedback = app.router.add_resource("/feedback", name="feedback")
+    feedback.add_route("GET", feedback_pages.feedback)
+    feedback.add_route("POST", feedback_pages.feedback)
     if app[SETTINGS].is_development:
         app.router.add_get("/dev/mail", sink_pages.dev_mail, name="dev_mail")
         app.router.add_get(r"/dev/mail/{id:\d+}", sink_pages.dev_mail_message, name="dev_mail_message")
@@ -124,7 +134,8 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         await upgrade_to_head(engine)
         # One HTTP client session for every call to Rasa, the action server and the platform.
         async with aiohttp.ClientSession() as http:
-            services = build_services(settings, engine, http, clock)
+            secret = await feedback_link_secret(settings, engine, clock)
+            services = build_services(settings, engine, http, clock, link_secret=secret)
             publish(app, services)
             if settings.is_development:
                 created = await ensure_demo_accounts(services.accounts)
@@ -154,7 +165,10 @@ def publish(app: web.Application, services: Services) -> None:
     app[AGENTS] = services.agents
     app[CONSOLES] = services.consoles
     app[LIVE] = services.live
+    app[SATISFACTION] = services.satisfaction
     app[HANDOFFS] = services.handoffs
+    app[FEEDBACK] = services.feedback
+    app[REVIEWS] = services.reviews
     app[TRIAGE] = services.triage
     if services.mail_sink is not None:
         app[MAIL_SINK] = services.mail_sink

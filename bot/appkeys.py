@@ -21,6 +21,7 @@ from bot.accounts.requests import AccountRequests
 from bot.accounts.reset_tokens import ResetTokens
 from bot.clock import Clock
 from bot.console.agents import AgentDirectory
+from bot.console.review_store import ReviewStore
 from bot.console.sockets import ConsoleSockets
 from bot.conversations import ConversationStore
 from bot.handoff.live import LiveChannels
@@ -30,6 +31,8 @@ from bot.mail.sink import MailSink
 from bot.rasa_client import RasaClient
 from bot.relay import ChatRelay
 from bot.resume_codes import ResumeAttempts
+from bot.satisfaction.chat import ChatSatisfaction
+from bot.satisfaction.mail import MailFeedback
 from bot.services import Services
 from bot.settings import Settings
 from bot.triage.service import Triage
@@ -54,6 +57,9 @@ __all__ = [
     "RESET_TOKENS",
     "RESUME_ATTEMPTS",
     "SERVICES",
+    "REVIEWS",
+    "SATISFACTION",
+    "FEEDBACK",
     "SETTINGS",
     "SHUTTING_DOWN",
     "SOCKETIO",
@@ -98,3 +104,8 @@ CONSOLES = web.AppKey("consoles", ConsoleSockets)
 # Email triage (bot.triage): the service and its SMTP listener (absent when the port is 0).
 TRIAGE = web.AppKey("triage", Triage)
 TRIAGE_LISTENER = web.AppKey("triage_listener", TriageListener)
+# Satisfaction: "Did this help?" in chats, and the signed links in automatic mail answers.
+SATISFACTION = web.AppKey("satisfaction", ChatSatisfaction)
+FEEDBACK = web.AppKey("feedback", MailFeedback)
+# The console's "what to teach next" page (bot.console.review).
+REVIEWS = web.AppKey("reviews", ReviewStore)

@@ -55,6 +55,22 @@ _TEXTS: dict[tuple[str, str], dict[str, str]] = {
         "fr": "Ce bouton n'est plus disponible. Écrivez votre question, s'il vous plaît.",
         "en": "That button is no longer available. Please type your question.",
     },
+    ("bad_request", "not_asked"): {
+        "fr": "Aucune question de satisfaction n'a été posée dans cette conversation.",
+        "en": "No satisfaction question was asked in this conversation.",
+    },
+    ("bad_request", "already_answered"): {
+        "fr": "Vous avez déjà répondu à cette question. Merci!",
+        "en": "You have already answered this question. Thank you!",
+    },
+    ("bad_request", "bad_answer"): {
+        "fr": "Cette réponse n'a pas pu être lue. Choisissez « Oui » ou « Non ».",
+        "en": "That answer could not be read. Choose \"Yes\" or \"No\".",
+    },
+    ("bad_request", "comment_too_long"): {
+        "fr": "Votre commentaire est trop long (au plus 1\u00a0000 caractères).",
+        "en": "Your comment is too long (1,000 characters at most).",
+    },
     ("assistant_unavailable", ""): {
         "fr": "L'assistant est momentanément indisponible. Votre message est bien "
         "enregistré. Pour une réponse rapide, écrivez-nous à {support_email}.",

@@ -8,12 +8,13 @@ live frames from support (an agent's reply, a hand-back) for the open conversati
 Usage::
 
     session = ChatSession(settings, store, relay, resume_attempts, live, deliver,
-                          client_key="1.2.3.4", channel="widget")
+                          satisfaction, client_key="1.2.3.4", channel="widget")
     problems = await session.open(conversation_id=None, resume_code=None,
                                   language="fr", user_agent="Mozilla/5.0 ...")
     request = await session.prepare("mot de passe oublié", payload=None)
     if isinstance(request, Problem): ...         # tell the person, nothing stored
-    else: said = await session.run(request)      # said.replies, said.problem
+    else: said = await session.run(request)      # said.replies, said.problem, said.satisfaction
+    reply = await session.answer_satisfaction({"answer": "yes", "comment": ""})
     session.close()                              # the connection ended
 
 ``deliver`` receives the WebSocket protocol's frames (``message`` from an agent,
@@ -33,6 +34,7 @@ from bot.handoff.service import support_frame
 from bot.rate_limit import SlidingWindow
 from bot.relay import ChatRelay, UnknownButton
 from bot.resume_codes import ResumeAttempts
+from bot.satisfaction.chat import ChatSatisfaction
 from bot.settings import Settings
 from bot.text_policy import check_text
 
@@ -64,6 +66,8 @@ class Said:
 
     replies: list[Message]
     problem: Problem | None = None
+    # "Did this help?" (a ``satisfaction`` frame), when this turn ended a flow solved.
+    satisfaction: dict[str, Any] | None = None
 
 
 class ChatSession:
@@ -77,11 +81,13 @@ class ChatSession:
         resume_attempts: ResumeAttempts,
         live: LiveChannels,
         deliver: Send,
+        satisfaction: ChatSatisfaction,
         *,
         client_key: str,
         channel: str,
     ) -> None:
         self.settings = settings
+        self._satisfaction = satisfaction
         self._store = store
         self._relay = relay
         self._resume_attempts = resume_attempts
@@ -261,4 +267,20 @@ class ChatSession:
         if turn.language is not None:
             self._detected_language = turn.language
         problem = Problem(turn.error) if turn.error else None
-        return Said(replies=turn.replies, problem=problem)
+        asked = await self._satisfaction.after_turn(self.conversation.id, self.person_language)
+        return Said(replies=turn.replies, problem=problem, satisfaction=asked)
+
+    async def satisfaction_notice(self) -> dict[str, Any] | None:
+        """The unanswered "Did this help?" to show again on (re)opening the conversation."""
+        if self.conversation is None:
+            return None
+        return await self._satisfaction.on_open(self.conversation.id)
+
+    async def answer_satisfaction(self, frame: dict[str, Any]) -> dict[str, Any] | Problem:
+        """The person's answer to "Did this help?": the thanks frame, or why it is refused."""
+        if self.conversation is None:
+            return Problem("bad_request", "no_hello")
+        reply = await self._satisfaction.answer(self.conversation.id, self.channel, frame)
+        if reply.frame is None:
+            return Problem("bad_request", reply.refused)
+        return reply.frame

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot.accounts import internal_api as account_api
-from bot.appkeys import ACCOUNT_REQUESTS, HANDOFFS, SETTINGS, STORE
+from bot.appkeys import ACCOUNT_REQUESTS, HANDOFFS, SATISFACTION, SETTINGS, STORE
 from bot.handoff import internal_api as handoff_api
 from bot.internal_api import internal_errors
 
@@ -44,6 +44,7 @@ def internal_app(hub: web.Application) -> web.Application:
     app[STORE] = hub[STORE]
     app[ACCOUNT_REQUESTS] = hub[ACCOUNT_REQUESTS]
     app[HANDOFFS] = hub[HANDOFFS]
+    app[SATISFACTION] = hub[SATISFACTION]
     router = app.router
     router.add_post(
         "/internal/accounts/password-reset", account_api.password_reset, name="internal_password_reset"

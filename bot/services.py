@@ -2,7 +2,7 @@
 
 Usage (``bot.app`` does this at start-up)::
 
-    services = build_services(settings, engine, http, clock)
+    services = build_services(settings, engine, http, clock, link_secret=secret)
     await services.start_workers()      # mail sink, outbox worker, triage, IMAP poller
     ...
     await services.stop_workers()
@@ -36,6 +36,7 @@ from bot.accounts.requests import AccountRequests
 from bot.accounts.reset_tokens import ResetTokens
 from bot.clock import Clock
 from bot.console.agents import AgentDirectory
+from bot.console.review_store import ReviewStore
 from bot.console.sockets import ConsoleSockets
 from bot.conversations import ConversationStore
 from bot.db.engine import session_factory
@@ -50,6 +51,10 @@ from bot.mail.worker import OutboxWorker, SmtpSender
 from bot.rasa_client import RasaClient
 from bot.relay import ChatRelay
 from bot.resume_codes import ResumeAttempts
+from bot.satisfaction.chat import ChatSatisfaction
+from bot.satisfaction.links import FeedbackLinks
+from bot.satisfaction.mail import MailFeedback
+from bot.satisfaction.store import SatisfactionStore
 from bot.settings import Settings
 from bot.triage.imap import ImapPoller
 from bot.triage.replies import MailReplies
@@ -57,7 +62,7 @@ from bot.triage.service import Triage
 from bot.triage.smtp import TriageListener
 from bot.triage.store import TriageStore
 
-__all__ = ["Services", "build_services"]
+__all__ = ["Services", "build_services", "feedback_link_secret"]
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +86,10 @@ class Services:
     agents: AgentDirectory
     consoles: ConsoleSockets
     live: LiveChannels
+    satisfaction: ChatSatisfaction
     handoffs: Handoffs
+    feedback: MailFeedback
+    reviews: ReviewStore
     relay: ChatRelay
     triage: Triage
     outbox_worker: OutboxWorker
@@ -127,9 +135,13 @@ class Services:
 
 
 def build_services(
-    settings: Settings, engine: AsyncEngine, http: aiohttp.ClientSession, clock: Clock
+    settings: Settings, engine: AsyncEngine, http: aiohttp.ClientSession, clock: Clock, *, link_secret: str
 ) -> Services:
-    """Build every service, each given its collaborators; starts nothing."""
+    """Build every service, each given its collaborators; starts nothing.
+
+    ``link_secret`` signs the feedback links of automatic mail answers
+    (:func:`feedback_link_secret` finds it).
+    """
     # The mail answers' steps and the console's intents come from domain.yml: read it now,
     # so that a missing or broken file stops the start instead of a mail or a page later.
     load_domain()
@@ -157,6 +169,8 @@ def build_services(
     agents = AgentDirectory(sessions, clock, idle=dt.timedelta(minutes=settings.agent_idle_minutes))
     # "An agent is online" counts only consoles whose sign-in session is alive.
     live = LiveChannels(live_sessions=agents.live_sessions)
+    # "Did this help?": asked after solved flows (chat turns) and after an agent resolves.
+    satisfaction = ChatSatisfaction(SatisfactionStore(sessions, clock), live, settings)
     handoff_store = HandoffStore(sessions, clock)
     handoffs = Handoffs(
         handoff_store,
@@ -165,10 +179,22 @@ def build_services(
         outbox,
         settings,
         mail_replies=MailReplies(triage_store, outbox, settings).agent_replied,
+        on_resolved=satisfaction.handoff_resolved,
     )
+    # The two links at the end of automatic mail answers; "still need help" reopens a ticket.
+    feedback = MailFeedback(sessions, FeedbackLinks(link_secret, settings, clock), handoffs, settings, clock)
     # While a handoff is open the relay gives the person's messages to people, not Rasa.
     relay = ChatRelay(store, rasa, to_agents=handoffs.person_wrote)
-    triage = Triage(triage_store, rasa, settings, handoffs=handoffs, outbox=outbox, limits=limits, clock=clock)
+    triage = Triage(
+        triage_store,
+        rasa,
+        settings,
+        handoffs=handoffs,
+        outbox=outbox,
+        limits=limits,
+        clock=clock,
+        feedback=feedback.footer,
+    )
 
     composers = {
         **AccountEmails(accounts, reset_tokens, settings, clock).composers(),
@@ -197,7 +223,10 @@ def build_services(
         agents=agents,
         consoles=ConsoleSockets(),
         live=live,
+        satisfaction=satisfaction,
         handoffs=handoffs,
+        feedback=feedback,
+        reviews=ReviewStore(sessions, threshold=settings.review_confidence_threshold),
         relay=relay,
         triage=triage,
         outbox_worker=outbox_worker,
@@ -205,3 +234,11 @@ def build_services(
         triage_listener=listener,
         imap_poller=poller,
     )
+
+
+async def feedback_link_secret(settings: Settings, engine: AsyncEngine, clock: Clock) -> str:
+    """The configured ``GEM_LINK_SECRET``, else one the hub keeps in its database: links
+    in mail must outlive restarts and work on every hub."""
+    if settings.link_secret:
+        return settings.link_secret
+    return await SatisfactionStore(session_factory(engine), clock).hub_secret("feedback_links")

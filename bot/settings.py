@@ -149,6 +149,17 @@ class Settings:
     imap_mailbox: str = "INBOX"
     imap_interval_seconds: float = 60.0
 
+    # Satisfaction and what to teach next (bot/satisfaction, bot/console/review.py).
+    # Key of the signed "this solved it" / "I still need help" links in automatic mail
+    # answers; empty: a random one the hub keeps in its database (table hub_secrets).
+    link_secret: str = dataclasses.field(default="", repr=False)
+    # Those links work this many days after the mail was sent, once.
+    feedback_link_days: int = 14
+    # The review page lists people's messages the assistant understood below this confidence.
+    review_confidence_threshold: float = 0.6
+    # The NLU training files the review page compares reviewed examples with.
+    nlu_data_dir: str = "data/nlu"
+
     # Derived from trusted_proxies.
     trusted_proxy_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = dataclasses.field(
         init=False, repr=False, compare=False, default=()
@@ -197,6 +208,16 @@ class Settings:
                            ("GEM_TRIAGE_THRESHOLD_EN", self.triage_threshold_en)):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{var}={value!r}: expected a number between 0 and 1")
+        if not 0.0 <= self.review_confidence_threshold <= 1.0:
+            raise ValueError(
+                f"GEM_REVIEW_CONFIDENCE_THRESHOLD={self.review_confidence_threshold!r}: expected a number between 0 and 1"
+            )
+        if self.link_secret and len(self.link_secret) < 16:
+            raise ValueError("GEM_LINK_SECRET: at least 16 characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        if self.feedback_link_days < 1:
+            raise ValueError(f"GEM_FEEDBACK_LINK_DAYS={self.feedback_link_days!r}: expected at least 1")
+        if not Path(self.nlu_data_dir).is_absolute():
+            object.__setattr__(self, "nlu_data_dir", str(PROJECT_ROOT / self.nlu_data_dir))
         if not self.password_reset_url:
             object.__setattr__(self, "password_reset_url", f"{self.public_base_url}/forgot-password")
         if not self.user_code_url:

@@ -24,6 +24,9 @@ with ``session_persistence: true``:
   is a language switch, like the widget's ``set_language``.
 - Support's messages (an agent's reply, the hand-back, the closing text) arrive as
   ``bot_uttered`` at any time, as they do on the WebSocket channel.
+- "Did this help?" arrives as a ``bot_uttered`` with two quick replies whose payloads,
+  ``/satisfaction_yes`` and ``/satisfaction_no`` (:data:`bot.satisfaction.chat.PAYLOADS`),
+  are answered by the hub (a thanks as ``bot_uttered``), never sent to Rasa.
 
 Same rules as the WebSocket channel (``bot.chat_session``): server-issued ids, size,
 character and flood limits, transcript stored, Rasa down → message kept and the person is
@@ -38,11 +41,12 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from bot.appkeys import LIVE, RELAY, RESUME_ATTEMPTS, SETTINGS, SOCKETIO, STORE
+from bot.appkeys import LIVE, RELAY, RESUME_ATTEMPTS, SATISFACTION, SETTINGS, SOCKETIO, STORE
 from bot.chat_errors import error_text
 from bot.chat_session import ChatSession, Problem, SayRequest
 from bot.client_address import client_address
 from bot.db.models import Message
+from bot.satisfaction.chat import PAYLOADS, socketio_question
 from bot.settings import Settings
 
 __all__ = ["attach_socketio"]
@@ -69,6 +73,10 @@ def _from_support(frame: dict[str, Any]) -> dict[str, Any] | None:
         return _bot_uttered(str(frame.get("text", "")), frame.get("buttons"))
     if frame.get("type") == "support" and frame.get("message"):
         return {"text": str(frame["message"])}
+    if frame.get("type") == "satisfaction":
+        if frame.get("state") == "asked":
+            return socketio_question(frame)
+        return {"text": str(frame.get("message", ""))}
     return None
 
 
@@ -138,6 +146,7 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
             app[RESUME_ATTEMPTS],
             app[LIVE],
             deliver_to(sid),
+            app[SATISFACTION],
             client_key=client_address(request) if request is not None else "unknown",
             channel="socketio",
         )
@@ -185,7 +194,16 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
                     # The first message: as with session_request, the language goes to
                     # Rasa with the message, where the session starts with it.
                     await session.set_opening_language(language)
-            request = await prepare(session, data.get("message"))
+            message = data.get("message")
+            if isinstance(message, str) and message.strip() in PAYLOADS:
+                # "Did this help?" answered by a quick reply: the hub's, not Rasa's.
+                answered = await session.answer_satisfaction({"answer": PAYLOADS[message.strip()]})
+                if isinstance(answered, Problem):
+                    await emit_problem(sid, session, answered)
+                else:
+                    await sio.emit("bot_uttered", _from_support(answered), to=sid)
+                return
+            request = await prepare(session, message)
             if isinstance(request, Problem):
                 await emit_problem(sid, session, request)
                 return
@@ -194,6 +212,8 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
                 await sio.emit("bot_uttered", _uttered(reply), room=conversation_id)
             if said.problem is not None:
                 await emit_problem(sid, session, said.problem)
+            if said.satisfaction is not None:
+                await sio.emit("bot_uttered", socketio_question(said.satisfaction), room=conversation_id)
         except Exception:
             log.exception("socket.io message failed")
             await emit_problem(sid, session, Problem("assistant_unavailable", "internal"))

@@ -17,6 +17,10 @@ Client → server
     the person's text and the payload goes to Rasa.
 ``{"type": "set_language", "language": "fr"|"en"}``
     The person switched the widget's language. No reply frame.
+``{"type": "satisfaction", "answer": "yes"|"no", "comment": str|null}``
+    The answer to "Did this help?" (``comment`` optional, up to 1000 characters). Taken
+    once, only after the server asked; answered with ``satisfaction`` "answered", or an
+    ``error`` "bad_request". Never goes to the assistant.
 
 Server → client
 ---------------
@@ -40,6 +44,12 @@ Server → client
     ready to show in the person's language (may be empty). While open, messages go to
     agents: they get no "assistant" reply (while nobody is online, a "system" one), and
     ``message`` frames with author "agent" may arrive at any time.
+``{"type": "satisfaction", "state": "asked", "language": "fr"|"en", "question": str,
+"options": [{"answer": "yes"|"no", "title": str}]}``
+    "Did this help?", when a flow ended solved (after that turn's replies) or an agent
+    resolved the handoff (at any time); again after ``welcome`` until answered. At most
+    once per conversation. ``{"type": "satisfaction", "state": "answered", "answer":
+    "yes"|"no", "message": str}`` thanks the person (``message`` ready to show).
 ``{"type": "error", "code": str, "message": str}``
     ``message`` is ready to show, in the person's language. Codes: "too_long",
     "rate_limited", "bad_request", "assistant_unavailable" (the message was saved;
@@ -65,7 +75,17 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bot.appkeys import LIVE, OPEN_CHATS, RELAY, RESUME_ATTEMPTS, SETTINGS, SHUTTING_DOWN, STORE, WEBSOCKETS
+from bot.appkeys import (
+    LIVE,
+    OPEN_CHATS,
+    RELAY,
+    RESUME_ATTEMPTS,
+    SATISFACTION,
+    SETTINGS,
+    SHUTTING_DOWN,
+    STORE,
+    WEBSOCKETS,
+)
 from bot.chat_errors import error_frame
 from bot.chat_session import ChatSession, Problem, SayRequest
 from bot.client_address import client_address
@@ -104,6 +124,7 @@ class _Connection:
             app[RESUME_ATTEMPTS],
             app[LIVE],
             self.send,
+            app[SATISFACTION],
             client_key=client_key,
             channel="widget",
         )
@@ -127,6 +148,12 @@ class _Connection:
             await self.on_hello(frame)
         elif kind == "message":
             await self.on_message(frame)
+        elif kind == "satisfaction":
+            answered = await self.session.answer_satisfaction(frame)
+            if isinstance(answered, Problem):
+                await self.send_problem(answered)
+            else:
+                await self.send(answered)
         elif kind == "set_language":
             problem = await self.session.change_language(frame.get("language"))
             if problem is not None:
@@ -156,6 +183,9 @@ class _Connection:
         notice = await self.session.support_notice()
         if notice is not None:
             await self.send(notice)
+        question = await self.session.satisfaction_notice()
+        if question is not None:
+            await self.send(question)
         for problem in problems:
             await self.send_problem(problem)
 
@@ -174,6 +204,8 @@ class _Connection:
                 await self.send({"type": "message", **transcript_line(reply)})
             if said.problem is not None:
                 await self.send_problem(said.problem)
+            if said.satisfaction is not None:
+                await self.send(said.satisfaction)
         finally:
             # Always last: "typing off" tells the client the turn is over.
             await self.send({"type": "typing", "on": False})

@@ -29,7 +29,7 @@ from aiohttp import web
 
 from bot.accounts.identifiers import is_valid_email, is_valid_user_code
 from bot.accounts.requests import Outcome
-from bot.appkeys import ACCOUNT_REQUESTS, SETTINGS, STORE
+from bot.appkeys import ACCOUNT_REQUESTS, SATISFACTION, SETTINGS, STORE
 from bot.internal_api import InternalError, json_object
 
 __all__ = ["password_reset", "user_code_reminder"]
@@ -103,21 +103,37 @@ async def password_reset(request: web.Request, fields: dict[str, str]) -> Outcom
     user_code = fields.get("user_code", "")
     if not is_valid_user_code(user_code):
         raise _Invalid("user_code")
-    return await request.app[ACCOUNT_REQUESTS].password_reset(
+    email = _email(fields)  # checked before the conversation, as the contract lists them
+    origin = await _conversation(request, fields)
+    outcome = await request.app[ACCOUNT_REQUESTS].password_reset(
         user_code,
-        _email(fields),
+        email,
         _language(request, fields),
-        origin=await _conversation(request, fields),
+        origin=origin,
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
+    await _flow_completed(request, origin, outcome, "forgot_password", _language(request, fields))
+    return outcome
 
 
 @_internal
 async def user_code_reminder(request: web.Request, fields: dict[str, str]) -> Outcome:
     """POST /internal/accounts/user-code-reminder."""
-    return await request.app[ACCOUNT_REQUESTS].user_code_reminder(
-        _email(fields),
+    email = _email(fields)
+    origin = await _conversation(request, fields)
+    outcome = await request.app[ACCOUNT_REQUESTS].user_code_reminder(
+        email,
         _language(request, fields),
-        origin=await _conversation(request, fields),
+        origin=origin,
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
+    await _flow_completed(request, origin, outcome, "forgot_user_code", _language(request, fields))
+    return outcome
+
+
+async def _flow_completed(
+    request: web.Request, origin: tuple[str, str], outcome: Outcome, topic: str, language: str
+) -> None:
+    """The mail went out: the chat asks "Did this help?" at the end of this turn."""
+    if outcome.status == "accepted":
+        await request.app[SATISFACTION].flow_completed(origin[1], topic, language)

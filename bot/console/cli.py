@@ -8,7 +8,9 @@ Usage::
 
 Without ``--password`` the command asks for it (twice) in a terminal. The export writes
 Rasa NLU YAML (``version: "3.1"``, one ``intent:`` block per corrected intent) to review
-and then move into ``data/nlu/``.
+and then move into ``data/nlu/``: the corrections made on conversation pages and the
+verdicts of the review page ("what to teach next", :mod:`bot.console.review`), minus the
+examples the training files already have with that intent.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from bot.console.agents import AgentDirectory, AgentError
+from bot.console.nlu_examples import normalize, training_examples
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
 from bot.db.handoff_models import IntentCorrection
 from bot.handoff.store import HandoffStore
@@ -58,11 +61,17 @@ _Dumper.add_representer(
 )
 
 
-def nlu_yaml(corrections: list[IntentCorrection]) -> str:
-    """Rasa NLU training data for one language's corrections, examples deduplicated."""
+def nlu_yaml(corrections: list[IntentCorrection], known: dict[str, set[str]] | None = None) -> str:
+    """Rasa NLU training data for one language's corrections, examples deduplicated.
+
+    ``known``: the training files' examples (:func:`bot.console.nlu_examples.training_examples`);
+    a correction they already have under the same intent is left out.
+    """
     by_intent: dict[str, list[str]] = defaultdict(list)
     for correction in corrections:
         text = " ".join(correction.text.split())
+        if known is not None and correction.correct_intent in known.get(normalize(text), set()):
+            continue
         if text and text not in by_intent[correction.correct_intent]:
             by_intent[correction.correct_intent].append(text)
     nlu = [
@@ -116,11 +125,13 @@ async def _corrections(settings: Settings, args: argparse.Namespace) -> int:
         await engine.dispose()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
+    known = training_examples(Path(settings.nlu_data_dir))
     for language in ("fr", "en"):
         mine = [c for c in corrections if c.language == language]
+        trained = sum(1 for c in mine if c.correct_intent in known.get(normalize(c.text), set()))
         path = out / f"corrections_{language}.yml"
-        path.write_text(nlu_yaml(mine), encoding="utf-8")
-        print(f"{path}: {len(mine)} correction(s)")
+        path.write_text(nlu_yaml(mine, known), encoding="utf-8")
+        print(f"{path}: {len(mine)} correction(s), {trained} already in {settings.nlu_data_dir}")
     return 0
 
 

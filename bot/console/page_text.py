@@ -111,6 +111,42 @@ TEXT: dict[str, dict[str, str]] = {
         "bad_text": "Le texte est vide, trop long ou contient des caractères de contrôle.",
         "bad_outcome": "Issue inconnue.",
         "bad_intent": "Intention inconnue.",
+        # review: what to teach next (bot/console/review.py)
+        "nav_review": "À enseigner",
+        "review_title": "Quoi enseigner à l'assistant",
+        "review_intro": "Les messages dont l'assistant n'était pas sûr : il ne les a pas compris "
+        "(intention nlu_fallback), sa confiance était sous {threshold} %, un agent a corrigé une "
+        "intention dans la conversation, ou la personne a répondu « non » à « Est-ce que ça vous a "
+        "aidé ? ». Confirmez l'intention devinée ou choisissez la bonne; l'export "
+        "(python -m bot corrections export --out DOSSIER) en fait des données NLU à relire puis à "
+        "déplacer dans data/nlu/.",
+        "review_todo": "À revoir ({count})",
+        "review_done": "Revus ({count})",
+        "review_untrained": "{missing} exemple(s) revu(s) sur {reviewed} ne sont pas encore dans le "
+        "modèle; {conflicting} y sont sous une autre intention.",
+        "review_untrained_how": "Comparé aux fichiers d'entraînement de data/nlu/, pas à l'archive du "
+        "modèle en service : le modèle est entraîné à partir de ces fichiers (make train), donc un "
+        "exemple y entre quand il est ajouté à data/nlu/ et que le modèle est réentraîné. "
+        "Textes comparés sans tenir compte des majuscules ni des espaces.",
+        "review_groups": "Par intention devinée",
+        "review_all": "toutes",
+        "review_no_guess": "(aucune)",
+        "review_empty": "Rien à revoir pour l'instant.",
+        "review_guessed": "Intention devinée : {intent}",
+        "review_why": "Pourquoi",
+        "review_message": "Message",
+        "review_verdict": "Bonne intention",
+        "review_confirm": "Enregistrer",
+        "review_not_example": "— pas un exemple (à écarter) —",
+        "review_page": "Page {page} sur {pages}",
+        "review_previous": "Page précédente",
+        "review_next": "Page suivante",
+        "review_dismissed": "écarté",
+        "review_not_found": "Ce message n'est pas dans la liste à revoir.",
+        "reason_fallback": "pas compris",
+        "reason_low_confidence": "confiance faible",
+        "reason_corrected": "conversation corrigée",
+        "reason_unsatisfied": "« non » à la satisfaction",
     },
     "en": {
         "lang_name": "English",
@@ -211,13 +247,55 @@ TEXT: dict[str, dict[str, str]] = {
         "bad_text": "The text is empty, too long or contains control characters.",
         "bad_outcome": "Unknown outcome.",
         "bad_intent": "Unknown intent.",
+        # review: what to teach next (bot/console/review.py)
+        "nav_review": "To teach",
+        "review_title": "What to teach the assistant",
+        "review_intro": "The messages the assistant was unsure of: it did not understand them "
+        "(intent nlu_fallback), its confidence was below {threshold}%, an agent corrected an intent "
+        "in the conversation, or the person answered \"no\" to \"Did this help?\". Confirm the "
+        "guessed intent or pick the right one; the export (python -m bot corrections export --out "
+        "DIR) turns them into NLU data to review and move into data/nlu/.",
+        "review_todo": "To review ({count})",
+        "review_done": "Reviewed ({count})",
+        "review_untrained": "{missing} of {reviewed} reviewed example(s) are not in the model yet; "
+        "{conflicting} are there under another intent.",
+        "review_untrained_how": "Compared with the training files in data/nlu/, not with the running "
+        "model's archive: the model is trained from those files (make train), so an example gets "
+        "into it once it is added to data/nlu/ and the model is trained again. Texts are compared "
+        "ignoring case and spacing.",
+        "review_groups": "By guessed intent",
+        "review_all": "all",
+        "review_no_guess": "(none)",
+        "review_empty": "Nothing to review for now.",
+        "review_guessed": "Guessed intent: {intent}",
+        "review_why": "Why",
+        "review_message": "Message",
+        "review_verdict": "Right intent",
+        "review_confirm": "Save",
+        "review_not_example": "— not an example (set aside) —",
+        "review_page": "Page {page} of {pages}",
+        "review_previous": "Previous page",
+        "review_next": "Next page",
+        "review_dismissed": "set aside",
+        "review_not_found": "This message is not on the review list.",
+        "reason_fallback": "not understood",
+        "reason_low_confidence": "low confidence",
+        "reason_corrected": "corrected conversation",
+        "reason_unsatisfied": "\"no\" to satisfaction",
     },
 }
 
 def _triage_labels(language: str) -> dict[str, dict[str, str]]:
     """The email triage's codes (bot.triage), named in ``language``."""
     return {
-        "detail": {code: label[language] for code, label in DECISION_REASONS.items()},
+        "detail": {
+            **{code: label[language] for code, label in DECISION_REASONS.items()},
+            # Not a triage decision: the person clicked "I still need help" (bot.satisfaction.mail).
+            "still_need_help": {
+                "fr": "La personne a encore besoin d'aide après notre réponse automatique",
+                "en": "The person still needs help after our automatic answer",
+            }[language],
+        },
         "decision": {code: label[language] for code, label in DECISION_LABELS.items()},
         "mail_reason": {
             code: label[language]

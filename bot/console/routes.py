@@ -14,6 +14,8 @@ console_correct          POST /console/c/{id}/messages/{m}/     the right intent
                          intent                                 person's message
 console_dashboard        GET /console/dashboard                 numbers
 console_mail             GET /console/mail                      mail received, what triage did
+console_review,          GET /console/review, POST              what to teach next: confirm or
+console_review_verdict   /console/review/{m}                    correct the assistant's guesses
 console_ws               GET /console/ws                        live updates
 =======================  =====================================  ===========================
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console import live, pages
+from bot.console import live, pages, review
 
 __all__ = ["setup_console_routes"]
 
@@ -37,6 +39,8 @@ def setup_console_routes(app: web.Application) -> None:
     router.add_get("/console/dashboard", pages.dashboard, name="console_dashboard")
     router.add_get("/console/mail", pages.mail_log, name="console_mail")
     router.add_get("/console/ws", live.console_websocket, name="console_ws")
+    router.add_get("/console/review", review.review, name="console_review")
+    router.add_post(r"/console/review/{message:\d+}", review.review_verdict, name="console_review_verdict")
     router.add_get(r"/console/c/{id:\d+}", pages.conversation, name="console_conversation")
     for action, handler in (
         ("claim", pages.claim),

@@ -6,7 +6,7 @@ the migrations against it).
 
 from bot.db.account_models import Account, RateLimitHit, ResetToken
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
-from bot.db.feedback_models import Satisfaction
+from bot.db.feedback_models import HubSecret, ReviewDismissal, Satisfaction, SatisfactionQuestion
 from bot.db.handoff_models import Agent, AgentSession, Handoff, HandoffNote, IntentCorrection
 from bot.db.mail_models import CaughtMail, OutboxMail
 from bot.db.models import Base, Conversation, Message
@@ -21,6 +21,7 @@ __all__ = [
     "Conversation",
     "Handoff",
     "HandoffNote",
+    "HubSecret",
     "InboundMail",
     "IntentCorrection",
     "MailThreadId",
@@ -28,7 +29,9 @@ __all__ = [
     "OutboxMail",
     "RateLimitHit",
     "ResetToken",
+    "ReviewDismissal",
     "Satisfaction",
+    "SatisfactionQuestion",
     "create_engine",
     "session_factory",
     "upgrade_to_head",

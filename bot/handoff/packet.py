@@ -64,7 +64,11 @@ class Packet:
     def priority(self) -> str:
         """High when the person already went through the fix or a reset that did not help."""
         failed_steps = any(step.endswith((":failed", ":no")) for step in self.steps_tried)
-        tried_fix = self.reason == "troubleshooting_exhausted" or self.detail == "reply_to_auto_answer"
+        # "still_need_help": the person followed our automatic answer's link (bot.satisfaction.mail).
+        tried_fix = self.reason == "troubleshooting_exhausted" or self.detail in (
+            "reply_to_auto_answer",
+            "still_need_help",
+        )
         if tried_fix or self.reset_email_sent or failed_steps:
             return "high"
         return "normal"

@@ -94,6 +94,7 @@ class Handoffs:
         settings: Settings,
         *,
         mail_replies: MailReply,
+        on_resolved: Callable[[Handoff, str | None, str], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.conversations = conversations
@@ -103,6 +104,9 @@ class Handoffs:
         # An agent's answer to a ticket from the mailbox goes out by mail, in its thread
         # (bot.triage.replies.MailReplies.agent_replied).
         self._mail_replies = required("mail_replies", mail_replies)
+        # Told (handoff, outcome, person's language) after an agent resolves a handoff:
+        # "Did this help?" (bot.satisfaction.chat).
+        self._on_resolved = on_resolved
 
     async def open(self, packet: Packet, *, notify_by_mail: bool = True) -> Opened:
         """Open the conversation's handoff (once, however often the action is retried).
@@ -204,6 +208,8 @@ class Handoffs:
             return False
         language = await self.person_language(handoff.conversation_id, handoff.language)
         await self.live.to_widget(handoff.conversation_id, support_frame("closed", False, language))
+        if self._on_resolved is not None:
+            await self._on_resolved(handoff, outcome, language)
         await self._tell_consoles({"type": "queue"}, handoff)
         return True
 

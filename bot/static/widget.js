@@ -29,6 +29,7 @@
   const cssUrl = new URL("widget.css", scriptUrl);
 
   const MAX_LENGTH = 2000;
+  const MAX_COMMENT_LENGTH = 1000;
   const SUPPORT_EMAIL = "soutien@gem-books.com";
   const BACKOFF_MIN_MS = 1000;
   const BACKOFF_MAX_MS = 30000;
@@ -78,6 +79,7 @@
       retry: "Réessayer",
       offline_help: "Le service ne répond pas. Vous pouvez aussi écrire à ",
       error_generic: "Une erreur est survenue. Veuillez réessayer.",
+      survey_comment: "Un commentaire? (facultatif)",
     },
     en: {
       launcher_open: "Open the GEM-BOOKS support chat",
@@ -119,6 +121,7 @@
       retry: "Retry",
       offline_help: "The service is not answering. You can also write to ",
       error_generic: "Something went wrong. Please try again.",
+      survey_comment: "A comment? (optional)",
     },
   };
 
@@ -436,8 +439,11 @@
   );
 
   const messages = h("div", { class: "gb-messages" });
+  // "Did this help?": kept below the messages until answered (outside .gb-messages, which
+  // mirrors the server's transcript).
+  const survey = h("div", { class: "gb-survey-slot" });
   const log = i18n(
-    h("div", { class: "gb-log", role: "log", "aria-live": "polite", tabindex: "0" }, intro, messages),
+    h("div", { class: "gb-log", role: "log", "aria-live": "polite", tabindex: "0" }, intro, messages, survey),
     "log",
     "aria-label",
   );
@@ -773,6 +779,83 @@
     }
   }
 
+  // ------------------------------------------------------------------ satisfaction
+
+  /**
+   * The hub's "Did this help?": two buttons and an optional comment, in the language the
+   * hub asked in (the person's). The answer goes to the hub as a frame, never as a message.
+   */
+  function showSurvey(frame) {
+    const lang = STRINGS[frame.language] ? frame.language : state.lang;
+    const local = (key) => STRINGS[lang][key] ?? STRINGS.fr[key];
+    const options = Array.isArray(frame.options) ? frame.options : [];
+    const comment = h("textarea", {
+      id: "gb-survey-comment",
+      class: "gb-survey__comment",
+      rows: "2",
+      maxlength: String(MAX_COMMENT_LENGTH),
+    });
+    const note = h("p", { class: "gb-survey__note", role: "status" });
+    const buttons = options
+      .filter((o) => o && (o.answer === "yes" || o.answer === "no") && typeof o.title === "string")
+      .map((o) =>
+        h(
+          "button",
+          {
+            type: "button",
+            class: `gb-btn gb-survey__answer gb-survey__answer--${o.answer}`,
+            "data-answer": o.answer,
+            onclick: () => answerSurvey(o.answer, comment, buttons, note),
+          },
+          o.title,
+        ),
+      );
+    const card = h(
+      "section",
+      { class: "gb-survey", lang, role: "group", "aria-labelledby": "gb-survey-question" },
+      h("p", { id: "gb-survey-question", class: "gb-survey__question" }, String(frame.question || "")),
+      h("label", { for: "gb-survey-comment", class: "gb-survey__label" }, local("survey_comment")),
+      comment,
+      h("div", { class: "gb-survey__buttons" }, ...buttons),
+      note,
+    );
+    state.surveyPending = false;
+    survey.replaceChildren(card);
+    if (!state.open) {
+      state.unread += 1;
+      updateLauncher();
+    }
+    scrollToEnd(true, true);
+  }
+
+  function answerSurvey(answer, comment, buttons, note) {
+    const text = comment.value.trim().slice(0, MAX_COMMENT_LENGTH);
+    if (!send({ type: "satisfaction", answer, comment: text || null })) {
+      note.textContent = t("error_generic");
+      return;
+    }
+    state.surveyPending = true;
+    note.textContent = "";
+    for (const b of buttons) b.disabled = true;
+  }
+
+  function surveyAnswered(frame) {
+    state.surveyPending = false;
+    const text = typeof frame.message === "string" ? frame.message : "";
+    survey.replaceChildren(h("p", { class: "gb-survey gb-survey--done", role: "status" }, text));
+  }
+
+  /** An error about the answer: shown in the card, whose buttons work again. */
+  function surveyRefused(text) {
+    state.surveyPending = false;
+    const card = survey.querySelector(".gb-survey");
+    if (!card) return false;
+    for (const b of card.querySelectorAll("button")) b.disabled = false;
+    const note = card.querySelector(".gb-survey__note");
+    if (note) note.textContent = text;
+    return true;
+  }
+
   // ------------------------------------------------------------------ resume
 
   function toggleResume(open) {
@@ -932,6 +1015,8 @@
           store.set("conversation_id", frame.conversation_id);
         }
         state.resumeCode = typeof frame.resume_code === "string" ? frame.resume_code : null;
+        survey.replaceChildren(); // asked again after the welcome while unanswered
+        state.surveyPending = false;
         setStatus(null);
         renderTranscript(Array.isArray(frame.transcript) ? frame.transcript : []);
         flushOutbox();
@@ -960,7 +1045,7 @@
         const aboutResume =
           state.pendingResume != null || resumeErrorDue || frame.code === "resume_not_found";
         if (aboutResume) resumeFailed(text);
-        else appendMessage({ author: "system", text, error: true });
+        else if (!(state.surveyPending && surveyRefused(text))) appendMessage({ author: "system", text, error: true });
         break;
       }
       case "support": {
@@ -973,6 +1058,10 @@
         }
         break;
       }
+      case "satisfaction":
+        if (frame.state === "asked") showSurvey(frame);
+        else if (frame.state === "answered") surveyAnswered(frame);
+        break;
       default:
         break; // newer hub, older widget: ignore what we do not know
     }

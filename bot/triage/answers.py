@@ -20,7 +20,18 @@ import re
 
 from bot.domain import step_instruction
 
-__all__ = ["ANSWERABLE", "QUOTE_MARKS", "REPLY_SUBJECTS", "Links", "answer_text", "draft_text", "greeting_name", "text_to_html"]
+__all__ = [
+    "ANSWERABLE",
+    "QUOTE_MARKS",
+    "REPLY_SUBJECTS",
+    "Links",
+    "answer_text",
+    "draft_text",
+    "feedback_lines",
+    "feedback_text",
+    "greeting_name",
+    "text_to_html",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,6 +233,28 @@ def answer_text(topic: str | None, language: str, links: Links, *, name: str = "
     if body is None:
         return None
     return "\n\n".join([_hello(language, name), *body, _STILL[language], _SIGNED[language]])
+
+
+_FEEDBACK = {
+    "fr": ("Est-ce que cette réponse a réglé votre problème?", "Oui, c'est réglé", "Non, j'ai encore besoin d'aide"),
+    "en": ("Did this answer solve your problem?", "Yes, this solved it", "No, I still need help"),
+}
+
+
+def feedback_lines(language: str, solved_url: str, help_url: str) -> list[tuple[str, str]]:
+    """The end of every automatic answer: the question, then (label, signed link) twice.
+
+    The first pair's url is empty: it is the question itself.
+    """
+    question, solved, still = _FEEDBACK[language if language in ("fr", "en") else "fr"]
+    return [(question, ""), (solved, solved_url), (still, help_url)]
+
+
+def feedback_text(language: str, lines: list[tuple[str, str]]) -> str:
+    """The links as the text part shows them ("- Oui, c'est réglé : https://...")."""
+    question, *choices = lines
+    separator = ": " if language == "en" else " : "
+    return "\n".join([question[0], *(f"- {label}{separator}{url}" for label, url in choices)])
 
 
 def draft_text(topic: str | None, language: str, links: Links, *, name: str = "") -> str:

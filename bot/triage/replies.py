@@ -53,6 +53,9 @@ def reply_params(row: InboundMail, language: str, text: str, reply_id: str, *, a
         "text": text,
         "language": language,
         "automatic": automatic,
+        # The answered mail: the feedback links of an automatic answer are signed when the
+        # mail is composed (bot.satisfaction.mail), so no token sits in the outbox.
+        "mail_id": row.id if automatic else None,
     }
 
 

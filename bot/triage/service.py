@@ -24,7 +24,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any, Protocol
@@ -41,7 +41,14 @@ from bot.mail.templates import mail_templates
 from bot.mail.worker import Composer
 from bot.rasa_client import AssistantUnavailable, Parse
 from bot.settings import Settings
-from bot.triage.answers import Links, answer_text, draft_text, greeting_name, text_to_html
+from bot.triage.answers import (
+    Links,
+    answer_text,
+    draft_text,
+    feedback_text,
+    greeting_name,
+    text_to_html,
+)
 from bot.triage.automatic import automatic_reason
 from bot.triage.decide import Decision, Facts, decide
 from bot.triage.parse import parse_mail
@@ -147,6 +154,7 @@ class Triage:
         outbox: Outbox | None = None,
         limits: SharedRateLimits | None = None,
         clock: Clock = system_clock,
+        feedback: Callable[[int, str], list[tuple[str, str]]] | None = None,
     ) -> None:
         self.store = store
         self._rasa = rasa
@@ -155,6 +163,9 @@ class Triage:
         self._outbox = outbox
         self._limits = limits
         self._clock = clock
+        # The signed "this solved it" / "I still need help" links that end an automatic
+        # answer, for (mail id, language) (bot.satisfaction.mail.MailFeedback.footer).
+        self._feedback = feedback
         self._links = Links(settings.password_reset_url, settings.user_code_url, settings.support_email)
         self._templates = mail_templates()
         self.wakeup = asyncio.Event()
@@ -362,9 +373,15 @@ class Triage:
         language = params.get("language") if params.get("language") in ("fr", "en") else "fr"
         subject = reply_subject(str(params.get("subject") or ""), language)
         text = str(params.get("text") or "")
+        feedback: list[tuple[str, str]] = []
+        mail_id = params.get("mail_id")
+        if params.get("automatic") and isinstance(mail_id, int) and self._feedback is not None:
+            feedback = self._feedback(mail_id, str(language))
         html = self._templates.get_template("triage_reply.html").render(
-            lang=language, subject=subject, footer=_FOOTER[language], body=text_to_html(text)
+            lang=language, subject=subject, footer=_FOOTER[language], body=text_to_html(text), feedback=feedback
         )
+        if feedback:
+            text = f"{text}\n\n{feedback_text(str(language), feedback)}"
         local, _, domain = to.partition("@")
         message = build_message(
             sender=self._settings.mail_from,

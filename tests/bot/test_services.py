@@ -63,7 +63,7 @@ async def test_the_triage_worker_does_not_start_without_outbox_and_handoffs(
 
 async def test_build_services_wires_every_collaborator(engine: AsyncEngine, settings: Settings) -> None:
     async with aiohttp.ClientSession() as http:
-        services = build_services(settings, engine, http, MovableClock())
+        services = build_services(settings, engine, http, MovableClock(), link_secret="a-test-link-secret-of-32-chars!!")
     assert services.relay._to_agents == services.handoffs.person_wrote
     assert services.handoffs._mail_replies is not None
     assert services.triage._handoffs is services.handoffs and services.triage._outbox is services.outbox

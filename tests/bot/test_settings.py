@@ -143,6 +143,9 @@ VALID = {
     "triage_threshold_fr": ("0.65", 0.65),
     "triage_threshold_en": ("0.7", 0.7),
     "imap_security": ("starttls", "starttls"),
+    "link_secret": ("a-link-secret-of-24-chars", "a-link-secret-of-24-chars"),
+    "review_confidence_threshold": ("0.5", 0.5),
+    "nlu_data_dir": ("/srv/gem-books/nlu", "/srv/gem-books/nlu"),
 }
 CHOICES = ["environment", "account_gateway", "smtp_security", "triage_mode", "imap_security", "default_language"]
 
@@ -190,3 +193,19 @@ def test_a_bad_value_names_its_variable() -> None:
         var = env_vars()[name]
         with pytest.raises(ValueError, match=f"^{var}='nonsense': expected one of "):
             Settings.from_env({var: "nonsense"})
+
+
+def test_satisfaction_settings_are_checked_and_the_link_secret_stays_out_of_repr() -> None:
+    settings = Settings.from_env(
+        {"GEM_LINK_SECRET": "s3cret-link-key-0123456789", "GEM_REVIEW_CONFIDENCE_THRESHOLD": "0.5"}
+    )
+    assert settings.review_confidence_threshold == 0.5
+    assert "s3cret" not in repr(settings)
+    assert settings.nlu_data_dir.endswith("data/nlu") and settings.nlu_data_dir.startswith("/")
+    for env, variable in (
+        ({"GEM_LINK_SECRET": "short"}, "GEM_LINK_SECRET"),
+        ({"GEM_REVIEW_CONFIDENCE_THRESHOLD": "1.5"}, "GEM_REVIEW_CONFIDENCE_THRESHOLD"),
+        ({"GEM_FEEDBACK_LINK_DAYS": "0"}, "GEM_FEEDBACK_LINK_DAYS"),
+    ):
+        with pytest.raises(ValueError, match=variable):
+            Settings.from_env(env)

@@ -1,6 +1,6 @@
 """Inbound mail is leased like the outbox: a claim token and its expiry (bot.jobs).
 
-Revision ID: 0007_joins
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 from bot.db.models import UTCDateTime
 
-revision = "0007_joins"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

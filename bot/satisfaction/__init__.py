@@ -1,0 +1,1 @@
+"""Satisfaction: "Did this help?" in chats, and the two links at the end of automatic mail answers."""
