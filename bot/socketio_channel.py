@@ -24,6 +24,9 @@ with ``session_persistence: true``:
   is a language switch, like the widget's ``set_language``.
 - Support's messages (an agent's reply, the hand-back, the closing text) arrive as
   ``bot_uttered`` at any time, as they do on the WebSocket channel.
+- A frame that cannot be decoded (broken JSON, JSON nested past Python's recursion limit,
+  garbage) gets a ``bot_uttered`` saying the message could not be read, and the
+  connection stays open (``bot.socketio_packets``).
 
 Same rules as the WebSocket channel (``bot.chat_session``): server-issued ids, size,
 character and flood limits, transcript stored, Rasa down → message kept and the person is
@@ -44,6 +47,7 @@ from bot.chat_session import ChatSession, Problem, SayRequest
 from bot.client_address import client_address
 from bot.db.models import Message
 from bot.settings import Settings
+from bot.socketio_packets import UNREADABLE, GuardedPacket, guarded_json
 
 __all__ = ["attach_socketio"]
 
@@ -97,6 +101,10 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
         async_mode="aiohttp",
         cors_allowed_origins=list(settings.allowed_origins),
         max_http_buffer_size=1024 * 1024,
+        # A frame that cannot be decoded (JSON nested past the recursion limit, broken
+        # JSON, no packet type) is the UNREADABLE event below, not a traceback.
+        serializer=GuardedPacket,
+        json=guarded_json,
         logger=False,
         engineio_logger=False,
     )
@@ -162,6 +170,17 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
             session.set_language(language)
         conversation_id = await ensure_open(sid, session, data.get("session_id"))
         await sio.emit("session_confirm", conversation_id, to=sid)
+
+    @sio.on(UNREADABLE)
+    async def unreadable(sid: str, *args: Any) -> None:
+        session = sessions.get(sid)
+        if session is None:
+            return
+        if not session.allow_frame():
+            if session.should_report_flood():
+                await emit_problem(sid, session, Problem("rate_limited"))
+            return
+        await emit_problem(sid, session, Problem("bad_request"))
 
     @sio.event
     async def user_uttered(sid: str, data: Any = None) -> None:
