@@ -56,6 +56,10 @@ class Settings:
     # Widget chats one client address (bot.client_address: IPv6 by /64) may hold open at
     # once, per hub process; more are refused with 429.
     max_chats_per_client: int = 20
+    # New conversations one client address may open per window, counted in the shared
+    # database limits (every hub process together); more get a "rate_limited" error.
+    max_new_conversations_per_client: int = 30
+    new_conversations_window_seconds: float = 3600.0
     support_email: str = "soutien@gem-books.com"
     rasa_timeout_seconds: float = 20.0
     health_timeout_seconds: float = 3.0
@@ -267,6 +271,8 @@ _ENV_VARS: tuple[tuple[str, str, type], ...] = (
     ("rate_limit_messages", "GEM_RATE_LIMIT_MESSAGES", int),
     ("rate_limit_window_seconds", "GEM_RATE_LIMIT_WINDOW_SECONDS", float),
     ("max_chats_per_client", "GEM_MAX_CHATS_PER_CLIENT", int),
+    ("max_new_conversations_per_client", "GEM_MAX_NEW_CONVERSATIONS_PER_CLIENT", int),
+    ("new_conversations_window_seconds", "GEM_NEW_CONVERSATIONS_WINDOW_SECONDS", float),
     ("support_email", "GEM_SUPPORT_EMAIL", str),
     ("rasa_timeout_seconds", "GEM_RASA_TIMEOUT_SECONDS", float),
     ("resume_code_ttl_days", "GEM_RESUME_CODE_TTL_DAYS", int),

@@ -41,7 +41,7 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from bot.appkeys import LIVE, RELAY, RESUME_ATTEMPTS, SETTINGS, SOCKETIO, STORE
+from bot.appkeys import LIMITS, LIVE, RELAY, RESUME_ATTEMPTS, SETTINGS, SOCKETIO, STORE
 from bot.chat_errors import error_text
 from bot.chat_session import ChatSession, Problem, SayRequest
 from bot.client_address import client_address
@@ -122,17 +122,21 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
         text = error_text(problem.code, session.person_language, settings, problem.reason)
         await sio.emit("bot_uttered", {"text": text}, to=sid)
 
-    async def ensure_open(sid: str, session: ChatSession, requested_id: object) -> str:
+    async def ensure_open(sid: str, session: ChatSession, requested_id: object) -> str | None:
+        """The conversation's id, opened if needed; None (the person told) when refused."""
         if session.conversation is None or (
             isinstance(requested_id, str) and requested_id != session.conversation.id
         ):
-            await session.open(
+            problems = await session.open(
                 conversation_id=requested_id,
                 resume_code=None,
                 language=session.language,
                 user_agent=session.user_agent,
             )
-        assert session.conversation is not None
+            if session.conversation is None:  # too many new conversations from this address
+                for problem in problems:
+                    await emit_problem(sid, session, problem)
+                return None
         await sio.enter_room(sid, session.conversation.id)
         return session.conversation.id
 
@@ -146,6 +150,7 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
             app[RESUME_ATTEMPTS],
             app[LIVE],
             deliver_to(sid),
+            limits=app[LIMITS],
             client_key=client_address(request) if request is not None else "unknown",
             channel="socketio",
         )
@@ -169,7 +174,8 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
         if language:
             session.set_language(language)
         conversation_id = await ensure_open(sid, session, data.get("session_id"))
-        await sio.emit("session_confirm", conversation_id, to=sid)
+        if conversation_id is not None:
+            await sio.emit("session_confirm", conversation_id, to=sid)
 
     @sio.on(UNREADABLE)
     async def unreadable(sid: str, *args: Any) -> None:
@@ -196,7 +202,12 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
             return
         try:
             language = _client_language(data)
+            if language and session.conversation is None:
+                # The first message's language is the new conversation's (and that of a refusal).
+                session.set_language(language)
             conversation_id = await ensure_open(sid, session, data.get("session_id"))
+            if conversation_id is None:
+                return
             if language and language != session.language:
                 if await session.has_person_messages():
                     await session.change_language(language)

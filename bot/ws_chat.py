@@ -53,7 +53,10 @@ beyond which frames are dropped and one "rate_limited" error is sent. Binary fra
 invalid JSON get "bad_request". Frames over 1 MiB close the connection (code 1009).
 The upgrade is refused (403) when the browser's ``Origin`` is not in
 ``Settings.allowed_origins``, and (429) beyond ``Settings.max_chats_per_client`` chats
-open at once from one client address (:mod:`bot.client_address`). On shutdown the server closes with 1001 (going away).
+open at once from one client address (:mod:`bot.client_address`). A ``hello`` that would
+open a new conversation beyond ``Settings.max_new_conversations_per_client`` per
+``new_conversations_window_seconds`` from one address gets a "rate_limited" error instead
+of a ``welcome`` (the connection stays open). On shutdown the server closes with 1001 (going away).
 """
 
 from __future__ import annotations
@@ -65,7 +68,17 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bot.appkeys import LIVE, OPEN_CHATS, RELAY, RESUME_ATTEMPTS, SETTINGS, SHUTTING_DOWN, STORE, WEBSOCKETS
+from bot.appkeys import (
+    LIMITS,
+    LIVE,
+    OPEN_CHATS,
+    RELAY,
+    RESUME_ATTEMPTS,
+    SETTINGS,
+    SHUTTING_DOWN,
+    STORE,
+    WEBSOCKETS,
+)
 from bot.chat_errors import error_frame
 from bot.chat_session import ChatSession, Problem, SayRequest
 from bot.client_address import client_address
@@ -104,6 +117,7 @@ class _Connection:
             app[RESUME_ATTEMPTS],
             app[LIVE],
             self.send,
+            limits=app[LIMITS],
             client_key=client_key,
             channel="widget",
         )
@@ -142,7 +156,10 @@ class _Connection:
             user_agent=frame.get("user_agent"),
         )
         conversation = self.session.conversation
-        assert conversation is not None
+        if conversation is None:  # too many new conversations from this address
+            for problem in problems:
+                await self.send_problem(problem)
+            return
         transcript = await self.session.transcript()
         await self.send(
             {
