@@ -58,7 +58,7 @@ class Settings:
     max_chats_per_client: int = 20
     # New conversations one client address may open per window, counted in the shared
     # database limits (every hub process together); more get a "rate_limited" error.
-    max_new_conversations_per_client: int = 30
+    max_new_conversations_per_client: int = 120
     new_conversations_window_seconds: float = 3600.0
     support_email: str = "soutien@gem-books.com"
     rasa_timeout_seconds: float = 20.0
