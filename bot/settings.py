@@ -42,6 +42,9 @@ class Settings:
     # Where people reach the hub; used for the default allowed origin and printed at start.
     public_base_url: str = ""
     database_url: str = DEFAULT_DATABASE_URL
+    # SQLite: how long a unit of work waits for another connection's write transaction
+    # before "database is locked" (the person is then told to try again).
+    database_busy_timeout_seconds: float = 30.0
     rasa_url: str = "http://127.0.0.1:5005"
     # Rasa's HTTP API token (Rasa started by ``tools.rasa_server``, which reads the same
     # GEM_RASA_TOKEN: never on a command line); empty = no auth.
@@ -263,6 +266,7 @@ _ENV_VARS: tuple[tuple[str, str, type], ...] = (
     ("health_token", "GEM_HEALTH_TOKEN", str),
     ("public_base_url", "GEM_PUBLIC_BASE_URL", str),
     ("database_url", "GEM_DATABASE_URL", str),
+    ("database_busy_timeout_seconds", "GEM_DATABASE_BUSY_TIMEOUT_SECONDS", float),
     ("rasa_url", "GEM_RASA_URL", str),
     ("rasa_token", "GEM_RASA_TOKEN", str),
     ("action_server_url", "GEM_ACTIONS_URL", str),
