@@ -52,7 +52,8 @@ class GuardedPacket(packet.Packet):
             return int(super().decode(encoded_packet) or 0)
         except (ValueError, TypeError, IndexError):  # json.JSONDecodeError is a ValueError
             self.packet_type = packet.EVENT
-            self.namespace = self.namespace if isinstance(self.namespace, str) else None
+            namespace = getattr(self, "namespace", None)
+            self.namespace = namespace if isinstance(namespace, str) else None
             self.id = None
             self.data = [UNREADABLE]
             return 0
