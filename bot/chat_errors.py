@@ -33,6 +33,12 @@ _TEXTS: dict[tuple[str, str], dict[str, str]] = {
         "fr": "Trop d'essais de code de reprise. Réessayez dans quelques minutes.",
         "en": "Too many resume code attempts. Try again in a few minutes.",
     },
+    ("rate_limited", "new_conversation"): {
+        "fr": "Trop de nouvelles conversations ont été ouvertes depuis votre connexion. Réessayez "
+        "plus tard ou écrivez-nous à {support_email}.",
+        "en": "Too many new conversations were opened from your connection. Try again later "
+        "or write to us at {support_email}.",
+    },
     ("bad_request", ""): {
         "fr": "Ce message n'a pas pu être lu. Réessayez.",
         "en": "That message could not be read. Please try again.",

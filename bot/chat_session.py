@@ -8,9 +8,10 @@ live frames from support (an agent's reply, a hand-back) for the open conversati
 Usage::
 
     session = ChatSession(settings, store, relay, resume_attempts, live, deliver,
-                          satisfaction, client_key="1.2.3.4", channel="widget")
+                          satisfaction, limits=shared_limits, client_key="1.2.3.4", channel="widget")
     problems = await session.open(conversation_id=None, resume_code=None,
                                   language="fr", user_agent="Mozilla/5.0 ...")
+    if session.conversation is None: ...         # too many new conversations: problems say so
     request = await session.prepare("mot de passe oublié", payload=None)
     if isinstance(request, Problem): ...         # tell the person, nothing stored
     else: said = await session.run(request)      # said.replies, said.problem, said.satisfaction
@@ -26,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from bot.accounts.limits import Rule, SharedRateLimits
 from bot.chat_errors import ErrorCode
 from bot.conversations import Button, ConversationStore
 from bot.db.models import Conversation, Message
@@ -83,6 +85,7 @@ class ChatSession:
         deliver: Send,
         satisfaction: ChatSatisfaction,
         *,
+        limits: SharedRateLimits,
         client_key: str,
         channel: str,
     ) -> None:
@@ -93,6 +96,7 @@ class ChatSession:
         self._resume_attempts = resume_attempts
         self._live = live
         self._deliver = deliver
+        self._limits = limits
         # The conversation whose live frames ``deliver`` receives.
         self._listening_to: str | None = None
         self._client_key = client_key
@@ -160,6 +164,9 @@ class ChatSession:
         if conversation is None:
             conversation = await self._store.get(conversation_id)
         if conversation is None and self.conversation is None:
+            if not await self._may_start_conversation():
+                # Nothing opened: the person is told, and may come back later.
+                return [*problems, Problem("rate_limited", "new_conversation")]
             conversation = await self._store.create(self.language, self.channel)
         if conversation is not None:
             self.conversation = conversation
@@ -168,6 +175,20 @@ class ChatSession:
                 conversation.language = self.language
             self._listen(conversation.id)
         return problems
+
+    async def _may_start_conversation(self) -> bool:
+        """Count a new conversation for this client address; False once over the limit.
+
+        In the shared database limits, so every hub process counts the same: one address
+        opening thousands of conversations would fill the database and Rasa's trackers.
+        """
+        rule = Rule(
+            "new_conversations",
+            self._client_key,
+            self.settings.max_new_conversations_per_client,
+            self.settings.new_conversations_window_seconds,
+        )
+        return await self._limits.hit([rule]) is None
 
     def close(self) -> None:
         """The connection ended: no more live frames for it."""

@@ -46,6 +46,9 @@ class Settings:
     # Where people reach the hub; used for the default allowed origin and printed at start.
     public_base_url: str = ""
     database_url: str = DEFAULT_DATABASE_URL
+    # SQLite: how long a unit of work waits for another connection's write transaction
+    # before "database is locked" (the person is then told to try again).
+    database_busy_timeout_seconds: float = 30.0
     rasa_url: str = "http://127.0.0.1:5005"
     # Rasa's HTTP API token (Rasa started by ``tools.rasa_server``, which reads the same
     # GEM_RASA_TOKEN: never on a command line); empty = no auth.
@@ -60,6 +63,10 @@ class Settings:
     # Widget chats one client address (bot.client_address: IPv6 by /64) may hold open at
     # once, per hub process; more are refused with 429.
     max_chats_per_client: int = 20
+    # New conversations one client address may open per window, counted in the shared
+    # database limits (every hub process together); more get a "rate_limited" error.
+    max_new_conversations_per_client: int = 120
+    new_conversations_window_seconds: float = 3600.0
     support_email: str = "soutien@gem-books.com"
     rasa_timeout_seconds: float = 20.0
     health_timeout_seconds: float = 3.0

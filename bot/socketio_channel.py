@@ -27,6 +27,9 @@ with ``session_persistence: true``:
 - "Did this help?" arrives as a ``bot_uttered`` with two quick replies whose payloads,
   ``/satisfaction_yes`` and ``/satisfaction_no`` (:data:`bot.satisfaction.chat.PAYLOADS`),
   are answered by the hub (a thanks as ``bot_uttered``), never sent to Rasa.
+- A frame that cannot be decoded (broken JSON, JSON nested past Python's recursion limit,
+  garbage) gets a ``bot_uttered`` saying the message could not be read, and the
+  connection stays open (``bot.socketio_packets``).
 
 Same rules as the WebSocket channel (``bot.chat_session``): server-issued ids, size,
 character and flood limits, transcript stored, Rasa down → message kept and the person is
@@ -41,13 +44,14 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from bot.appkeys import LIVE, RELAY, RESUME_ATTEMPTS, SATISFACTION, SETTINGS, SOCKETIO, STORE
+from bot.appkeys import LIMITS, LIVE, RELAY, RESUME_ATTEMPTS, SATISFACTION, SETTINGS, SOCKETIO, STORE
 from bot.chat_errors import error_text
 from bot.chat_session import ChatSession, Problem, SayRequest
 from bot.client_address import client_address
 from bot.db.models import Message
 from bot.satisfaction.chat import PAYLOADS, socketio_question
 from bot.settings import Settings
+from bot.socketio_packets import UNREADABLE, GuardedPacket, guarded_json
 
 __all__ = ["attach_socketio"]
 
@@ -105,6 +109,10 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
         async_mode="aiohttp",
         cors_allowed_origins=list(settings.allowed_origins),
         max_http_buffer_size=1024 * 1024,
+        # A frame that cannot be decoded (JSON nested past the recursion limit, broken
+        # JSON, no packet type) is the UNREADABLE event below, not a traceback.
+        serializer=GuardedPacket,
+        json=guarded_json,
         logger=False,
         engineio_logger=False,
     )
@@ -122,17 +130,21 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
         text = error_text(problem.code, session.person_language, settings, problem.reason)
         await sio.emit("bot_uttered", {"text": text}, to=sid)
 
-    async def ensure_open(sid: str, session: ChatSession, requested_id: object) -> str:
+    async def ensure_open(sid: str, session: ChatSession, requested_id: object) -> str | None:
+        """The conversation's id, opened if needed; None (the person told) when refused."""
         if session.conversation is None or (
             isinstance(requested_id, str) and requested_id != session.conversation.id
         ):
-            await session.open(
+            problems = await session.open(
                 conversation_id=requested_id,
                 resume_code=None,
                 language=session.language,
                 user_agent=session.user_agent,
             )
-        assert session.conversation is not None
+            if session.conversation is None:  # too many new conversations from this address
+                for problem in problems:
+                    await emit_problem(sid, session, problem)
+                return None
         await sio.enter_room(sid, session.conversation.id)
         return session.conversation.id
 
@@ -147,6 +159,7 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
             app[LIVE],
             deliver_to(sid),
             app[SATISFACTION],
+            limits=app[LIMITS],
             client_key=client_address(request) if request is not None else "unknown",
             channel="socketio",
         )
@@ -170,7 +183,19 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
         if language:
             session.set_language(language)
         conversation_id = await ensure_open(sid, session, data.get("session_id"))
-        await sio.emit("session_confirm", conversation_id, to=sid)
+        if conversation_id is not None:
+            await sio.emit("session_confirm", conversation_id, to=sid)
+
+    @sio.on(UNREADABLE)
+    async def unreadable(sid: str, *args: Any) -> None:
+        session = sessions.get(sid)
+        if session is None:
+            return
+        if not session.allow_frame():
+            if session.should_report_flood():
+                await emit_problem(sid, session, Problem("rate_limited"))
+            return
+        await emit_problem(sid, session, Problem("bad_request"))
 
     @sio.event
     async def user_uttered(sid: str, data: Any = None) -> None:
@@ -186,7 +211,12 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
             return
         try:
             language = _client_language(data)
+            if language and session.conversation is None:
+                # The first message's language is the new conversation's (and that of a refusal).
+                session.set_language(language)
             conversation_id = await ensure_open(sid, session, data.get("session_id"))
+            if conversation_id is None:
+                return
             if language and language != session.language:
                 if await session.has_person_messages():
                     await session.change_language(language)

@@ -63,7 +63,10 @@ beyond which frames are dropped and one "rate_limited" error is sent. Binary fra
 invalid JSON get "bad_request". Frames over 1 MiB close the connection (code 1009).
 The upgrade is refused (403) when the browser's ``Origin`` is not in
 ``Settings.allowed_origins``, and (429) beyond ``Settings.max_chats_per_client`` chats
-open at once from one client address (:mod:`bot.client_address`). On shutdown the server closes with 1001 (going away).
+open at once from one client address (:mod:`bot.client_address`). A ``hello`` that would
+open a new conversation beyond ``Settings.max_new_conversations_per_client`` per
+``new_conversations_window_seconds`` from one address gets a "rate_limited" error instead
+of a ``welcome`` (the connection stays open). On shutdown the server closes with 1001 (going away).
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot.appkeys import (
+    LIMITS,
     LIVE,
     OPEN_CHATS,
     RELAY,
@@ -125,6 +129,7 @@ class _Connection:
             app[LIVE],
             self.send,
             app[SATISFACTION],
+            limits=app[LIMITS],
             client_key=client_key,
             channel="widget",
         )
@@ -169,7 +174,10 @@ class _Connection:
             user_agent=frame.get("user_agent"),
         )
         conversation = self.session.conversation
-        assert conversation is not None
+        if conversation is None:  # too many new conversations from this address
+            for problem in problems:
+                await self.send_problem(problem)
+            return
         transcript = await self.session.transcript()
         await self.send(
             {

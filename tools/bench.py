@@ -539,6 +539,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "GEM_INTERNAL_TOKEN": internal_token,
         "GEM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'hub.db'}",
         "GEM_RATE_LIMIT_MESSAGES": str(BENCH_RATE_LIMIT),
+        # Every scripted conversation is a new one from loopback.
+        "GEM_MAX_NEW_CONVERSATIONS_PER_CLIENT": "1000000",
         # The hub's inbound-mail listener: a free port, not the default one a running
         # `make run` (or a test) may hold.
         "GEM_TRIAGE_SMTP_PORT": str(free_port()),

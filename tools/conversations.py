@@ -414,6 +414,8 @@ async def live_assistant(model: Path | None = None) -> AsyncIterator[Assistant]:
         # Every script resets the same demo accounts within minutes.
         "GEM_ACCOUNT_MAIL_PER_ACCOUNT": "1000",
         "GEM_ACCOUNT_MAIL_PER_EMAIL": "1000",
+        # Every script is a new conversation from loopback.
+        "GEM_MAX_NEW_CONVERSATIONS_PER_CLIENT": "1000",
     }
     hub = Hub(hub_port, hub_env, tmp / "log" / "hub.log")
     ok = False

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["main", "read_secret", "read_token"]
+__all__ = ["main", "rasa_argv", "read_secret", "read_token"]
 
 TOKEN_VAR = "GEM_RASA_TOKEN"
 TOKEN_FILE_VAR = "GEM_RASA_TOKEN_FILE"
@@ -46,6 +46,13 @@ def read_secret(environ: Mapping[str, str], var: str, needed_by: str) -> str:
     return token
 
 
+def rasa_argv(args: Sequence[str], token: str) -> list[str]:
+    """Rasa's argument list with the token. One ``--auth-token=...`` word: a token that
+    starts with "-" (``secrets.token_urlsafe`` makes one in 64) would otherwise be read as
+    an option, and Rasa would refuse to start ("expected one argument")."""
+    return ["rasa", *args, f"--auth-token={token}"]
+
+
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if any(arg == "--auth-token" or arg.startswith("--auth-token=") for arg in args):
@@ -53,8 +60,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     token = read_token(os.environ if environ is None else environ)
     # Nothing Rasa starts needs it; only this process's own argument list gets it.
     os.environ.pop(TOKEN_VAR, None)
-    # One argument: a token starting with "-" (token_urlsafe, 1 in 64) is not read as an option.
-    sys.argv = ["rasa", *args, f"--auth-token={token}"]
+    sys.argv = rasa_argv(args, token)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -149,17 +149,8 @@ class RasaStack:
             self.log_dir = self._tmp
         self.log_dir.mkdir(parents=True, exist_ok=True)
         endpoints = self._write_endpoints(self._tmp)
-        quiet = {
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-            "PYTHONWARNINGS": "ignore",
-            "GEM_ACTION_TOKEN": self.action_token,
-        }
-        await self._spawn(
-            "actions",
-            [sys.executable, "-m", "tools.action_server", "--interface", LOOPBACK,
-             "--port", str(self.actions_port)],
-            quiet,
-        )  # fmt: skip
+        quiet = self._quiet_env()
+        await self._spawn_actions()
         rasa_args = [
             sys.executable,
             "-m",
@@ -185,6 +176,31 @@ class RasaStack:
         except BaseException:
             await self.stop()
             raise
+
+    def _quiet_env(self) -> dict[str, str]:
+        return {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore", "GEM_ACTION_TOKEN": self.action_token}
+
+    async def _spawn_actions(self) -> None:
+        await self._spawn(
+            "actions",
+            [sys.executable, "-m", "tools.action_server", "--interface", LOOPBACK,
+             "--port", str(self.actions_port)],
+            self._quiet_env(),
+        )  # fmt: skip
+
+    async def stop_actions(self) -> None:
+        """Stop the action server only (a fault drill: Rasa stays up)."""
+        for child in [c for c in self._children if c.name == "actions"]:
+            if child.process.returncode is None:
+                child.process.terminate()
+                await child.process.wait()
+            child.log_file.close()
+            self._children.remove(child)
+
+    async def start_actions(self) -> None:
+        """Start the action server again on its port, once it answers its health check."""
+        await self._spawn_actions()
+        await self._wait_ready()
 
     async def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout

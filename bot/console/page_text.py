@@ -42,6 +42,14 @@ TEXT: dict[str, dict[str, str]] = {
         "col_agent": "Agent",
         "me": "moi",
         "take": "Prendre",
+        "queue_pages": "Pages de la file d'attente",
+        "queue_previous": "← Page précédente",
+        "queue_next": "Page suivante →",
+        "queue_page": "Page {page} sur {pages} ({total} conversations)",
+        "hijack_badge": "détournement possible",
+        "possible_hijack": "Détournement possible : ce courriel répond à la conversation d'une autre adresse. "
+        "Il a été classé à part et la réponse ira seulement à son expéditeur ; "
+        "ne lui communiquez rien de l'autre conversation.",
         # conversation
         "handoff_title": "Transfert #{id}",
         "claim": "Prendre cette conversation",
@@ -178,6 +186,14 @@ TEXT: dict[str, dict[str, str]] = {
         "col_agent": "Agent",
         "me": "me",
         "take": "Take",
+        "queue_pages": "Queue pages",
+        "queue_previous": "← Previous page",
+        "queue_next": "Next page →",
+        "queue_page": "Page {page} of {pages} ({total} conversations)",
+        "hijack_badge": "possible hijack",
+        "possible_hijack": "Possible hijack: this mail answers a conversation of another address. "
+        "It was filed apart and the answer goes to its sender only; "
+        "share nothing of the other conversation with them.",
         # conversation
         "handoff_title": "Handoff #{id}",
         "claim": "Take this conversation",

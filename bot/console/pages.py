@@ -31,11 +31,13 @@ from bot.handoff.store import may_see
 from bot.request_input import path_id, read_form
 from bot.text_policy import check_text
 
-__all__ = ["OUTCOMES"]
+__all__ = ["OUTCOMES", "QUEUE_PAGE_SIZE"]
 
 OUTCOMES = ("solved", "not_solved", "answered_by_email", "duplicate", "other")
 # An email answer (suggested replies teach four steps with links) may be this long.
 EMAIL_REPLY_MAX_CHARS = 10_000
+# Rows on a page of the queue.
+QUEUE_PAGE_SIZE = 50
 
 
 def _redirect(request: web.Request, name: str, **parts: str) -> web.HTTPFound:
@@ -121,27 +123,37 @@ def _wait(now: dt.datetime, since: dt.datetime) -> str:
 
 @agent_page
 async def queue(request: web.Request, who: SignedIn) -> web.StreamResponse:
-    """GET /console: open handoffs this agent may see, high priority and longest wait first."""
+    """GET /console?page=N: open handoffs this agent may see, high priority and longest
+    wait first, ``QUEUE_PAGE_SIZE`` a page (a flood of tickets never makes a page slow)."""
     handoffs = request.app[HANDOFFS]
     now = request.app[CLOCK]()
-    rows = []
-    for handoff in await handoffs.store.queue():
-        if not may_see(handoff, who.agent.id):
-            continue
-        transcript = await handoffs.conversations.transcript(handoff.conversation_id, limit=50)
-        last_intent = next(
-            (m.intent for m in reversed(transcript) if m.author == "person" and m.intent), None
-        )
-        rows.append(
-            {
-                "handoff": handoff,
-                "mine": handoff.agent_id == who.agent.id,
-                "topic": last_intent or "-",
-                "wait": _wait(now, handoff.created_at),
-                "user_code": mask_user_code(str(handoff.packet.get("user_code", ""))),
-            }
-        )
-    return render(request, "queue.html", {"agent": who.agent, "csrf": who.csrf_token, "rows": rows})
+    page = _page_number(request.query.get("page"))
+    found, total = await handoffs.store.queue_page(
+        who.agent.id, offset=(page - 1) * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE
+    )
+    pages = max(1, math.ceil(total / QUEUE_PAGE_SIZE))
+    if page > pages:  # past the end (the queue got shorter): the last page
+        raise web.HTTPFound(request.rel_url.update_query(page=str(pages)))
+    rows = [
+        {
+            "handoff": row.handoff,
+            "mine": row.handoff.agent_id == who.agent.id,
+            "topic": row.last_intent or "-",
+            "wait": _wait(now, row.handoff.created_at),
+            "user_code": mask_user_code(str(row.handoff.packet.get("user_code", ""))),
+            "foreign_reply": is_email(row.handoff) and row.handoff.packet.get("detail") == "foreign_reply",
+        }
+        for row in found
+    ]
+    context = {"agent": who.agent, "csrf": who.csrf_token, "rows": rows, "page": page, "pages": pages, "total": total}
+    return render(request, "queue.html", context)
+
+
+def _page_number(raw: str | None) -> int:
+    """``?page=`` as a page number from 1; anything else (absent, junk, huge) is page 1."""
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+        return 1
+    return max(1, int(raw))
 
 
 async def _visible(request: web.Request, who: SignedIn) -> Handoff:
@@ -198,6 +210,7 @@ async def conversation(request: web.Request, who: SignedIn) -> web.StreamRespons
         "outcomes": OUTCOMES,
         "max_chars": _reply_limit(request, handoff),
         "is_email": is_email(handoff),
+        "foreign_reply": is_email(handoff) and packet.get("detail") == "foreign_reply",
     }
     return render(request, "conversation.html", context)
 

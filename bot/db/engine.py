@@ -45,7 +45,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         # Wait for a competing writer instead of failing with "database is locked".
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": settings.database_busy_timeout_seconds}
         if url.database and url.database != ":memory:":
             # Keep connections open between units of work. SQLAlchemy 1.4's default for
             # an aiosqlite file is NullPool: a new connection (and thread, and PRAGMAs)

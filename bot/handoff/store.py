@@ -5,6 +5,7 @@ Usage::
     store = HandoffStore(sessions, clock)
     handoff, created = await store.open(packet, agent_online=False)   # idempotent
     queue = await store.queue()                                        # open, by priority and wait
+    rows, total = await store.queue_page(agent.id, offset=0, limit=50) # one console page
     await store.claim(handoff.id, agent.id)
 
 Each public method is one unit of work. Returned objects are detached snapshots.
@@ -12,10 +13,11 @@ Each public method is one unit of work. Returned objects are detached snapshots.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -24,7 +26,15 @@ from bot.db.handoff_models import Agent, Handoff, HandoffNote, IntentCorrection
 from bot.db.models import Conversation, Message
 from bot.handoff.packet import Packet
 
-__all__ = ["HandoffStore", "may_see", "new_handoff"]
+__all__ = ["HandoffStore", "QueueRow", "may_see", "new_handoff"]
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueRow:
+    """A line of the console's queue: the handoff and its topic (latest person intent)."""
+
+    handoff: Handoff
+    last_intent: str | None
 
 
 def new_handoff(packet: Packet, now: dt.datetime, *, agent_online: bool) -> Handoff:
@@ -112,6 +122,37 @@ class HandoffStore:
                 select(Handoff).where(Handoff.status == "open").order_by(high_first, Handoff.created_at)
             )
             return list(rows.scalars())
+
+    async def queue_page(self, agent_id: int, *, offset: int, limit: int) -> tuple[list[QueueRow], int]:
+        """One page of the console's queue for ``agent_id`` (what :func:`may_see` lets them
+        see, in :meth:`queue`'s order) and how many rows the queue has in all.
+
+        Two queries whatever the page's length: each row's topic (the intent of the
+        person's latest message) comes in the same query as the row.
+        """
+        high_first = case((Handoff.priority == "high", 0), else_=1)
+        visible = (Handoff.status == "open", or_(Handoff.agent_id.is_(None), Handoff.agent_id == agent_id))
+        last_intent = (
+            select(Message.intent)
+            .where(
+                Message.conversation_id == Handoff.conversation_id,
+                Message.author == "person",
+                Message.intent.is_not(None),
+            )
+            .order_by(Message.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        async with self._sessions() as session:
+            total = await session.scalar(select(func.count()).select_from(Handoff).where(*visible))
+            rows = await session.execute(
+                select(Handoff, last_intent)
+                .where(*visible)
+                .order_by(high_first, Handoff.created_at, Handoff.id)
+                .offset(offset)
+                .limit(limit)
+            )
+            return [QueueRow(handoff, intent) for handoff, intent in rows.all()], int(total or 0)
 
     async def claim(self, handoff_id: int, agent_id: int) -> bool:
         """Assign an unclaimed open handoff to the agent; False if someone was faster."""

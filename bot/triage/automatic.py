@@ -69,6 +69,10 @@ AUTOMATIC_REASONS: dict[str, dict[str, str]] = {
         "fr": "Envoyé par notre propre adresse",
         "en": "Sent from our own address",
     },
+    "bad_sender": {
+        "fr": "Adresse d'expéditeur ambiguë ou invalide (From ou Reply-To) : pas de réponse automatique",
+        "en": "Ambiguous or invalid sender address (From or Reply-To): no automatic answer",
+    },
     "no_sender": {
         "fr": "Aucune adresse d'expéditeur utilisable",
         "en": "No usable sender address",
@@ -149,6 +153,8 @@ def automatic_reason(
     own = {address.lower() for address in own_addresses}
     if any(address.lower() in own for address in senders):
         return "own_address"
+    if mail.sender_problem:
+        return "bad_sender"
     if not senders:
         return "no_sender"
     if says_automatic(own_text(mail.text)):

@@ -38,6 +38,8 @@ class Facts:
     replying: str | None = None
     resolved: bool = False  # a reply that thanks or says it works now
     mixed: bool = False  # an answerable request beside one that needs a person
+    # It answers a thread whose addresses do not include its sender (bot.triage.service).
+    foreign_reply: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +73,10 @@ DECISION_REASONS = {
         "en": "Sender already answered recently",
     },
     "no_address": {"fr": "Aucune adresse de réponse", "en": "No address to answer"},
+    "foreign_reply": {
+        "fr": "Détournement possible : réponse à la conversation d'une autre adresse",
+        "en": "Possible hijack: a reply to another address's conversation",
+    },
 }
 
 
@@ -94,6 +100,9 @@ def decide(facts: Facts, settings: Settings) -> Decision:
     if facts.automatic is not None:
         # Never answered (RFC 3834), still filed for the record.
         return Decision("filed", facts.automatic)
+    if facts.foreign_reply:
+        # Never answered automatically, never in the other person's ticket: people look.
+        return Decision("ticket", "foreign_reply")
     replying = facts.thread_kind is not None or facts.replying is not None
     if facts.resolved and replying and not facts.ticket_open:
         # "Merci, c'était bien le favori": the matter is closed; answering it would be noise.

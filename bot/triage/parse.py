@@ -30,6 +30,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from email import policy
+from email.headerregistry import AddressHeader
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -92,8 +93,8 @@ def _build(raw: bytes, message: Message, raw_headers: list[tuple[str, str]]) -> 
     for name, value in raw_headers:
         first.setdefault(name.lower(), value)
 
-    from_name, from_address = _first_address(first.get("from", ""))
-    _, reply_to = _first_address(first.get("reply-to", ""))
+    from_name, from_address, from_ok = _sender(_all(raw_headers, "from"))
+    _, reply_to, reply_to_ok = _sender(_all(raw_headers, "reply-to"))
     recipients, recipient_count = _recipients(
         value for field in ("to", "cc") for name, value in raw_headers if name.lower() == field
     )
@@ -123,6 +124,7 @@ def _build(raw: bytes, message: Message, raw_headers: list[tuple[str, str]]) -> 
         ),
         size=len(raw),
         defects=tuple(dict.fromkeys(body.defects))[:50],
+        sender_problem="" if from_ok and reply_to_ok else ("from" if not from_ok else "reply_to"),
     )
 
 
@@ -221,17 +223,55 @@ def _recipients(values: Iterable[str]) -> tuple[list[str], int]:
     return kept, count
 
 
-def _first_address(value: str) -> tuple[str, str]:
-    """(display name, lower-case addr-spec) of the first valid address; ("", "") if none."""
-    value = _undo_8bit(_FOLD.sub("", value))
+def _all(raw_headers: list[tuple[str, str]], name: str) -> list[str]:
+    return [value for key, value in raw_headers if key.lower() == name]
+
+
+def _sender(values: list[str]) -> tuple[str, str, bool]:
+    """(display name, lower-case addr-spec, usable) of a From or Reply-To header.
+
+    An answer may only ever go to the one mailbox the header names, so the header is read
+    strictly: one header, one mailbox, no group, no parse defect, a valid addr-spec. The
+    structure is parsed by ``email.headerregistry`` (RFC 5322), which decodes RFC 2047
+    words only inside the display name, after the structure is known; a decoded name that
+    holds a line break or another control character makes the header unusable, so text
+    smuggled into an encoded name (``=?utf-8?q?pirate=40exemple.com=3A=0A?= <...>``) can
+    never become the address. The legacy ``getaddresses`` is not used here: it reads
+    ``pirate@exemple.com <marie@exemple.ca>`` as two addresses, the first the pirate's.
+
+    Not usable (False): anything with an "@" that is not exactly one valid address; the
+    mail then gets no automatic answer (``bad_sender``). A header with no address at all
+    ("garbage", "<>") is simply no sender ("", "", True).
+    """
+    values = [_undo_8bit(_FOLD.sub("", value)) for value in values]
+    if not values or not any(value.strip() for value in values):
+        return "", "", True
+    looks_like_address = any("@" in decode_header_value(value) for value in values)
+    if len(values) == 1 and len(values[0]) <= MAX_HEADER_CHARS:
+        found = _one_mailbox(values[0])
+        if found is not None:
+            return found[0], found[1], True
+    return "", "", not looks_like_address
+
+
+def _one_mailbox(value: str) -> tuple[str, str] | None:
+    """(decoded display name, lower-case addr-spec) if ``value`` is exactly one valid mailbox."""
     try:
-        pairs = getaddresses([value])
+        header: dict[str, object] = {}
+        AddressHeader.parse(value, header)  # raises on CR/LF in a decoded part
     except Exception:
-        return "", ""
-    for name, address in pairs:
-        if _address_ok(address):
-            return _one_line(decode_header_value(name)), address.lower()
-    return "", ""
+        return None
+    groups = header.get("groups")
+    if header.get("defects") or not isinstance(groups, (list, tuple)) or len(groups) != 1:
+        return None
+    [group] = groups
+    if group.display_name is not None or len(group.addresses) != 1:
+        return None
+    [address] = group.addresses
+    name, addr_spec = str(address.display_name), str(address.addr_spec)
+    if _CONTROL.search(name) or _CONTROL.search(addr_spec) or '"' in addr_spec or not _address_ok(addr_spec):
+        return None
+    return _one_line(name), addr_spec.lower()
 
 
 def _ids(value: str) -> tuple[str, ...]:

@@ -41,10 +41,15 @@ class ParsedMail:
     headers: tuple[tuple[str, str], ...]
     size: int  # raw bytes
     defects: tuple[str, ...]  # the email package's defect class names, for the record
+    # "from" or "reply_to" when that header is there but is not exactly one valid address
+    # (bot.triage.parse._sender): such mail has no answer address and no automatic answer.
+    sender_problem: str = ""
 
     @property
     def answer_address(self) -> str:
-        """Where an answer goes: Reply-To when given, else From."""
+        """Where an answer goes: Reply-To when given, else From; "" when either is unusable."""
+        if self.sender_problem:
+            return ""
         return self.reply_to or self.from_address
 
     def header(self, name: str) -> str | None:

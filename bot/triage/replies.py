@@ -69,14 +69,15 @@ class MailReplies:
 
     async def agent_replied(self, handoff: Handoff, message: Message) -> None:
         latest = await self._store.latest_inbound(handoff.conversation_id)
-        if latest is None:
+        requester = await self._store.requester(handoff.conversation_id)
+        if latest is None or requester is None:
             log.warning("handoff %d: no mail to answer in its conversation", handoff.id)
             return
         reply_id = make_msgid(domain=sender_domain(self._settings.mail_from))
         await self._store.add_thread_ids(handoff.conversation_id, [(reply_id, "agent_reply")])
         language = handoff.language if handoff.language in ("fr", "en") else self._settings.default_language
-        await self._outbox.enqueue(
-            f"agent-reply:{message.id}",
-            TRIAGE_REPLY,
-            reply_params(latest, language, message.text, reply_id, automatic=False),
-        )
+        params = reply_params(latest, language, message.text, reply_id, automatic=False)
+        # Threaded under the latest mail, but always to the person who opened the thread:
+        # whoever wrote last is never trusted with the answer.
+        params["to"] = requester.answer_address
+        await self._outbox.enqueue(f"agent-reply:{message.id}", TRIAGE_REPLY, params)

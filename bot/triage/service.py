@@ -65,7 +65,7 @@ from bot.triage.reading import (
 from bot.triage.replies import TRIAGE_REPLY, reply_params, reply_subject
 from bot.triage.store import Outcome, TriageStore
 
-__all__ = ["TRIAGE_REPLY", "Analysis", "Received", "Triage", "reply_subject", "transcript_text"]
+__all__ = ["FOREIGN_REPLY_WARNING", "TRIAGE_REPLY", "Analysis", "Received", "Triage", "reply_subject", "transcript_text"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,13 @@ _LEASE = dt.timedelta(minutes=5)
 _PARSED_KEPT = 1000
 _TRANSCRIPT_CHARS = 5000
 _DECIDING = {"fr": "Phrase qui a décidé du tri", "en": "Sentence the triage decided on"}
+# In the transcript of a mail that answered a thread its sender is no part of.
+FOREIGN_REPLY_WARNING = {
+    "fr": "Attention : ce courriel répond à la conversation d'une autre adresse (détournement possible). "
+    "Il a été classé à part ; ne communiquez rien de l'autre conversation à cet expéditeur.",
+    "en": "Warning: this mail answers a conversation of another address (possible hijack). "
+    "It was filed apart; share nothing of the other conversation with this sender.",
+}
 _FOOTER = {
     "fr": "Soutien GEM-BOOKS — répondez à ce courriel pour nous écrire.",
     "en": "GEM-BOOKS support — reply to this email to write to us.",
@@ -129,11 +136,16 @@ def _replying(signs: ReplySigns | None) -> str | None:
     return "other" if signs.is_reply else None
 
 
-def transcript_text(parsed: ParsedMail, language: str, *, deciding: str = "") -> str:
+def transcript_text(parsed: ParsedMail, language: str, *, deciding: str = "", foreign: bool = False) -> str:
     """What the console shows of a mail: subject, the new text (forwarded text included),
-    attachments by name, and the sentence the triage decided on when it was not the whole."""
+    attachments by name, and the sentence the triage decided on when it was not the whole.
+    A reply from an address foreign to the thread it answers starts with a warning."""
     body = new_text(parsed).strip()[:_TRANSCRIPT_CHARS]
-    lines = [f"{'Objet' if language == 'fr' else 'Subject'} : {parsed.subject}" if parsed.subject else "", body]
+    lines = [
+        f"[{FOREIGN_REPLY_WARNING[language]}]" if foreign else "",
+        f"{'Objet' if language == 'fr' else 'Subject'} : {parsed.subject}" if parsed.subject else "",
+        body,
+    ]
     if parsed.attachments:
         label = "Pièces jointes" if language == "fr" else "Attachments"
         names = ", ".join(f"{a.filename or '?'} ({a.content_type})" for a in parsed.attachments[:10])
@@ -209,7 +221,7 @@ class Triage:
         language = self._language(parsed, understood)
         reading = await self._read(parsed, understood, language)
         signs = reply_signs(parsed, own_addresses=self._settings.own_addresses) if automatic is None else None
-        thread = await self.store.thread_of([*parsed.in_reply_to, *reversed(parsed.references)])
+        thread, foreign = await self._thread(parsed, automatic)
         ticket_open = False
         if thread is not None and self._handoffs is not None:
             ticket_open = await self._handoffs.store.open_for(thread[0]) is not None
@@ -217,6 +229,7 @@ class Triage:
             automatic=automatic,
             thread_kind=thread[1] if thread else None,
             ticket_open=ticket_open,
+            foreign_reply=foreign,
             text=text,
             intent=reading.intent,
             confidence=reading.confidence,
@@ -231,6 +244,28 @@ class Triage:
         draft_topic = "still_not_working" if decision.reason == "reply_to_auto_answer" else facts.intent
         draft = draft_text(draft_topic, language, self._links, name=name)
         return Analysis(parsed, automatic, text, understood, language, thread, decision, answer, draft, reading)
+
+    async def _thread(self, parsed: ParsedMail, automatic: str | None) -> tuple[tuple[str, str] | None, bool]:
+        """The conversation this mail joins, with how ("inbound", "auto_reply", "agent_reply"
+        for a thread it answers, "sender" for its sender's open ticket), and whether it
+        answered a thread its sender is no part of.
+
+        Threading by ``In-Reply-To``/``References`` alone would let anyone who knows a
+        Message-ID join someone's ticket (and have the agent's answer go to them): a reply
+        joins only from an address the thread already has; otherwise it starts its own
+        ticket, flagged ``foreign_reply``. A sender's mails that answer no thread of theirs
+        join the sender's open ticket, so a flood of mail makes one ticket, not hundreds.
+        """
+        sender = parsed.from_address or parsed.answer_address
+        thread = await self.store.thread_of([*parsed.in_reply_to, *reversed(parsed.references)])
+        foreign = False
+        if thread is not None and sender not in await self.store.participants(thread[0]):
+            thread, foreign = None, True
+        if thread is None and automatic is None and sender:
+            conversation_id = await self.store.open_ticket_of(sender)
+            if conversation_id is not None:
+                thread = (conversation_id, "sender")
+        return thread, foreign
 
     async def _read(self, parsed: ParsedMail, understood: Parse | None, language: str) -> Reading:
         """The whole text's topic, or the topic of the sentences that ask (bot.triage.reading)."""
@@ -299,7 +334,9 @@ class Triage:
         if decision.action == "filed":
             await self.store.finish(row.id, decision="filed", reason=decision.reason, **record)
             return
-        if decision.action == "auto_reply" and not await self._may_answer(parsed.answer_address):
+        if decision.action == "auto_reply" and not parsed.answer_address:
+            decision = Decision("ticket", "no_address")
+        elif decision.action == "auto_reply" and not await self._may_answer(parsed.answer_address):
             decision = Decision("ticket", "rate_limited")
         outcome = Outcome(
             mail_id=row.id,
@@ -308,7 +345,9 @@ class Triage:
             record=record,
             conversation_id=analysis.thread[0] if analysis.thread else None,
             language=analysis.language,
-            person_text=transcript_text(parsed, analysis.language, deciding=analysis.reading.deciding),
+            person_text=transcript_text(
+                parsed, analysis.language, deciding=analysis.reading.deciding, foreign=decision.reason == "foreign_reply"
+            ),
             thread_ids=[(parsed.message_id, "inbound")],
         )
         if decision.action == "auto_reply" and analysis.answer is not None:

@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, sessionmaker
@@ -274,6 +274,42 @@ class TriageStore:
         """Remember Message-IDs (with their kind) as part of a conversation; known ones stay."""
         async with self._sessions() as session, session.begin():
             await _add_thread_ids(session, conversation_id, ids, self._clock())
+
+    async def participants(self, conversation_id: str) -> set[str]:
+        """The addresses a mail thread has: every From and answer address of its mail."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(InboundMail.from_address, InboundMail.answer_address).where(
+                    InboundMail.conversation_id == conversation_id
+                )
+            )
+            return {address for pair in rows.all() for address in pair if address}
+
+    async def requester(self, conversation_id: str) -> InboundMail | None:
+        """The first mail of the thread that can be answered: its sender is who we answer."""
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(InboundMail)
+                .options(defer(InboundMail.raw))
+                .where(InboundMail.conversation_id == conversation_id, InboundMail.answer_address != "")
+                .order_by(InboundMail.id)
+                .limit(1)
+            )
+
+    async def open_ticket_of(self, address: str) -> str | None:
+        """The conversation of the newest open mail ticket ``address`` wrote in, if any."""
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(Handoff.conversation_id)
+                .join(InboundMail, InboundMail.conversation_id == Handoff.conversation_id)
+                .where(
+                    Handoff.open_key.is_not(None),
+                    Handoff.reason == "email",
+                    or_(InboundMail.from_address == address, InboundMail.answer_address == address),
+                )
+                .order_by(Handoff.id.desc())
+                .limit(1)
+            )
 
     async def latest_inbound(self, conversation_id: str) -> InboundMail | None:
         """The newest mail a person sent in this conversation (what an agent answers)."""

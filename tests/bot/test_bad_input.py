@@ -8,7 +8,9 @@ the person's language, and no traceback in the log.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -132,4 +134,52 @@ async def test_deeply_nested_json_on_the_chat_is_a_bad_request(
         await ws.send_json({"type": "set_language", "language": "en"})  # still usable
         await ws.send_str("[" * 100_000)
         assert (await ws.receive_json(timeout=10))["code"] == "bad_request"
+    assert_no_tracebacks(no_tracebacks)
+
+
+async def engineio_socket(hub: TestClient) -> Any:
+    """A raw engine.io v4 WebSocket, connected to socket.io's default namespace."""
+    ws = await hub.ws_connect("/socket.io/?EIO=4&transport=websocket")
+    opened = await ws.receive_str(timeout=10)
+    assert opened.startswith("0{"), opened
+    await ws.send_str("40")
+    assert (await ws.receive_str(timeout=10)).startswith("40{")
+    return ws
+
+
+async def next_event(ws: Any) -> list[Any]:
+    """The next socket.io event the server sends (engine.io pings answered on the way)."""
+    while True:
+        frame = await ws.receive_str(timeout=10)
+        if frame == "2":
+            await ws.send_str("3")
+        elif frame.startswith("42"):
+            return list(json.loads(frame[2:]))
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '42["user_uttered",' + "[" * 100_000 + "]" * 100_000 + "]",
+        '42["user_uttered",' + '{"a":' * 50_000 + "1" + "}" * 50_000 + "]",
+        "4" + "[" * 100_000,  # deep at the engine.io level
+        '42["user_uttered", {"message": "unterminated',  # not JSON at all
+        "4zzz",  # not a socket.io packet
+    ],
+    ids=["arrays", "objects", "engineio", "broken", "garbage"],
+)
+async def test_deeply_nested_or_broken_json_on_socketio_is_a_bad_request(
+    hub: TestClient, no_tracebacks: pytest.LogCaptureFixture, frame: str
+) -> None:
+    ws = await engineio_socket(hub)
+    await ws.send_str('42["session_request",{"session_id":null}]')
+    [event, session_id] = await next_event(ws)
+    assert event == "session_confirm"
+    await ws.send_str(frame)
+    [event, said] = await next_event(ws)
+    assert event == "bot_uttered" and said["text"] == "Ce message n'a pas pu être lu. Réessayez."
+    # The connection still works: the same conversation, confirmed again.
+    await ws.send_str(f'42["session_request",{{"session_id":"{session_id}"}}]')
+    assert await next_event(ws) == ["session_confirm", session_id]
+    await ws.close()
     assert_no_tracebacks(no_tracebacks)

@@ -1,22 +1,30 @@
 """Fault drills: a dependency goes away in the middle of a conversation and comes back.
 Each time nothing the person wrote is lost and nothing is answered twice (issue 14).
 
-SMTP down then back is drilled in tests/bot/mail/test_smtp_faults.py; the action server
-down in tests/bot/test_relay.py.
+Here: Rasa killed, the hub restarted, the real action server stopped under the real Rasa,
+the database locked by another connection. SMTP down (or hanging) then back is drilled in
+tests/bot/mail/test_smtp_faults.py: the outbox keeps the mail and sends it exactly once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-from aiohttp.test_utils import TestServer
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.engine import make_url
 
 from bot.app import init_app
 from bot.appkeys import STORE
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
 from tests.bot.conftest import ClientFactory, hello, of_type, say
 from tests.bot.fake_rasa import FakeRasa
-from tools.stack import free_port
+from tools.stack import RasaStack, free_port
 
 
 async def test_rasa_killed_mid_conversation_then_back(aiohttp_client: ClientFactory, settings: Settings) -> None:
@@ -69,3 +77,100 @@ async def test_hub_restarted_mid_conversation(aiohttp_client: ClientFactory, set
     finally:
         await rasa.close()
     assert len(fake.webhook_calls) == 2
+
+
+@contextmanager
+def database_locked(settings: Settings) -> Iterator[None]:
+    """Another connection holds a write transaction on the hub's SQLite file meanwhile."""
+    other = sqlite3.connect(str(make_url(settings.database_url).database), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        yield
+        other.execute("COMMIT")
+    finally:
+        other.close()
+
+
+async def hub_with_fake(aiohttp_client: ClientFactory, settings: Settings, **changes: object) -> tuple[TestClient, FakeRasa]:
+    fake, port = FakeRasa(), free_port()
+    rasa = TestServer(fake.app(), port=port)
+    await rasa.start_server()
+    url = f"http://127.0.0.1:{port}"
+    hub = await aiohttp_client(init_app(dataclasses.replace(settings, rasa_url=url, action_server_url=url, **changes)))
+    return hub, fake
+
+
+async def person_lines(hub: TestClient, conversation_id: str) -> list[str]:
+    return [m.text for m in await hub.app[STORE].transcript(conversation_id) if m.author == "person"]
+
+
+async def test_database_busy_for_a_few_seconds_the_turn_waits_and_nothing_is_lost(
+    aiohttp_client: ClientFactory, settings: Settings
+) -> None:
+    hub, fake = await hub_with_fake(aiohttp_client, settings)
+    async with hub.ws_connect("/ws") as ws:
+        welcome = await hello(ws)
+        with database_locked(settings):
+            turn = asyncio.ensure_future(say(ws, "je n'arrive plus à me brancher"))
+            await asyncio.sleep(2.0)
+            assert not turn.done()  # waiting for the other writer, not failing
+        frames = await asyncio.wait_for(turn, 30)
+        assert of_type(frames, "message") and not of_type(frames, "error")
+    assert await person_lines(hub, welcome["conversation_id"]) == ["je n'arrive plus à me brancher"]
+    assert len(fake.webhook_calls) == 1
+
+
+async def test_database_busy_too_long_the_person_is_told_and_can_try_again(
+    aiohttp_client: ClientFactory, settings: Settings
+) -> None:
+    hub, fake = await hub_with_fake(aiohttp_client, settings, database_busy_timeout_seconds=0.5)
+    async with hub.ws_connect("/ws") as ws:
+        welcome = await hello(ws, language="en")
+        await say(ws, "hello, I can't log in")
+        with database_locked(settings):
+            frames = await say(ws, "still not working")
+            if not of_type(frames, "error"):  # sent after "typing off", when the turn failed
+                frames.append(await ws.receive_json(timeout=10))
+            [error] = of_type(frames, "error")
+            assert error["code"] == "assistant_unavailable"
+            assert error["message"].startswith("A technical problem prevents us from handling that message.")
+            assert "soutien@gem-books.com" in error["message"]
+        # The lock is gone: the same connection carries on.
+        frames = await say(ws, "still not working")
+        assert of_type(frames, "message") and not of_type(frames, "error")
+    # What was refused was not half-kept: each message once, each answered once.
+    assert await person_lines(hub, welcome["conversation_id"]) == ["hello, I can't log in", "still not working"]
+    assert [call["message"] for call in fake.webhook_calls] == ["hello, I can't log in", "still not working"]
+
+
+async def test_action_server_down_mid_conversation_then_back(
+    aiohttp_client: ClientFactory, settings: Settings, tmp_path: Path
+) -> None:
+    """The real Rasa and action server; only the action server goes away."""
+    if not list((PROJECT_ROOT / "models").glob("*.tar.gz")):
+        pytest.skip("no trained model in models/ (run `make train`)")
+    async with RasaStack(PROJECT_ROOT, log_dir=tmp_path / "stack") as stack:
+        configured = dataclasses.replace(
+            settings, rasa_url=stack.rasa_url, rasa_token=stack.token, action_server_url=stack.actions_url,
+            rasa_timeout_seconds=60.0,
+        )  # fmt: skip
+        hub = await aiohttp_client(init_app(configured))
+        async with hub.ws_connect("/ws") as ws:
+            welcome = await hello(ws, language="en")
+            assert of_type(await say(ws, "Hello"), "message")
+
+            await stack.stop_actions()
+            frames = await say(ws, "I can't log in to GEM-BOOKS")
+            [error] = of_type(frames, "error")
+            assert error["code"] == "assistant_unavailable"
+            assert error["message"].startswith("The assistant is temporarily unavailable. Your message has been saved.")
+
+            await stack.start_actions()
+            frames = await say(ws, "I still can't log in to GEM-BOOKS")
+            assert of_type(frames, "message") and not of_type(frames, "error")
+        transcript = await hub.app[STORE].transcript(welcome["conversation_id"])
+    said = [m.text for m in transcript if m.author == "person"]
+    assert said == ["Hello", "I can't log in to GEM-BOOKS", "I still can't log in to GEM-BOOKS"]
+    # The answer after the outage is the troubleshooting's first step, given once.
+    replies = [m.text for m in transcript if m.author == "assistant"]
+    assert len(replies) == len(set(replies))

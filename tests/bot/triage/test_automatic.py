@@ -145,7 +145,7 @@ def test_reply_to_is_enough_without_from() -> None:
 def test_labels_exist_for_every_code_in_both_languages() -> None:
     assert list(AUTOMATIC_REASONS) == [
         "auto_submitted", "precedence", "list", "x_loop", "auto_response_suppress", "autoreply_header",
-        "empty_return_path", "bounce", "system_sender", "own_address", "no_sender", "automatic_text",
+        "empty_return_path", "bounce", "system_sender", "own_address", "bad_sender", "no_sender", "automatic_text",
     ]
     for code, labels in AUTOMATIC_REASONS.items():
         assert set(labels) == {"fr", "en"}, code

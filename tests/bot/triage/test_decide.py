@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from bot.settings import Settings
-from bot.triage.decide import DECISION_REASONS, Facts, decide
+from bot.triage.decide import DECISION_REASONS, Decision, Facts, decide
 
 SETTINGS = Settings(triage_threshold_fr=0.8, triage_threshold_en=0.9)
 KNOWN = Facts(
@@ -83,3 +83,10 @@ def test_a_reply_to_someone_else_with_a_known_problem_is_answered() -> None:
     # "TR:" of a client's mail, or a new question under an agent's old answer.
     assert tuple(dataclasses.astuple(decide(facts(replying="other"), SETTINGS))) == ("auto_reply", "known_problem")
     assert tuple(dataclasses.astuple(decide(facts(replying="us"), SETTINGS))) == ("auto_reply", "known_problem")
+
+
+def test_a_reply_to_someone_elses_thread_is_a_flagged_ticket_never_an_answer() -> None:
+    assert decide(facts(foreign_reply=True), SETTINGS) == Decision("ticket", "foreign_reply")
+    assert decide(facts(foreign_reply=True, resolved=True, replying="us"), SETTINGS).reason == "foreign_reply"
+    # Automatic mail is still only filed.
+    assert decide(facts(foreign_reply=True, automatic="list"), SETTINGS) == Decision("filed", "list")

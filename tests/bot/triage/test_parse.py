@@ -438,3 +438,48 @@ def test_the_module_examples_hold() -> None:
     import bot.triage.parse
 
     assert doctest.testmod(bot.triage.parse).failed == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "=?utf-8?q?pirate=40exemple=2Enet=3A=0D=0A?= <marie@exemple.ca>",  # encoded ':' and CRLF
+        "=?utf-8?b?cGlyYXRlQGV4ZW1wbGUubmV0Ogo=?= <marie@exemple.ca>",  # the same in base64
+        "pirate@exemple.net:\n <marie@exemple.ca>",  # a group, folded
+        "pirate@exemple.net <marie@exemple.ca>",  # the old parser took the first for an address
+        "Groupe: pirate@exemple.net;, <marie@exemple.ca>",
+        "marie@exemple.ca, pirate@exemple.net",
+        "Marie <marie@exemple.ca",
+        "Marie <marie@exemple>",
+    ],
+)
+def test_a_from_that_is_not_exactly_one_valid_address_gives_no_answer_address(value: str) -> None:
+    parsed = parse(mail(f"From: {value}"))
+    assert (parsed.from_address, parsed.answer_address, parsed.sender_problem) == ("", "", "from")
+    assert "pirate" not in parsed.from_name
+
+
+def test_two_from_headers_give_no_answer_address() -> None:
+    parsed = parse(mail("From: Marie <marie@exemple.ca>\nFrom: pirate@exemple.net"))
+    assert (parsed.answer_address, parsed.sender_problem) == ("", "from")
+
+
+def test_a_bad_reply_to_never_falls_back_to_from() -> None:
+    parsed = parse(mail("From: Marie <marie@exemple.ca>\nReply-To: a@exemple.ca, b@exemple.ca"))
+    assert parsed.from_address == "marie@exemple.ca"
+    assert (parsed.answer_address, parsed.sender_problem) == ("", "reply_to")
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "address"),
+    [
+        ("=?utf-8?q?Tremblay=2C_H=C3=A9l=C3=A8ne?= <Helene@Exemple.ca>", "Tremblay, Hélène", "helene@exemple.ca"),
+        ('"pirate@exemple.net" <marie@exemple.ca>', "pirate@exemple.net", "marie@exemple.ca"),
+        ("marie@exemple.ca (Marie)", "", "marie@exemple.ca"),
+        ("Hélène Tremblay <h@exemple.ca>", "Hélène Tremblay", "h@exemple.ca"),
+    ],
+)
+def test_one_mailbox_however_written_is_its_addr_spec(value: str, name: str, address: str) -> None:
+    parsed = parse(mail(f"From: {value}"))
+    assert (parsed.from_name, parsed.from_address, parsed.answer_address) == (name, address, address)
+    assert parsed.sender_problem == ""
