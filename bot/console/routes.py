@@ -12,7 +12,9 @@ _note, _resolve,         note|resolve|hand-back                 person, note, cl
 _hand_back                                                      back to the assistant
 console_correct          POST /console/c/{id}/messages/{m}/     the right intent of a
                          intent                                 person's message
-console_dashboard        GET /console/dashboard                 numbers
+console_dashboard        GET /console/dashboard                 figures and charts for a range
+console_export_          GET /console/export/conversations.csv  the range's conversations,
+conversations, _handoffs and /console/export/handoffs.csv       handoffs (masked CSV)
 console_mail             GET /console/mail                      mail received, what triage did
 console_ws               GET /console/ws                        live updates
 =======================  =====================================  ===========================
@@ -27,7 +29,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot.appkeys import AGENTS, CLOCK, CONSOLES, ENGINE, HANDOFFS, LIVE, OUTBOX, RELAY, SETTINGS, STORE
-from bot.console import live, pages
+from bot.console import export, live, pages
 from bot.console.agents import AgentDirectory
 from bot.console.demo import ensure_demo_agent
 from bot.console.sockets import ConsoleSockets
@@ -49,6 +51,10 @@ def setup_console_routes(app: web.Application) -> None:
     router.add_post("/console/logout", pages.logout, name="console_logout")
     router.add_get("/console", pages.queue, name="console_queue")
     router.add_get("/console/dashboard", pages.dashboard, name="console_dashboard")
+    router.add_get(
+        "/console/export/conversations.csv", export.export_conversations, name="console_export_conversations"
+    )
+    router.add_get("/console/export/handoffs.csv", export.export_handoffs, name="console_export_handoffs")
     router.add_get("/console/mail", pages.mail_log, name="console_mail")
     router.add_get("/console/ws", live.console_websocket, name="console_ws")
     router.add_get(r"/console/c/{id:\d+}", pages.conversation, name="console_conversation")
