@@ -58,8 +58,8 @@ def daily_chart(
     percent: str = "{value} %",
 ) -> Markup:
     """Bars: conversations per day (left axis); line: share solved without a person (right, %)."""
-    width, height = 760, 260
-    left, right, top, bottom = 48, 48, 30, 34
+    width, height = 1100, 280
+    left, right, top, bottom = 48, 52, 30, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = nice_ceiling(max(counts, default=0))
     slot = plot_w / max(len(days), 1)
