@@ -195,24 +195,33 @@ def _handoff_filter(view: View) -> ColumnElement:
     return and_(*conditions)
 
 
-def _handed_over(view: View) -> ColumnElement:
-    """The conversation was handed to people: one IN over the range's handoffs (a handoff
-    comes after its conversation starts), rather than a look-up per conversation."""
-    start, _end = view.bounds
-    return Conversation.id.in_(select(Handoff.conversation_id).where(Handoff.created_at >= start))
-
-
 async def _conversation_groups(session: AsyncSession, view: View) -> list[tuple[str, Any, Any, int, int]]:
-    """Conversations counted by (day, furthest step, solved step, handed over): one pass
-    over the range's index entries, a few hundred rows back at most (days x steps)."""
+    """Conversations counted by (day, furthest step, solved step, handed over).
+
+    Two GROUP BYs, a few hundred rows back at most (days x steps): all the range's
+    conversations (read from one index), and those handed to people, reached from the
+    handoffs (far fewer) rather than by a look-up per conversation.
+    """
     day = utc_day(Conversation.created_at).label("day")
-    handed = case((_handed_over(view), 1), else_=0).label("handed")
-    rows = await session.execute(
-        select(day, Conversation.furthest_step, Conversation.solved_step, handed, func.count())
+    keys = (day, Conversation.furthest_step, Conversation.solved_step)
+    everyone = await session.execute(select(*keys, func.count()).where(_conversation_filter(view)).group_by(*keys))
+    start, _end = view.bounds
+    # A handoff comes after its conversation starts: earlier ones cannot belong to the range.
+    handed_ids = select(Handoff.conversation_id).where(Handoff.created_at >= start).distinct().subquery()
+    handed = await session.execute(
+        select(*keys, func.count())
+        .select_from(handed_ids)
+        .join(Conversation, Conversation.id == handed_ids.c.conversation_id)
         .where(_conversation_filter(view))
-        .group_by(day, Conversation.furthest_step, Conversation.solved_step, handed)
+        .group_by(*keys)
     )
-    return [(str(d), furthest, solved, int(h), int(n)) for d, furthest, solved, h, n in rows.all()]
+    handed_counts = {(str(d), f, s): int(n) for d, f, s, n in handed.all()}
+    groups = []
+    for d, furthest, solved, n in everyone.all():
+        h = handed_counts.get((str(d), furthest, solved), 0)
+        groups.append((str(d), furthest, solved, 1, h))
+        groups.append((str(d), furthest, solved, 0, int(n) - h))
+    return groups
 
 
 def _daily(view: View, groups: list[tuple[str, Any, Any, int, int]]) -> list[tuple[dt.date, int, int]]:
