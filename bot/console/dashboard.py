@@ -167,10 +167,16 @@ def _satisfaction_label(t: Mapping[str, str], labels: Mapping[str, Any]) -> Any:
 
 
 def _context(who: SignedIn, form: Mapping[str, str]) -> dict[str, Any]:
+    # The range links keep the filters, unless a filter is what was wrong.
+    filters = {
+        "language": form["language"] if form["language"] in LANGUAGES else "all",
+        "channel": form["channel"] if form["channel"] in CHANNELS else "all",
+    }
     return {
         "agent": who.agent,
         "csrf": who.csrf_token,
         "form": form,
+        "filters": filters,
         "presets": list(PRESETS),
         "languages": LANGUAGES,
         "channels": list(CHANNELS),

@@ -217,3 +217,26 @@ async def test_the_dashboard_and_its_exports_need_a_signed_in_agent(console_hub:
         async with console_hub.get(path, allow_redirects=False) as response:
             assert response.status == 302, path
             assert response.headers["Location"].startswith("/console/login")
+
+
+async def test_the_language_switch_and_range_links_keep_the_filters(console_hub: TestClient) -> None:
+    await login(console_hub)
+    async with console_hub.get("/console/dashboard?range=30d&language=en&channel=mail") as response:
+        page = html.unescape(await response.text())
+    assert 'href="/console/dashboard?range=30d&language=en&channel=mail&lang=en"' in page  # FR | EN
+    assert 'href="/console/dashboard?language=en&channel=mail&range=today"' in page
+    assert '<option value="mail" selected>' in page
+
+
+def test_the_queries_are_plain_postgresql_too() -> None:
+    from sqlalchemy.dialects import postgresql
+
+    from bot.console.dashboard_queries import seconds_between, utc_day
+
+    day = dt.date(2026, 11, 30)
+    statement = select(utc_day(Conversation.created_at), seconds_between(Handoff.created_at, Handoff.first_reply_at))
+    sql = str(statement.compile(dialect=postgresql.dialect()))
+    assert "to_char((conversations.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD')" in sql
+    assert "EXTRACT(EPOCH FROM (handoffs.first_reply_at - handoffs.created_at))" in sql
+    assert "substr" not in sql and "julianday" not in sql
+    assert View(day, day).bounds[1] - View(day, day).bounds[0] == dt.timedelta(days=1)
