@@ -189,11 +189,13 @@ class ConversationStore:
         *,
         understood: tuple[str | None, float | None, str | None] | None = None,
         steps_tried: Sequence[str] = (),
+        shown_step: int | None = None,
     ) -> list[Message]:
         """The end of a chat turn in one unit of work.
 
         Stores what Rasa understood of the person's message (``understood``: intent,
-        confidence, language), the troubleshooting steps so far (if any), and appends the
+        confidence, language), the troubleshooting steps so far (if any) and the step on
+        screen (``shown_step``, for the dashboard's funnel), and appends the
         assistant's replies ``lines`` (author, text, buttons); returns the stored replies.
         """
         now = utcnow()
@@ -209,7 +211,8 @@ class ConversationStore:
             values: dict[str, Any] = {}
             if steps_tried:
                 values["steps_tried"] = list(steps_tried)
-                values.update(funnel_columns(steps_tried))
+            if steps_tried or shown_step:
+                values.update(funnel_columns(steps_tried, shown_step))
             if messages:
                 session.add_all(messages)
                 values["updated_at"] = now

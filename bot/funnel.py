@@ -8,6 +8,7 @@ They are written beside ``steps_tried`` wherever it is written::
 
     funnel_position(["main_site:failed", "browsers:solved"])  # -> (2, 2)
     funnel_position(["main_site:failed"])                     # -> (2, None): step 2 shown
+    funnel_position([], shown=1)                              # -> (1, None): on step 1
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ STEP_NAMES: tuple[str, ...] = ("main_site", "browsers", "clear_data", "restart")
 STEP_NUMBER = {name: number for number, name in enumerate(STEP_NAMES, start=1)}
 
 
-def funnel_position(steps_tried: Iterable[Any]) -> tuple[int | None, int | None]:
+def funnel_position(steps_tried: Iterable[Any], shown: int | None = None) -> tuple[int | None, int | None]:
     """(furthest step shown, step that solved it); ``None`` for what did not happen.
 
     A failed step shows the next one in the same turn (the last one hands over to
-    support), so a failed step ``n`` means step ``n + 1`` was reached.
+    support), so a failed step ``n`` means step ``n + 1`` was reached. ``shown``: the
+    step on screen now (Rasa's ``troubleshooting_step`` slot), which may not have an
+    entry yet.
     """
-    furthest, solved = 0, None
+    furthest, solved = shown or 0, None
     for entry in steps_tried:
         name, _, outcome = str(entry).partition(":")
         number = STEP_NUMBER.get(name)
@@ -43,7 +46,7 @@ def funnel_position(steps_tried: Iterable[Any]) -> tuple[int | None, int | None]
     return (furthest or None), solved
 
 
-def funnel_columns(steps_tried: Iterable[Any]) -> dict[str, int | None]:
+def funnel_columns(steps_tried: Iterable[Any], shown: int | None = None) -> dict[str, int | None]:
     """The ``conversations`` columns to write beside ``steps_tried``."""
-    furthest, solved = funnel_position(steps_tried)
+    furthest, solved = funnel_position(steps_tried, shown)
     return {"furthest_step": furthest, "solved_step": solved}

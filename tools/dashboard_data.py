@@ -58,20 +58,21 @@ def _when(rng: random.Random, today: dt.date, days: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc) + dt.timedelta(seconds=seconds)
 
 
-def _steps(rng: random.Random) -> tuple[list[str], str]:
-    """A troubleshooting run: its steps_tried and how it ended (solved, left, exhausted)."""
+def _steps(rng: random.Random) -> tuple[list[str], str, int | None]:
+    """A troubleshooting run: its steps_tried, how it ended (solved, left, exhausted) and
+    the step left on screen (Rasa's troubleshooting_step slot) when the person left."""
     tried: list[str] = []
     start = rng.choice((1, 1, 1, 1, 2, 3))
     for number in range(start, len(STEP_NAMES) + 1):
         name = STEP_NAMES[number - 1]
         roll = rng.random()
         if roll < 0.38:
-            return [*tried, f"{name}:solved"], "solved"
+            return [*tried, f"{name}:solved"], "solved", None
         if roll < 0.52:
-            # Shown, never answered: the last failure is what says this step was reached.
-            return tried, "left"
+            # Shown, never answered.
+            return tried, "left", number
         tried.append(f"{name}:failed")
-    return tried, "exhausted"
+    return tried, "exhausted", None
 
 
 def _email(rng: random.Random) -> str:
@@ -144,9 +145,9 @@ async def generate(engine: AsyncEngine, volume: Volume, *, today: dt.date, seed:
                 )  # fmt: skip
             continue
         if topic == "login_problem" and rng.random() < 0.85:
-            tried, end = _steps(rng)
+            tried, end, shown = _steps(rng)
             row["steps_tried"] = tried or None
-            row.update(funnel_columns(tried))
+            row.update(funnel_columns(tried, shown))
             if end == "exhausted":
                 needs_handoff.append((n, "troubleshooting_exhausted"))
                 continue

@@ -28,6 +28,8 @@ class FakeRasa:
     tracker_tokens: list[str | None] = dataclasses.field(default_factory=list)
     reply_with_nothing: bool = False
     actions_up: bool = True
+    # More slots for the tracker to report ("steps_tried", "troubleshooting_step", ...).
+    slots: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def replies(self, message: str, language: str) -> list[dict[str, Any]]:
         if self.reply_with_nothing:
@@ -61,7 +63,7 @@ class FakeRasa:
             return web.json_response(
                 {
                     "sender_id": request.match_info["sender"],
-                    "slots": {"language": seen.get("language")},
+                    "slots": {"language": seen.get("language"), **self.slots},
                     "latest_message": {
                         "text": seen.get("text"),
                         "intent": {"name": "login_problem", "confidence": 0.93},

@@ -26,3 +26,9 @@ def test_the_hub_numbers_the_steps_as_the_action_server_does() -> None:
 )
 def test_funnel_position(steps: list[object], position: tuple[int | None, int | None]) -> None:
     assert funnel_position(steps) == position
+
+
+def test_the_step_on_screen_counts_as_reached() -> None:
+    assert funnel_position([], shown=1) == (1, None)
+    assert funnel_position(["main_site:failed"], shown=2) == (2, None)
+    assert funnel_position(["main_site:failed", "browsers:solved"], shown=None) == (2, 2)

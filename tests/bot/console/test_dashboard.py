@@ -44,16 +44,19 @@ async def expected(engine: AsyncEngine, view: View) -> dict[str, Any]:
     handed = {row[0] for row in handoffs}
     channels: dict[str, str] = {}
     kept = []
-    for cid, created, language, conv_channel, steps in await _rows(
+    for cid, created, language, conv_channel, steps, furthest, solved in await _rows(
         engine, Conversation.id, Conversation.created_at, Conversation.language, Conversation.channel,
-        Conversation.steps_tried,
+        Conversation.steps_tried, Conversation.furthest_step, Conversation.solved_step,
     ):  # fmt: skip
         channels[cid] = conv_channel
+        # The funnel columns agree with steps_tried (a step on screen may go further).
+        from_steps = funnel_position(steps or [])
+        assert from_steps[1] == solved and (from_steps[0] or 0) <= (furthest or 0), cid
         if not (start <= created < end and cid in wrote):
             continue
         if (view.language and language != view.language) or (channel and conv_channel != channel):
             continue
-        kept.append({"day": created.date(), "handed": cid in handed, "steps": funnel_position(steps or [])})
+        kept.append({"day": created.date(), "handed": cid in handed, "steps": (furthest, solved)})
     daily = Counter(row["day"] for row in kept)
     deflected = Counter(row["day"] for row in kept if not row["handed"])
     funnel = []
