@@ -154,7 +154,7 @@ def _satisfaction_label(t: Mapping[str, str], labels: Mapping[str, Any]) -> Any:
 
     def label(dimension: str, value: str | None) -> str:
         if value is None:
-            return t["none_value"]
+            return t["no_step"] if dimension == "step" else t["none_value"]
         if dimension == "language":
             return str(labels["language"].get(value, value))
         if dimension == "step":
