@@ -72,7 +72,8 @@ def daily_chart(
         parts.append(_text(left - 6, y + 4, f"{value:g}", "axis", "end"))
         parts.append(_text(left + plot_w + 6, y + 4, percent.format(value=f"{fraction * 100:.0f}"), "axis"))
     every = max(1, math.ceil(len(days) / 8))
-    points = []
+    # The line breaks where a day had no conversation (no share to draw).
+    segments: list[list[tuple[float, float]]] = [[]]
     for index, (day, count, rate) in enumerate(zip(days, counts, rates, strict=True)):
         x = left + slot * index + (slot - bar_w) / 2
         bar_h = plot_h * count / top_value
@@ -82,13 +83,16 @@ def daily_chart(
         )
         if index % every == 0:
             parts.append(_text(left + slot * index + slot / 2, height - bottom + 16, day[5:], "axis", "middle"))
-        if rate is not None:
-            points.append((left + slot * index + slot / 2, top + plot_h * (1 - rate)))
-    if len(points) > 1:
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-        parts.append(f'<polyline points="{path}" class="line deflection"/>')
-    for x, y in points:
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" class="dot deflection"/>')
+        if rate is None:
+            segments.append([])
+        else:
+            segments[-1].append((left + slot * index + slot / 2, top + plot_h * (1 - rate)))
+    for points in segments:
+        if len(points) > 1:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+            parts.append(f'<polyline points="{path}" class="line deflection"/>')
+        for x, y in points:
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" class="dot deflection"/>')
     parts.append(f'<rect x="{left}" y="6" width="12" height="12" class="bar volume"/>')
     parts.append(_text(left + 18, 16, legend[0], "legend"))
     parts.append(f'<line x1="{left + 260}" x2="{left + 284}" y1="12" y2="12" class="line deflection"/>')

@@ -127,6 +127,10 @@ def test_a_support_lead_reads_the_dashboard(page: Page, dashboard_hub: Dashboard
     expect(page.locator("#range-caption")).to_contain_text("anglais · Courriel")
     page.locator(".lang-switch a").click()  # the English page
     expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+    expect(page.locator("#range-caption")).to_contain_text("English · Email")  # the filters stayed
+    page.set_viewport_size({"width": 1280, "height": 2900})
+    screenshot(page, "dashboard-30-days-en-mail")
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     page.goto(f"{dashboard_hub.url}/console/dashboard?from=2026-02-30")
     expect(page.get_by_role("alert")).to_contain_text("is not a valid date")
