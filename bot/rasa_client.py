@@ -133,7 +133,7 @@ def _parse_understanding(tracker: Any) -> Understanding:
         confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
         language=language if language in ("fr", "en") else None,
         steps_tried=tuple(str(s)[:64] for s in steps[:20]) if isinstance(steps, list) else (),
-        troubleshooting_step=int(step) if str(step) in ("1", "2", "3", "4") else None,
+        troubleshooting_step=int(str(step)) if str(step) in ("1", "2", "3", "4") else None,
     )
 
 
