@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.db.models import Conversation, Message, utcnow
+from bot.funnel import funnel_columns
 from bot.resume_codes import new_code, normalize_code
 from bot.settings import Settings
 
@@ -156,9 +157,10 @@ class ConversationStore:
         messages = _new_messages(conversation_id, lines, now, payload=payload)
         async with self._sessions() as session, session.begin():
             session.add_all(messages)
-            await session.execute(
-                update(Conversation).where(Conversation.id == conversation_id).values(updated_at=now)
-            )
+            values: dict[str, Any] = {"updated_at": now}
+            if any(message.author == "person" for message in messages):
+                values["person_wrote"] = 1
+            await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(**values))
         return messages
 
     async def add_person_message(
@@ -174,7 +176,7 @@ class ConversationStore:
         async with self._sessions() as session, session.begin():
             session.add(message)
             await session.execute(
-                update(Conversation).where(Conversation.id == conversation_id).values(updated_at=now)
+                update(Conversation).where(Conversation.id == conversation_id).values(updated_at=now, person_wrote=1)
             )
             conversation = await session.get(Conversation, conversation_id, populate_existing=True)
         return message, conversation
@@ -187,11 +189,13 @@ class ConversationStore:
         *,
         understood: tuple[str | None, float | None, str | None] | None = None,
         steps_tried: Sequence[str] = (),
+        shown_step: int | None = None,
     ) -> list[Message]:
         """The end of a chat turn in one unit of work.
 
         Stores what Rasa understood of the person's message (``understood``: intent,
-        confidence, language), the troubleshooting steps so far (if any), and appends the
+        confidence, language), the troubleshooting steps so far (if any) and the step on
+        screen (``shown_step``, for the dashboard's funnel), and appends the
         assistant's replies ``lines`` (author, text, buttons); returns the stored replies.
         """
         now = utcnow()
@@ -207,6 +211,8 @@ class ConversationStore:
             values: dict[str, Any] = {}
             if steps_tried:
                 values["steps_tried"] = list(steps_tried)
+            if steps_tried or shown_step:
+                values.update(funnel_columns(steps_tried, shown_step))
             if messages:
                 session.add_all(messages)
                 values["updated_at"] = now
@@ -237,7 +243,7 @@ class ConversationStore:
             await session.execute(
                 update(Conversation)
                 .where(Conversation.id == conversation_id)
-                .values(steps_tried=list(steps_tried) or None)
+                .values(steps_tried=list(steps_tried) or None, **funnel_columns(steps_tried))
             )
 
     async def transcript(self, conversation_id: str, limit: int = TRANSCRIPT_LIMIT) -> list[Message]:

@@ -55,6 +55,9 @@ class Understanding:
     language: str | None
     # The troubleshooting steps and how they ended ("main_site:failed"), for the dashboard.
     steps_tried: tuple[str, ...] = ()
+    # The troubleshooting step on screen (1-4), None outside the sequence: a step shown
+    # and never answered is in no ``steps_tried`` entry, and the funnel counts it too.
+    troubleshooting_step: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,11 +127,13 @@ def _parse_understanding(tracker: Any) -> Understanding:
     confidence = intent.get("confidence") if isinstance(intent, dict) else None
     language = (slots or {}).get("language") if isinstance(slots, dict) else None
     steps = (slots or {}).get("steps_tried") if isinstance(slots, dict) else None
+    step = (slots or {}).get("troubleshooting_step") if isinstance(slots, dict) else None
     return Understanding(
         intent=name if isinstance(name, str) else None,
         confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
         language=language if language in ("fr", "en") else None,
         steps_tried=tuple(str(s)[:64] for s in steps[:20]) if isinstance(steps, list) else (),
+        troubleshooting_step=int(str(step)) if str(step) in ("1", "2", "3", "4") else None,
     )
 
 

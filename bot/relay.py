@@ -150,5 +150,6 @@ class ChatRelay:
                         (understood.intent, understood.confidence, understood.language) if understood else None
                     ),
                     steps_tried=understood.steps_tried if understood else (),
+                    shown_step=understood.troubleshooting_step if understood else None,
                 )
             return turn

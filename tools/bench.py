@@ -31,6 +31,9 @@ What it does, in order:
    alone on the same texts for comparison (`tools.bench_mail`).
 
 It prints a short table and writes everything to results/bench.json.
+
+`--dashboard` measures the console's dashboard instead, on generated history and without
+Rasa (`tools.bench_dashboard`; `make bench ARGS=--dashboard`).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from typing import Any
 
 import aiohttp
 
+from tools import bench_dashboard
 from tools.bench_mail import measure as measure_mail
 from tools.serve import Hub
 from tools.stack import PROJECT_ROOT, RasaStack, StackError, free_port
@@ -630,12 +634,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--mails", type=int, default=1000, help="generated mails for the email-triage throughput (0: skip)"
     )
+    parser.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="time the console dashboard on 100,000 generated conversations instead (tools.bench_dashboard)",
+    )
     train = parser.add_mutually_exclusive_group()
     train.add_argument(
         "--train", dest="train", action="store_true", default=True, help="time a fresh training (default)"
     )
     train.add_argument("--no-train", dest="train", action="store_false", help="do not time a training")
     args = parser.parse_args(argv)
+    if args.dashboard:
+        return bench_dashboard.main([])
     if not args.model.exists():
         print(f"no model at {args.model}: run `make train` first", file=sys.stderr)
         return 2

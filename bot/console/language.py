@@ -50,7 +50,8 @@ def _remember(request: web.Request, response: web.StreamResponse, lang: str) -> 
 
 def _context(request: web.Request, lang: str, switch: URL | None, context: dict[str, Any]) -> dict[str, Any]:
     other = TEXT[lang]["other_lang"]
-    switch_url = (switch or request.rel_url.with_query(None)).update_query(lang=other)
+    # The page as it is (a dashboard keeps its range and filters), in the other language.
+    switch_url = (switch or request.rel_url).update_query(lang=other)
     return {"t": TEXT[lang], "labels": LABELS[lang], "lang": lang, "switch_url": str(switch_url), **context}
 
 

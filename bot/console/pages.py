@@ -20,7 +20,7 @@ from bot.appkeys import AGENTS, CLOCK, CONSOLES, HANDOFFS, LIMITS, SETTINGS, TRI
 from bot.client_address import client_address
 from bot.console.agents import SignedIn
 from bot.console.auth import SESSION_COOKIE, agent_action, agent_page, set_session_cookie
-from bot.console.dashboard import dashboard_numbers
+from bot.console.dashboard import dashboard_page
 from bot.console.language import console_text, failure, render
 from bot.csrf import csrf_ok, csrf_token, remember_csrf
 from bot.db.handoff_models import Handoff
@@ -217,9 +217,8 @@ async def conversation(request: web.Request, who: SignedIn) -> web.StreamRespons
 
 @agent_page
 async def dashboard(request: web.Request, who: SignedIn) -> web.StreamResponse:
-    """GET /console/dashboard: numbers only, no conversation content."""
-    numbers = await dashboard_numbers(request.app[HANDOFFS].store)
-    return render(request, "dashboard.html", {"agent": who.agent, "csrf": who.csrf_token, "n": numbers})
+    """GET /console/dashboard: figures for a range (bot.console.dashboard), no conversation content."""
+    return await dashboard_page(request, who)
 
 
 @agent_page

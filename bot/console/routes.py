@@ -12,7 +12,9 @@ _note, _resolve,         note|resolve|hand-back                 person, note, cl
 _hand_back                                                      back to the assistant
 console_correct          POST /console/c/{id}/messages/{m}/     the right intent of a
                          intent                                 person's message
-console_dashboard        GET /console/dashboard                 numbers
+console_dashboard        GET /console/dashboard                 figures and charts for a range
+console_export_          GET /console/export/conversations.csv  the range's conversations,
+conversations, _handoffs and /console/export/handoffs.csv       handoffs (masked CSV)
 console_mail             GET /console/mail                      mail received, what triage did
 console_review,          GET /console/review, POST              what to teach next: confirm or
 console_review_verdict   /console/review/{m}                    correct the assistant's guesses
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console import live, pages, review
+from bot.console import export, live, pages, review
 
 __all__ = ["setup_console_routes"]
 
@@ -37,6 +39,10 @@ def setup_console_routes(app: web.Application) -> None:
     router.add_post("/console/logout", pages.logout, name="console_logout")
     router.add_get("/console", pages.queue, name="console_queue")
     router.add_get("/console/dashboard", pages.dashboard, name="console_dashboard")
+    router.add_get(
+        "/console/export/conversations.csv", export.export_conversations, name="console_export_conversations"
+    )
+    router.add_get("/console/export/handoffs.csv", export.export_handoffs, name="console_export_handoffs")
     router.add_get("/console/mail", pages.mail_log, name="console_mail")
     router.add_get("/console/ws", live.console_websocket, name="console_ws")
     router.add_get("/console/review", review.review, name="console_review")

@@ -44,6 +44,7 @@ class Handoff(Base):
         CheckConstraint("status IN ('open', 'resolved', 'handed_back')", name="status"),
         CheckConstraint("priority IN ('high', 'normal')", name="priority"),
         Index("ix_handoffs_status_priority_created_at", "status", "priority", "created_at"),
+        Index("ix_handoffs_created_at", "created_at"),
     )
 
     id = Column(Integer, primary_key=True, autoincrement=True)

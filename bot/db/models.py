@@ -69,6 +69,13 @@ class Conversation(Base):
     """One person's chat with the assistant (and later with an agent)."""
 
     __tablename__ = "conversations"
+    # The dashboard's range queries (bot/console/dashboard_queries.py) read only this index.
+    __table_args__ = (
+        Index(
+            "ix_conversations_dashboard",
+            "created_at", "person_wrote", "language", "channel", "furthest_step", "solved_step", "id",
+        ),
+    )  # fmt: skip
 
     # Issued by the server: secrets.token_urlsafe(24), 192 random bits. Also the Rasa
     # sender id, so the hub's transcript and Rasa's tracker line up.
@@ -84,6 +91,13 @@ class Conversation(Base):
     # The assistant's troubleshooting steps and how each ended ("cache:solved"), copied
     # from Rasa's tracker after each turn: the dashboard counts which step solves what.
     steps_tried = Column(JSON(none_as_null=True), nullable=True)
+    # Derived from steps_tried where it is written (bot.funnel): the furthest step shown
+    # and the step that solved the problem, for the dashboard's funnel in plain SQL.
+    furthest_step = Column(Integer, nullable=True)
+    solved_step = Column(Integer, nullable=True)
+    # 1 once the person wrote something (a widget opened and left empty is no conversation
+    # for the dashboard); set by the stores that add a person's message.
+    person_wrote = Column(Integer, nullable=False, default=0, server_default="0")
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +23,7 @@ from sqlalchemy.orm import sessionmaker
 from bot.clock import Clock, system_clock
 from bot.db.handoff_models import Agent, Handoff, HandoffNote, IntentCorrection
 from bot.db.models import Conversation, Message
+from bot.funnel import funnel_columns
 from bot.handoff.packet import Packet
 
 __all__ = ["HandoffStore", "QueueRow", "may_see", "new_handoff"]
@@ -85,6 +85,14 @@ class HandoffStore:
                     .where(Conversation.id == packet.conversation_id)
                     .values(status="agent", updated_at=now)
                 )
+                if packet.steps_tried:
+                    # The steps as they stood at the handoff, for conversations whose turn
+                    # did not store them (the dashboard's funnel counts them).
+                    await session.execute(
+                        update(Conversation)
+                        .where(Conversation.id == packet.conversation_id, Conversation.steps_tried.is_(None))
+                        .values(steps_tried=list(packet.steps_tried), **funnel_columns(packet.steps_tried))
+                    )
         except IntegrityError:
             # A concurrent retry of the same escalation won the race (unique open_key).
             raced = await self.open_for(packet.conversation_id)
@@ -263,21 +271,3 @@ class HandoffStore:
                 agent_id: name
                 for agent_id, name in (await session.execute(select(Agent.id, Agent.name))).all()
             }
-
-    async def all_handoffs(self) -> list[Handoff]:
-        async with self._sessions() as session:
-            return list((await session.execute(select(Handoff))).scalars())
-
-    async def conversation_facts(self) -> list[dict[str, Any]]:
-        """Per conversation: whether the person wrote, and the steps the assistant tried."""
-        async with self._sessions() as session:
-            wrote = select(Message.conversation_id).where(Message.author == "person").distinct().subquery()
-            rows = await session.execute(
-                select(Conversation.id, Conversation.steps_tried, wrote.c.conversation_id).outerjoin(
-                    wrote, wrote.c.conversation_id == Conversation.id
-                )
-            )
-            return [
-                {"id": cid, "steps_tried": list(steps or []), "person_wrote": person is not None}
-                for cid, steps, person in rows.all()
-            ]

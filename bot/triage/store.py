@@ -194,6 +194,7 @@ class TriageStore:
                     status="bot",
                     created_at=now,
                     updated_at=now,
+                    person_wrote=1,
                 )
                 session.add(conversation)
             else:
@@ -201,6 +202,7 @@ class TriageStore:
                 if conversation is None:
                     raise LookupError(f"conversation of mail {outcome.mail_id} is gone")
                 conversation.updated_at = now
+                conversation.person_wrote = 1
             person = Message(
                 conversation_id=conversation.id,
                 ts=now,

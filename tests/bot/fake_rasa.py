@@ -30,6 +30,8 @@ class FakeRasa:
     actions_up: bool = True
     # The tracker's steps_tried slot, as the troubleshooting action leaves it.
     steps_tried: list[str] = dataclasses.field(default_factory=list)
+    # More slots for the tracker to report ("steps_tried", "troubleshooting_step", ...).
+    slots: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def replies(self, message: str, language: str) -> list[dict[str, Any]]:
         if self.reply_with_nothing:
@@ -63,7 +65,7 @@ class FakeRasa:
             return web.json_response(
                 {
                     "sender_id": request.match_info["sender"],
-                    "slots": {"language": seen.get("language"), "steps_tried": list(self.steps_tried)},
+                    "slots": {"language": seen.get("language"), "steps_tried": list(self.steps_tried), **self.slots},
                     "latest_message": {
                         "text": seen.get("text"),
                         "intent": {"name": "login_problem", "confidence": 0.93},

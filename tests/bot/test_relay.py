@@ -142,3 +142,25 @@ async def test_errors_follow_the_language_rasa_detected(
         await say(ws, "my password does not work")  # …an English-speaking person
         frames = await say(ws, "x" * 3000)
     assert "too long" in frames[0]["message"]
+
+
+async def test_the_funnel_columns_follow_the_trackers_steps(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa],
+) -> None:
+    """Step 1 on screen counts as reached before any answer; then the steps' ends decide."""
+    client, fake = hub_with_fake_rasa
+    store = client.server.app[STORE]
+    turns = [
+        ({"troubleshooting_step": "1", "steps_tried": []}, (1, None)),
+        ({"troubleshooting_step": "2", "steps_tried": ["main_site:failed"]}, (2, None)),
+        ({"troubleshooting_step": None, "steps_tried": ["main_site:failed", "browsers:solved"]}, (2, 2)),
+    ]
+    async with client.ws_connect("/ws") as ws:
+        welcome = await hello(ws, language="fr")
+        for slots, expected in turns:
+            fake.slots = slots
+            await say(ws, "je n'arrive plus à me brancher")
+            conversation = await store.get(welcome["conversation_id"])
+            assert conversation is not None
+            assert (conversation.furthest_step, conversation.solved_step) == expected
+            assert conversation.person_wrote == 1

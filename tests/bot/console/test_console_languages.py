@@ -46,10 +46,10 @@ async def test_the_switch_is_remembered_on_every_console_page(console_hub: TestC
         and "requested by the person" in text
     )
     _, text = await page(console_hub, "/console/dashboard", **fr_browser)
-    assert "Troubleshooting steps" in text and "Handoffs by reason" in text
+    assert "Step-by-step troubleshooting" in text and "Handoffs by reason" in text
     # And back to French.
     _, text = await page(console_hub, "/console/dashboard?lang=fr")
-    assert "Étapes de dépannage" in text and '<html lang="fr">' in text
+    assert "Dépannage pas à pas" in text and '<html lang="fr">' in text
     _, text = await page(console_hub, "/console")
     assert "Conversations transférées" in text
 

@@ -1,4 +1,4 @@
-"""Intent corrections become Rasa NLU data; the dashboard counts what happened."""
+"""Intent corrections become Rasa NLU data (the dashboard: test_dashboard.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import yaml
 from aiohttp.test_utils import TestClient
 
-from bot.appkeys import HANDOFFS, SETTINGS, STORE
+from bot.appkeys import SETTINGS
 from bot.console.cli import _corrections
 from bot.domain import load_domain
-from tests.bot.console.conftest import conversation_with, handed_over, login
+from tests.bot.console.conftest import handed_over, login
 from tests.bot.console.test_console_security import first_person_message_id
 
 
@@ -44,35 +44,6 @@ async def test_corrections_export_as_nlu_yaml_one_file_per_language(
     ]
     english = yaml.safe_load((tmp_path / "corrections_en.yml").read_text(encoding="utf-8"))
     assert english["nlu"] == []
-
-
-async def test_the_dashboard_counts_deflection_reasons_languages_steps_and_first_reply(
-    console_hub: TestClient,
-) -> None:
-    store = console_hub.app[STORE]
-    solo = await conversation_with(
-        console_hub, ("person", "je n'arrive plus à me brancher", "login_problem", 0.9)
-    )
-    await store.record_steps(solo, ["main_site:failed", "browsers:solved"])
-    await conversation_with(console_hub, ("person", "merci", "thank", 0.9))
-    handoff_id = await handed_over(console_hub, steps_tried=["main_site:failed"])
-    token = await login(console_hub)
-    async with console_hub.post(f"/console/c/{handoff_id}/claim", data={"csrf": token}):
-        pass
-    async with console_hub.post(f"/console/c/{handoff_id}/reply", data={"csrf": token, "text": "Bonjour"}):
-        pass
-    async with console_hub.get("/console/dashboard") as response:
-        page = await response.text()
-    assert '<dd id="n-conversations">3</dd>' in page
-    assert "67 % (2)" in page  # two of three solved without a person
-    # Reasons and languages are named in the page's language (French by default).
-    assert "<td>demandé par la personne</td><td>1</td>" in page
-    assert "<td>français</td><td>1</td>" in page
-    assert "<td>browsers</td><td>1</td><td>1</td><td>100 %</td>" in page
-    assert "<td>main_site</td><td>2</td><td>0</td><td>0 %</td>" in page
-    assert 'id="n-first-reply">-' not in page
-    handoff = await console_hub.app[HANDOFFS].store.get(handoff_id)
-    assert handoff is not None and handoff.first_reply_at is not None
 
 
 async def test_an_agent_corrects_to_any_intent_of_the_domain(console_hub: TestClient) -> None:
