@@ -8,7 +8,7 @@ Usage::
                                {"language": "fr", "user_agent": "..."})
         turn.replies, turn.understood.intent, turn.understood.language
 
-Rasa must run with the project's hub channel (``rasa_channels.hub.HubInput`` in
+Rasa must run with the project's hub channel (``rasa_addons.hub_channel.HubInput`` in
 credentials.yml) and ``--enable-api``, both checking the token ``GEM_RASA_TOKEN``
 (``tools.rasa_server``). Any failure to reach Rasa becomes :class:`AssistantUnavailable`;
 the caller decides what the person is told.
@@ -60,7 +60,7 @@ class Understanding:
 
 @dataclasses.dataclass(frozen=True)
 class AssistantTurn:
-    """Rasa's answer to one chat turn (``rasa_channels.hub``)."""
+    """Rasa's answer to one chat turn (``rasa_addons.hub_channel``)."""
 
     replies: list[AssistantReply]
     understood: Understanding
@@ -128,7 +128,7 @@ def _parse_replies(body: Any) -> list[AssistantReply]:
 
 
 def _parse_turn(body: Any) -> AssistantTurn:
-    """The hub channel's answer (``rasa_channels.hub``), bounded and type-checked."""
+    """The hub channel's answer (``rasa_addons.hub_channel``), bounded and type-checked."""
     if not isinstance(body, dict):
         raise AssistantUnavailable(f"unexpected turn body: {type(body).__name__}")
     name = body.get("intent")

@@ -10,7 +10,7 @@ Usage::
 
 The person's message is stored before Rasa is called, so it is kept whatever happens
 next (and a handoff opened during the turn has it in its transcript). Rasa is called once,
-through the project's hub channel (``rasa_channels.hub``), which answers with the replies
+through the project's hub channel (``rasa_addons.hub_channel``), which answers with the replies
 and the NLU result (intent, confidence, language) and steps tried; those are stored in one
 more transaction. Two transactions per turn, whatever the conversation's length.
 """
@@ -123,7 +123,7 @@ class ChatRelay:
             metadata = {"language": language, "user_agent": user_agent[:_USER_AGENT_CHARS]}
             try:
                 # One call: the replies and what Rasa understood come back together
-                # (rasa_channels.hub); no tracker is read on the turn path.
+                # (rasa_addons.hub_channel); no tracker is read on the turn path.
                 answer = await self._rasa.turn(conversation.id, for_rasa, metadata)
             except AssistantUnavailable as exc:
                 log.warning("conversation %.8s…: %s", conversation.id, exc)

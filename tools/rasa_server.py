@@ -8,7 +8,7 @@ point inside this process, so the process's command line carries no secret::
 
     GEM_RASA_TOKEN=... python -m tools.rasa_server run --enable-api --model models/x.tar.gz ...
 
-The hub's channel (``rasa_channels.hub``) reads the same variables to check the hub's calls.
+The hub's channel (``rasa_addons.hub_channel``) reads the same variables to check the hub's calls.
 Every other argument is Rasa's, unchanged. ``tools.stack.RasaStack`` starts Rasa this way.
 """
 
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         raise SystemExit(f"error: pass the token in {TOKEN_VAR} or {TOKEN_FILE_VAR}, not on the command line")
     token = read_token(os.environ if environ is None else environ)
     # It stays in this process's environment (private to its user, unlike the command
-    # line): the hub's channel (rasa_channels.hub) checks the same token.
+    # line): the hub's channel (rasa_addons.hub_channel) checks the same token.
     sys.argv = ["rasa", *args, "--auth-token", token]
     from rasa.__main__ import main as rasa_main
 

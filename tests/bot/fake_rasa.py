@@ -2,7 +2,7 @@
 
 It answers the few HTTP calls the hub makes (the hub channel's turn, root, status, action
 server health) with canned replies, and records what it was sent: ``requests`` has every
-call, in order. The turn speaks ``rasa_channels.hub``'s contract (token required, replies
+call, in order. The turn speaks ``rasa_addons.hub_channel``'s contract (token required, replies
 and NLU result in one answer); the real channel and assistant are tested in
 test_with_rasa.py and test_hub_channel.py.
 """

@@ -1,7 +1,7 @@
 """The hub's channel into Rasa: one HTTP call per chat turn, answered with everything the
 hub stores about that turn, read from the tracker inside Rasa's process.
 
-Registered in ``credentials.yml`` as ``rasa_channels.hub.HubInput``::
+Registered in ``credentials.yml`` as ``rasa_addons.hub_channel.HubInput``::
 
     POST /webhooks/hub/turn?token=<GEM_RASA_TOKEN>      (or Authorization: Bearer <token>)
     {"sender": "conversation id", "message": "mot de passe oublié",
