@@ -49,7 +49,7 @@ bench: setup $(MODEL)
 	$(PY) -m tools.bench $(ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check actions bot components tools tests
+	$(VENV)/bin/ruff check actions bot components rasa_addons tools tests
 
 clean:
 	rm -rf models results .pytest_cache
