@@ -54,7 +54,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     token = read_token(os.environ if environ is None else environ)
     # It stays in this process's environment (private to its user, unlike the command
     # line): the hub's channel (rasa_addons.hub_channel) checks the same token.
-    sys.argv = ["rasa", *args, "--auth-token", token]
+    # "--auth-token=X", not "--auth-token X": a token_urlsafe token may start with "-",
+    # which argparse would take for an option ("expected one argument").
+    sys.argv = ["rasa", *args, f"--auth-token={token}"]
     from rasa.__main__ import main as rasa_main
 
     rasa_main()
