@@ -49,7 +49,7 @@ bench: setup $(MODEL)
 	$(PY) -m tools.bench $(ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check actions bot components tools tests
+	$(VENV)/bin/ruff check actions bot components rasa_addons tools tests
 
 # requirements.txt lists what we depend on; requirements.lock pins every package with its
 # hashes and is what tools/bootstrap.sh installs. After editing requirements.txt (or to

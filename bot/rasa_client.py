@@ -4,13 +4,14 @@ Usage::
 
     async with aiohttp.ClientSession() as http:
         rasa = RasaClient(http, settings)
-        replies = await rasa.send("conv-id", "mot de passe oublié",
-                                  {"language": "fr", "user_agent": "..."})
-        understood = await rasa.understanding("conv-id")   # intent, confidence, language
+        turn = await rasa.turn("conv-id", "mot de passe oublié",
+                               {"language": "fr", "user_agent": "..."})
+        turn.replies, turn.understood.intent, turn.understood.language
 
-Rasa must run with the REST channel (``rest:`` in credentials.yml) and
-``--enable-api --auth-token <GEM_RASA_TOKEN>``. Any failure to reach Rasa becomes
-:class:`AssistantUnavailable`; the caller decides what the person is told.
+Rasa must run with the project's hub channel (``rasa_addons.hub_channel.HubInput`` in
+credentials.yml) and ``--enable-api``, both checking the token ``GEM_RASA_TOKEN``
+(``tools.rasa_server``). Any failure to reach Rasa becomes :class:`AssistantUnavailable`;
+the caller decides what the person is told.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import aiohttp
 
 from bot.settings import Settings
 
-__all__ = ["AssistantReply", "AssistantUnavailable", "Parse", "RasaClient", "Understanding"]
+__all__ = ["AssistantReply", "AssistantTurn", "AssistantUnavailable", "Parse", "RasaClient", "Understanding"]
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class AssistantReply:
 
 @dataclasses.dataclass(frozen=True)
 class Understanding:
-    """What Rasa's NLU made of the latest user message (from the tracker)."""
+    """What Rasa's NLU made of the latest user message, and the slots the hub keeps."""
 
     intent: str | None
     confidence: float | None
@@ -58,6 +59,16 @@ class Understanding:
     # The troubleshooting step on screen (1-4), None outside the sequence: a step shown
     # and never answered is in no ``steps_tried`` entry, and the funnel counts it too.
     troubleshooting_step: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class AssistantTurn:
+    """Rasa's answer to one chat turn (``rasa_addons.hub_channel``)."""
+
+    replies: list[AssistantReply]
+    understood: Understanding
+    # Set when the assistant handed the conversation to support during this turn.
+    handoff_reason: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,21 +130,27 @@ def _parse_replies(body: Any) -> list[AssistantReply]:
     return replies
 
 
-def _parse_understanding(tracker: Any) -> Understanding:
-    latest = tracker.get("latest_message") if isinstance(tracker, dict) else None
-    intent = (latest or {}).get("intent") or {}
-    slots = tracker.get("slots") if isinstance(tracker, dict) else None
-    name = intent.get("name") if isinstance(intent, dict) else None
-    confidence = intent.get("confidence") if isinstance(intent, dict) else None
-    language = (slots or {}).get("language") if isinstance(slots, dict) else None
-    steps = (slots or {}).get("steps_tried") if isinstance(slots, dict) else None
-    step = (slots or {}).get("troubleshooting_step") if isinstance(slots, dict) else None
-    return Understanding(
+def _parse_turn(body: Any) -> AssistantTurn:
+    """The hub channel's answer (``rasa_addons.hub_channel``), bounded and type-checked."""
+    if not isinstance(body, dict):
+        raise AssistantUnavailable(f"unexpected turn body: {type(body).__name__}")
+    name = body.get("intent")
+    confidence = body.get("confidence")
+    language = body.get("language")
+    steps = body.get("steps_tried")
+    reason = body.get("handoff_reason")
+    step = body.get("troubleshooting_step")
+    understood = Understanding(
         intent=name if isinstance(name, str) else None,
         confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
         language=language if language in ("fr", "en") else None,
         steps_tried=tuple(str(s)[:64] for s in steps[:20]) if isinstance(steps, list) else (),
         troubleshooting_step=int(str(step)) if str(step) in ("1", "2", "3", "4") else None,
+    )
+    return AssistantTurn(
+        replies=_parse_replies(body.get("replies")),
+        understood=understood,
+        handoff_reason=reason[:64] if isinstance(reason, str) and reason else None,
     )
 
 
@@ -151,18 +168,29 @@ class RasaClient:
     def _token_params(self) -> dict[str, str]:
         return {"token": self._token} if self._token else {}
 
-    async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[AssistantReply]:
-        """Relay one user message; Rasa's replies, in order."""
+    def _auth_header(self) -> dict[str, str]:
+        # A header rather than ?token=: query strings end up in access logs.
+        return {"Authorization": f"Bearer {self._token}"} if self._token else {}
+
+    async def turn(self, sender_id: str, text: str, metadata: dict[str, Any]) -> AssistantTurn:
+        """Relay one user message through the hub channel: one HTTP call per chat turn.
+
+        The answer carries Rasa's replies and what it understood (intent, confidence,
+        language, steps tried, a handoff), read from the tracker inside Rasa.
+        """
         body = {"sender": sender_id, "message": text, "metadata": metadata}
         try:
             async with self._http.post(
-                f"{self._rasa_url}/webhooks/rest/webhook", json=body, timeout=self._timeout
+                f"{self._rasa_url}/webhooks/hub/turn",
+                headers=self._auth_header(),
+                json=body,
+                timeout=self._timeout,
             ) as response:
                 if response.status != 200:
-                    raise AssistantUnavailable(f"webhook answered HTTP {response.status}")
-                return _parse_replies(await response.json(content_type=None))
+                    raise AssistantUnavailable(f"hub channel answered HTTP {response.status}")
+                return _parse_turn(await response.json(content_type=None))
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-            raise AssistantUnavailable(f"webhook failed: {exc!r}") from exc
+            raise AssistantUnavailable(f"hub channel failed: {exc!r}") from exc
 
     async def parse(self, text: str) -> Parse:
         """Intent, confidence and language of a text (no conversation, no dialogue)."""
@@ -198,23 +226,6 @@ class RasaClient:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             log.warning("setting slot %s failed: %r", name, exc)
             return False
-
-    async def understanding(self, sender_id: str) -> Understanding | None:
-        """Intent, confidence and language of the latest message; None if unreadable."""
-        params = {"include_events": "NONE", **self._token_params()}
-        try:
-            async with self._http.get(
-                f"{self._rasa_url}/conversations/{sender_id}/tracker",
-                params=params,
-                timeout=self._timeout,
-            ) as response:
-                if response.status != 200:
-                    log.warning("tracker for NLU result: HTTP %s", response.status)
-                    return None
-                return _parse_understanding(await response.json(content_type=None))
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-            log.warning("tracker for NLU result failed: %r", exc)
-            return None
 
     async def rasa_health(self) -> dict[str, Any]:
         """Rasa's root and authenticated /status: {"ok": bool, ...}."""

@@ -9,8 +9,10 @@ Usage::
     if turn.error: ...                      # e.g. "assistant_unavailable"
 
 The person's message is stored before Rasa is called, so it is kept whatever happens
-next; the NLU result (intent, confidence, language) is read back from Rasa's tracker and
-stored on it.
+next (and a handoff opened during the turn has it in its transcript). Rasa is called once,
+through the project's hub channel (``rasa_addons.hub_channel``), which answers with the replies
+and the NLU result (intent, confidence, language) and steps tried; those are stored in one
+more transaction. Two transactions per turn, whatever the conversation's length.
 """
 
 from __future__ import annotations
@@ -51,6 +53,11 @@ class Turn:
     replies: list[Message] = dataclasses.field(default_factory=list)
     # The language Rasa detected for the person's message, when it could tell.
     language: str | None = None
+    # Why the assistant handed the conversation to support during this turn, if it did
+    # (the handoff itself was opened through the internal API while Rasa ran).
+    handoff_reason: str | None = None
+    # The troubleshooting steps after this turn say one of them solved the problem.
+    solved: bool = False
     error: ErrorCode | None = None
 
 
@@ -70,8 +77,8 @@ class ChatRelay:
         # "agent") instead of Rasa; returns what the person is told back (stored system
         # messages, often none). Required: without it the assistant would answer instead.
         self._to_agents = required("to_agents", to_agents)
-        # One turn at a time per conversation (two tabs on one conversation), so that the
-        # tracker we read back belongs to the message we just sent.
+        # One turn at a time per conversation (two tabs on one conversation), so that
+        # replies are stored in the order the messages were sent.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _lock(self, conversation_id: str) -> asyncio.Lock:
@@ -122,34 +129,34 @@ class ChatRelay:
                 return turn
             metadata = {"language": language, "user_agent": user_agent[:_USER_AGENT_CHARS]}
             try:
-                replies = await self._rasa.send(conversation.id, for_rasa, metadata)
+                # One call: the replies and what Rasa understood come back together
+                # (rasa_addons.hub_channel); no tracker is read on the turn path.
+                answer = await self._rasa.turn(conversation.id, for_rasa, metadata)
             except AssistantUnavailable as exc:
                 log.warning("conversation %.8s…: %s", conversation.id, exc)
                 turn.error = "assistant_unavailable"
                 return turn
-            if not replies and not (await self._rasa.action_server_health())["ok"]:
+            if not answer.replies and not (await self._rasa.action_server_health())["ok"]:
                 # Rasa swallows action-server failures and answers with nothing.
                 log.warning("conversation %.8s…: action server down", conversation.id)
                 turn.error = "assistant_unavailable"
-            understood = await self._rasa.understanding(conversation.id)
+            understood = answer.understood
             lines = [
-                ("assistant", reply.text, reply.buttons) for reply in replies if reply.text or reply.buttons
+                ("assistant", reply.text, reply.buttons) for reply in answer.replies if reply.text or reply.buttons
             ]
-            if understood is not None:
-                person.intent = understood.intent
-                person.confidence = understood.confidence
-                person.language = understood.language
-                turn.language = understood.language
-            if lines or understood is not None:
-                # One transaction for the NLU result, the steps and the replies.
-                turn.replies = await self._store.finish_turn(
-                    conversation.id,
-                    person.id,
-                    lines,
-                    understood=(
-                        (understood.intent, understood.confidence, understood.language) if understood else None
-                    ),
-                    steps_tried=understood.steps_tried if understood else (),
-                    shown_step=understood.troubleshooting_step if understood else None,
-                )
+            person.intent = understood.intent
+            person.confidence = understood.confidence
+            person.language = understood.language
+            turn.language = understood.language
+            turn.handoff_reason = answer.handoff_reason
+            turn.solved = any(str(step).endswith(":solved") for step in understood.steps_tried)
+            # One transaction for the NLU result, the steps and the replies.
+            turn.replies = await self._store.finish_turn(
+                conversation.id,
+                person.id,
+                lines,
+                understood=(understood.intent, understood.confidence, understood.language),
+                steps_tried=understood.steps_tried,
+                shown_step=understood.troubleshooting_step,
+            )
             return turn

@@ -8,6 +8,7 @@ point inside this process, so the process's command line carries no secret::
 
     GEM_RASA_TOKEN=... python -m tools.rasa_server run --enable-api --model models/x.tar.gz ...
 
+The hub's channel (``rasa_addons.hub_channel``) reads the same variables to check the hub's calls.
 Every other argument is Rasa's, unchanged. ``tools.stack.RasaStack`` starts Rasa this way.
 """
 
@@ -58,8 +59,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if any(arg == "--auth-token" or arg.startswith("--auth-token=") for arg in args):
         raise SystemExit(f"error: pass the token in {TOKEN_VAR} or {TOKEN_FILE_VAR}, not on the command line")
     token = read_token(os.environ if environ is None else environ)
-    # Nothing Rasa starts needs it; only this process's own argument list gets it.
-    os.environ.pop(TOKEN_VAR, None)
+    # It stays in this process's environment (private to its user, unlike the command
+    # line): the hub's channel (rasa_addons.hub_channel) checks the same token.
     sys.argv = rasa_argv(args, token)
     from rasa.__main__ import main as rasa_main
 

@@ -113,9 +113,12 @@ class RasaStack:
         ]
         if self.tracker_db is not None:
             self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+            # Rasa's SQL store, with the trackers it saved kept in memory for the next
+            # turn (rasa_addons/tracker_store.py): a turn no longer rebuilds the whole
+            # conversation from the database.
             lines += [
                 "tracker_store:",
-                "  type: SQL",
+                "  type: rasa_addons.tracker_store.CachingSQLTrackerStore",
                 "  dialect: sqlite",
                 f'  db: "{self.tracker_db}"',
             ]

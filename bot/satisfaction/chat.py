@@ -8,7 +8,7 @@ resolves a chat's handoff. Once per conversation, in the person's language.
 Usage::
 
     satisfaction = ChatSatisfaction(store, live, settings)
-    frame = await satisfaction.after_turn(conversation_id, "fr")   # None: nothing to ask
+    frame = await satisfaction.after_turn(conversation_id, "fr", solved=True)   # None: nothing to ask
     await satisfaction.handoff_resolved(handoff, "solved", "fr")   # pushed to open widgets
     reply = await satisfaction.answer(conversation_id, "widget", {"answer": "yes", "comment": ""})
 
@@ -98,13 +98,26 @@ class ChatSatisfaction:
         self.store = store
         self._live = live
         self._settings = settings
+        # Chats whose turn sent a reset or user-code mail (the question is due after it).
+        self._due: set[str] = set()
 
     async def flow_completed(self, conversation_id: str, topic: str, language: str) -> None:
         """A reset or user-code mail was accepted for this chat (the internal API)."""
         await self.store.flow_completed(conversation_id, topic, language)
+        self._due.add(conversation_id)
 
-    async def after_turn(self, conversation_id: str, language: str) -> dict[str, Any] | None:
-        """The question frame to send after this turn's replies, or None."""
+    async def after_turn(self, conversation_id: str, language: str, *, solved: bool) -> dict[str, Any] | None:
+        """The question frame to send after this turn's replies, or None.
+
+        Only a turn that may have ended a flow reads the database (its steps say one was
+        solved, or a mail went out for this chat during the turn): the rest of the turns
+        cost nothing here. One hub process: a mail accepted by another hub's internal API
+        is asked about when the person next opens the chat (:meth:`on_open`).
+        """
+        due = conversation_id in self._due
+        if not (solved or due):
+            return None
+        self._due.discard(conversation_id)
         question = await self.store.ask_after_turn(conversation_id, language)
         return question_frame(language) if question is not None else None
 

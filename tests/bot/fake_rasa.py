@@ -1,8 +1,10 @@
 """A stand-in for the Rasa server and the action server, for tests of the hub's own logic.
 
-It answers the few HTTP calls the hub makes (REST webhook, tracker, root, status, action
-server health) with canned replies, and records what it was sent. The behaviour of the
-real assistant is tested in test_with_rasa.py.
+It answers the few HTTP calls the hub makes (the hub channel's turn, root, status, action
+server health) with canned replies, and records what it was sent: ``requests`` has every
+call, in order. The turn speaks ``rasa_addons.hub_channel``'s contract (token required, replies
+and NLU result in one answer); the real channel and assistant are tested in
+test_with_rasa.py and test_hub_channel.py.
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ BUTTONS = [
 class FakeRasa:
     """What the fake answers and what it was asked."""
 
+    # Bodies of the authorised turns ({"sender", "message", "metadata"}).
     webhook_calls: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    tracker_tokens: list[str | None] = dataclasses.field(default_factory=list)
+    # Every request, as "METHOD /path".
+    requests: list[str] = dataclasses.field(default_factory=list)
+    turn_authorizations: list[str | None] = dataclasses.field(default_factory=list)
     reply_with_nothing: bool = False
     actions_up: bool = True
     # The tracker's steps_tried slot, as the troubleshooting action leaves it.
@@ -45,31 +50,24 @@ class FakeRasa:
 
     def app(self) -> web.Application:
         app = web.Application()
-        last: dict[str, dict[str, Any]] = {}
 
-        async def webhook(request: web.Request) -> web.Response:
+        async def turn(request: web.Request) -> web.Response:
+            self.turn_authorizations.append(request.headers.get("Authorization"))
+            if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+                return web.json_response({"error": "unauthorized"}, status=401)
             body = await request.json()
             self.webhook_calls.append(body)
             message = body["message"]
             language = "en" if message.lower().startswith(("i ", "hello", "my ")) else "fr"
-            last[body["sender"]] = {"text": message, "language": language}
-            return web.json_response(
-                [{"recipient_id": body["sender"], **r} for r in self.replies(message, language)]
-            )
-
-        async def tracker(request: web.Request) -> web.Response:
-            self.tracker_tokens.append(request.query.get("token"))
-            if request.query.get("token") != TOKEN:
-                return web.json_response({"message": "unauthorized"}, status=401)
-            seen = last.get(request.match_info["sender"], {})
             return web.json_response(
                 {
-                    "sender_id": request.match_info["sender"],
-                    "slots": {"language": seen.get("language"), "steps_tried": list(self.steps_tried), **self.slots},
-                    "latest_message": {
-                        "text": seen.get("text"),
-                        "intent": {"name": "login_problem", "confidence": 0.93},
-                    },
+                    "replies": [{"recipient_id": body["sender"], **r} for r in self.replies(message, language)],
+                    "intent": "login_problem",
+                    "confidence": 0.93,
+                    "language": language,
+                    "steps_tried": self.slots.get("steps_tried", list(self.steps_tried)),
+                    "troubleshooting_step": self.slots.get("troubleshooting_step"),
+                    "handoff_reason": None,
                 }
             )
 
@@ -86,8 +84,13 @@ class FakeRasa:
                 return web.json_response({"status": "down"}, status=503)
             return web.json_response({"status": "ok"})
 
-        app.router.add_post("/webhooks/rest/webhook", webhook)
-        app.router.add_get("/conversations/{sender}/tracker", tracker)
+        @web.middleware
+        async def record(request: web.Request, handler: Any) -> web.StreamResponse:
+            self.requests.append(f"{request.method} {request.path}")
+            return await handler(request)
+
+        app.middlewares.append(record)
+        app.router.add_post("/webhooks/hub/turn", turn)
         app.router.add_get("/", root)
         app.router.add_get("/status", status)
         app.router.add_get("/health", health)

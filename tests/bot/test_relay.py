@@ -6,11 +6,13 @@ hub itself does with Rasa's HTTP API.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from bot.appkeys import STORE
+from bot.appkeys import ENGINE, STORE
 from bot.db.models import Message
 from tests.bot.conftest import hello, of_type, say
 from tests.bot.fake_rasa import BUTTONS, TOKEN, FakeRasa
@@ -49,7 +51,54 @@ async def test_a_message_goes_to_rasa_with_language_and_user_agent(
     assert replies[0]["text"] == "Vous avez écrit : je n'arrive plus à me brancher"
     assert replies[0]["buttons"] == []
     assert replies[1]["buttons"] == BUTTONS
-    assert fake.tracker_tokens == [TOKEN]
+    assert fake.turn_authorizations == [f"Bearer {TOKEN}"]
+
+
+async def test_each_turn_is_one_call_to_rasa_and_two_transactions(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa],
+) -> None:
+    """No tracker read, and no cost that grows with the conversation, on the turn path."""
+    client, fake = hub_with_fake_rasa
+    engine = client.server.app[ENGINE].sync_engine
+    transactions: list[list[str]] = []
+    current: dict[int, list[str]] = {}
+
+    def begin(connection: Any) -> None:
+        current[id(connection)] = statements = []
+        transactions.append(statements)
+
+    def execute(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        current.setdefault(id(connection), []).append(statement)
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "before_cursor_execute", execute)
+    per_turn = []
+    try:
+        async with client.ws_connect("/ws") as ws:
+            await hello(ws)
+            for number in range(6):
+                fake.requests.clear()
+                transactions.clear()
+                await say(ws, f"message {number}")
+                assert fake.requests == ["POST /webhooks/hub/turn"]
+                # Background workers (outbox, triage) touch other tables only.
+                per_turn.append(
+                    [
+                        [statement.split()[0].upper() for statement in t]
+                        for t in transactions
+                        if any("messages" in st or "conversations" in st for st in t)
+                    ]
+                )
+    finally:
+        event.remove(engine, "begin", begin)
+        event.remove(engine, "before_cursor_execute", execute)
+    assert len(fake.webhook_calls) == 6
+    # The person's message and the conversation's status before Rasa; the NLU result,
+    # steps and replies after: the same two transactions at turn 1 and turn 6.
+    assert [len(turn) for turn in per_turn] == [2] * 6, per_turn
+    assert per_turn[0] == per_turn[-1]
+    assert per_turn[0][0] == ["INSERT", "UPDATE", "SELECT"]
+    assert per_turn[0][1] == ["UPDATE", "INSERT", "INSERT", "UPDATE"]
 
 
 async def test_the_nlu_result_is_stored_on_the_persons_message(

@@ -54,10 +54,20 @@ def test_the_command_runs_and_writes_its_report(tmp_path: Path) -> None:
             sys.executable,
             "-m",
             "tools.bench",
+            "--turns",
+            "3",
+            "--pace",
+            "0.05",
+            "--think-time",
+            "0.1",
             "--concurrency",
+            "1",
+            "--saturate-concurrency",
             "1",
             "--conversations",
             "1",
+            "--curve",
+            str(tmp_path / "curve"),
             "--no-train",
             "--mails",
             "20",
@@ -74,7 +84,15 @@ def test_the_command_runs_and_writes_its_report(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
     assert "p95 ms" in completed.stdout
     report = json.loads(out.read_text(encoding="utf-8"))
-    assert {row["path"] for row in report["load"]} == {"direct", "hub"}
+    assert {(row["mode"], row["path"]) for row in report["load"]} == {
+        (mode, path) for mode in ("think", "saturate") for path in ("direct", "hub")
+    }
+    assert "hub ÷ direct p95, with think time: 1 at once" in completed.stdout
+    assert "hub ÷ direct throughput, no pauses: 1 at once" in completed.stdout
+    curve = json.loads((tmp_path / "curve.json").read_text(encoding="utf-8"))
+    assert len(curve["direct_ms"]) == len(curve["hub_ms"]) == 3 and curve["errors"] == 0
+    assert (tmp_path / "curve.png").read_bytes().startswith(b"\x89PNG")
+    assert all(row["cpu_ms_per_message"]["rasa"] > 0 for row in report["load"] if row["mode"] == "saturate")
     assert all(row["messages"] == 5 and row["errors"] == 0 for row in report["load"])
     assert set(report["memory_after_load"]) == {"rasa", "actions", "hub"}
     assert report["training"] == {"skipped": True}
