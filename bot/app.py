@@ -44,7 +44,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot import health, pages, ws_chat
+from bot import health, pages
 from bot.access_log import install_access_log_redaction
 from bot.accounts import pages as account_pages
 from bot.accounts.demo import ensure_demo_accounts
@@ -78,6 +78,8 @@ from bot.appkeys import (
     TRIAGE_LISTENER,
     WEBSOCKETS,
 )
+from bot.chat import ws as chat_ws
+from bot.chat.socketio_channel import attach_socketio
 from bot.clock import Clock, system_clock
 from bot.console.demo import ensure_demo_agent
 from bot.console.routes import setup_console_routes
@@ -87,7 +89,6 @@ from bot.mail import sink_pages
 from bot.satisfaction import pages as feedback_pages
 from bot.services import Services, build_services, feedback_link_secret
 from bot.settings import Settings
-from bot.socketio_channel import attach_socketio
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "init_app"]
 
@@ -101,7 +102,7 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/", pages.index, name="index")
     app.router.add_get("/demo", pages.demo, name="demo")
-    app.router.add_get("/ws", ws_chat.chat_websocket, name="ws")
+    app.router.add_get("/ws", chat_ws.chat_websocket, name="ws")
     app.router.add_get("/healthz", health.healthz, name="healthz")
     for path, handler, name in (
         ("/login", account_pages.login, "login"),
@@ -212,6 +213,6 @@ def init_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applicat
     app.cleanup_ctx.append(internal_api_ctx)
     # The ignores: aiohttp 3.9's Signal annotations disagree with aiosignal >= 1.4.
     app.on_response_prepare.append(pages.security_headers)  # type: ignore[arg-type]
-    app.on_shutdown.append(ws_chat.close_websockets)  # type: ignore[arg-type]
+    app.on_shutdown.append(chat_ws.close_websockets)  # type: ignore[arg-type]
     app.on_shutdown.append(shutdown_socketio)  # type: ignore[arg-type]
     return app

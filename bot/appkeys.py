@@ -16,21 +16,21 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.accounts.directory import AccountDirectory
-from bot.accounts.limits import SharedRateLimits
 from bot.accounts.requests import AccountRequests
 from bot.accounts.reset_tokens import ResetTokens
+from bot.chat.conversations import ConversationStore
+from bot.chat.relay import ChatRelay
+from bot.chat.resume_codes import ResumeAttempts
 from bot.clock import Clock
 from bot.console.agents import AgentDirectory
 from bot.console.review_store import ReviewStore
 from bot.console.sockets import ConsoleSockets
-from bot.conversations import ConversationStore
 from bot.handoff.live import LiveChannels
 from bot.handoff.service import Handoffs
+from bot.limits.database import SharedRateLimits
 from bot.mail.outbox import Outbox
 from bot.mail.sink import MailSink
 from bot.rasa_client import RasaClient
-from bot.relay import ChatRelay
-from bot.resume_codes import ResumeAttempts
 from bot.satisfaction.chat import ChatSatisfaction
 from bot.satisfaction.mail import MailFeedback
 from bot.services import Services

@@ -19,9 +19,9 @@ import getpass
 import sys
 
 from bot.accounts.directory import AccountDirectory, AccountError
-from bot.accounts.identifiers import mask_email
-from bot.accounts.passwords import MIN_PASSWORD_CHARS
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
+from bot.mail.addresses import mask_email
+from bot.passwords import MIN_PASSWORD_CHARS
 from bot.settings import Settings
 
 __all__ = ["add_parser", "run"]

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from bot.accounts.identifiers import is_valid_email, is_valid_user_code, normalize_email, user_code_key
-from bot.accounts.passwords import MIN_PASSWORD_CHARS, hash_password, password_problem, verify_password
+from bot.accounts.identifiers import is_valid_user_code, user_code_key
 from bot.clock import Clock, system_clock
 from bot.db.account_models import Account
+from bot.mail.addresses import is_valid_email, normalize_email
+from bot.passwords import MIN_PASSWORD_CHARS, hash_password, password_problem, verify_password
 
 __all__ = ["AccountDirectory", "AccountError"]
 

@@ -1,12 +1,8 @@
-"""Shapes of user codes and email addresses, and how they are masked in logs.
+"""The shape of user codes, as the assistant checks it (``actions/accounts.py``).
 
-The same rules as the assistant's (``actions/accounts.py``): the hub checks again
-because the internal API and the pages are reachable without the assistant.
+The hub checks again because the internal API and the pages are reachable without the
+assistant. Email addresses are in :mod:`bot.mail.addresses`.
 
->>> mask_email("marie.gagnon@exemple.ca")
-'m***@exemple.ca'
->>> normalize_email("  Marie@Exemple.CA ")
-'marie@exemple.ca'
 >>> is_valid_user_code("JT-01"), is_valid_user_code("a b")
 (True, False)
 """
@@ -15,21 +11,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = [
-    "find_email",
-    "is_valid_email",
-    "is_valid_user_code",
-    "mask_email",
-    "mask_emails_in",
-    "normalize_email",
-    "user_code_key",
-]
+__all__ = ["is_valid_user_code", "user_code_key"]
 
 _USER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,29}$")
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
-)
 
 
 def is_valid_user_code(value: str) -> bool:
@@ -37,40 +21,6 @@ def is_valid_user_code(value: str) -> bool:
     return bool(_USER_CODE.match(value))
 
 
-def is_valid_email(value: str) -> bool:
-    """A plausible address (RFC 5321 length limits, a dot in the domain)."""
-    return len(value) <= 254 and bool(_EMAIL.match(value)) and len(value.split("@")[0]) <= 64
-
-
 def user_code_key(value: str) -> str:
     """The comparison form of a user code: user codes are case-insensitive."""
     return value.strip().lower()
-
-
-def normalize_email(value: str) -> str:
-    """Addresses are compared lower-cased (every provider GEM-BOOKS sees ignores case)."""
-    return value.strip().lower()
-
-
-def mask_email(email: str) -> str:
-    """What logs and pages may show of an address: its first letter and its domain."""
-    local, _, domain = email.partition("@")
-    if not domain:
-        return "***"
-    return f"{local[:1]}***@{domain}"
-
-
-_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-
-
-def mask_emails_in(text: str) -> str:
-    """``text`` with every address in it masked: how agents see transcripts (SECURITY.md)."""
-    return _EMAIL_IN_TEXT.sub(lambda found: mask_email(found.group(0)), text)
-
-
-def find_email(text: str) -> str | None:
-    """The first valid email address in ``text``, normalized; None if there is none."""
-    for match in _EMAIL_IN_TEXT.finditer(text):
-        if is_valid_email(match.group(0)):
-            return normalize_email(match.group(0))
-    return None

@@ -27,10 +27,11 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.accounts.identifiers import is_valid_email, is_valid_user_code
+from bot.accounts.identifiers import is_valid_user_code
 from bot.accounts.requests import Outcome
 from bot.appkeys import ACCOUNT_REQUESTS, SATISFACTION, SETTINGS, STORE
 from bot.internal_api import InternalError, json_object
+from bot.mail.addresses import is_valid_email
 
 __all__ = ["password_reset", "user_code_reminder"]
 

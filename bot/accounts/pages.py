@@ -24,15 +24,16 @@ import aiohttp_jinja2
 from aiohttp import web
 from yarl import URL
 
-from bot.accounts.identifiers import is_valid_email, is_valid_user_code, user_code_key
-from bot.accounts.limits import Rule
+from bot.accounts.identifiers import is_valid_user_code, user_code_key
 from bot.accounts.page_text import TEXT
-from bot.accounts.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, password_problem
 from bot.accounts.requests import Outcome
 from bot.appkeys import ACCOUNT_REQUESTS, ACCOUNTS, LIMITS, MAIL_SINK, RESET_TOKENS, SETTINGS
 from bot.client_address import client_address
 from bot.csrf import csrf_ok, csrf_token, remember_csrf
+from bot.limits.database import Rule
+from bot.mail.addresses import is_valid_email
 from bot.page_language import choose_language
+from bot.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, password_problem
 from bot.request_input import read_form
 
 __all__ = ["forgot_password", "forgot_user_code", "login", "reset"]

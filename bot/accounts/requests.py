@@ -29,9 +29,10 @@ from bot.accounts.gateway import (
     ReminderRequest,
     ResetRequest,
 )
-from bot.accounts.identifiers import mask_email, normalize_email, user_code_key
-from bot.accounts.limits import Rule, SharedRateLimits
+from bot.accounts.identifiers import user_code_key
 from bot.clock import Clock, system_clock
+from bot.limits.database import Rule, SharedRateLimits
+from bot.mail.addresses import mask_email, normalize_email
 from bot.settings import Settings
 
 __all__ = ["AccountRequests", "Outcome"]

@@ -23,9 +23,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import sessionmaker
 
-from bot.accounts.passwords import hash_password
 from bot.clock import Clock, system_clock
 from bot.db.account_models import Account, ResetToken
+from bot.passwords import hash_password
 
 __all__ = ["ResetTokens", "token_hash"]
 

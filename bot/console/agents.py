@@ -26,10 +26,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from bot.accounts.identifiers import is_valid_email
-from bot.accounts.passwords import MIN_PASSWORD_CHARS, hash_password, verify_password
 from bot.clock import Clock, system_clock
 from bot.db.handoff_models import Agent, AgentSession
+from bot.mail.addresses import is_valid_email
+from bot.passwords import MIN_PASSWORD_CHARS, hash_password, verify_password
 
 __all__ = ["AgentDirectory", "AgentError", "SignedIn"]
 

@@ -27,7 +27,6 @@ from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 
-from bot.accounts.identifiers import mask_email
 from bot.appkeys import CLOCK, ENGINE
 from bot.console.agents import SignedIn
 from bot.console.auth import agent_page
@@ -39,6 +38,7 @@ from bot.db.feedback_models import Satisfaction
 from bot.db.handoff_models import Handoff
 from bot.db.models import Conversation
 from bot.handoff.packet import mask_user_code
+from bot.mail.addresses import mask_email
 
 __all__ = ["CONVERSATION_COLUMNS", "HANDOFF_COLUMNS", "conversation_ref", "export_conversations", "export_handoffs"]
 

@@ -18,11 +18,11 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.accounts.identifiers import mask_emails_in
 from bot.appkeys import AGENTS, CLOCK, CONSOLES, LIVE, SETTINGS, WEBSOCKETS
+from bot.chat.ws import origin_allowed
 from bot.console.auth import SESSION_COOKIE
 from bot.console.sockets import close_signed_out
-from bot.ws_chat import origin_allowed
+from bot.mail.addresses import mask_emails_in
 
 __all__ = ["console_websocket"]
 

@@ -25,7 +25,6 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.accounts.identifiers import mask_emails_in
 from bot.appkeys import CLOCK, HANDOFFS, REVIEWS, SETTINGS
 from bot.console.agents import SignedIn
 from bot.console.auth import agent_action, agent_page
@@ -33,6 +32,7 @@ from bot.console.language import failure, render
 from bot.console.nlu_examples import normalize, training_examples
 from bot.console.review_store import REVIEW_STATES
 from bot.domain import load_domain
+from bot.mail.addresses import mask_emails_in
 from bot.request_input import path_id
 
 __all__ = ["NOT_AN_EXAMPLE", "PAGE_SIZE", "review", "review_verdict", "untrained"]

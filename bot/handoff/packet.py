@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from bot.accounts.identifiers import is_valid_email, mask_email
+from bot.mail.addresses import is_valid_email, mask_email
 
 __all__ = ["REASONS", "InvalidPacket", "Packet", "mask_user_code", "parse_packet"]
 

@@ -15,14 +15,14 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.accounts.identifiers import find_email
-from bot.conversations import ConversationStore, transcript_line
+from bot.chat.conversations import ConversationStore, transcript_line
 from bot.db.handoff_models import Handoff
 from bot.db.models import Conversation, Message
 from bot.handoff.live import LiveChannels
 from bot.handoff.packet import Packet
 from bot.handoff.store import HandoffStore, may_see
 from bot.handoff.waiting import WaitingState, person_messages_waiting, waiting_reply
+from bot.mail.addresses import find_email
 from bot.mail.outbox import Outbox
 from bot.required import required
 from bot.settings import Settings

@@ -19,8 +19,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from bot.accounts.identifiers import mask_email
 from bot.db.models import Message
+from bot.mail.addresses import mask_email
 
 __all__ = ["ASK_EVERY", "TEXTS", "WaitingState", "person_messages_waiting", "waiting_reply"]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jinja2
 
-from bot.accounts.identifiers import mask_emails_in
+from bot.mail.addresses import mask_emails_in
 
 __all__ = ["mail_templates"]
 

@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 
 import aiosmtplib
 
-from bot.accounts.identifiers import mask_email
 from bot.clock import Clock, system_clock
 from bot.jobs import Worker, backoff
+from bot.mail.addresses import mask_email
 from bot.mail.outbox import Outbox
 from bot.settings import Settings
 

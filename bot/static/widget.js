@@ -882,7 +882,7 @@
     resumeForm.classList.add("gb-resume__form--busy");
     state.pendingResume = code;
     // A second hello on an open connection switches conversation if the code is good,
-    // and otherwise leaves us where we were (bot/ws_chat.py).
+    // and otherwise leaves us where we were (bot/chat/ws.py).
     if (!(state.connected && send(helloFrame(code)))) connect(code);
   }
 

@@ -29,13 +29,13 @@ from typing import Any, TextIO
 
 import aiohttp
 
-from bot.accounts.identifiers import mask_email
-from bot.accounts.limits import SharedRateLimits
-from bot.conversations import ConversationStore
+from bot.chat.conversations import ConversationStore
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
 from bot.handoff.live import LiveChannels
 from bot.handoff.service import Handoffs
 from bot.handoff.store import HandoffStore
+from bot.limits.database import SharedRateLimits
+from bot.mail.addresses import mask_email
 from bot.mail.outbox import Outbox
 from bot.rasa_client import AssistantUnavailable, Parse, RasaClient
 from bot.settings import PROJECT_ROOT, Settings

@@ -29,12 +29,12 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any, Protocol
 
-from bot.accounts.limits import Rule, SharedRateLimits
 from bot.clock import Clock, system_clock
 from bot.db.triage_models import InboundMail
 from bot.handoff.packet import Packet
 from bot.handoff.service import Handoffs
 from bot.jobs import Worker, backoff
+from bot.limits.database import Rule, SharedRateLimits
 from bot.mail.messages import build_message, sender_domain
 from bot.mail.outbox import Outbox
 from bot.mail.templates import mail_templates

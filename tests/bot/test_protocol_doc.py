@@ -6,8 +6,8 @@ from __future__ import annotations
 def test_every_error_code_is_documented_for_the_widget() -> None:
     from typing import get_args
 
-    from bot import ws_chat
-    from bot.chat_errors import ErrorCode
+    from bot.chat import ws as ws_chat
+    from bot.chat.errors import ErrorCode
     from bot.settings import PROJECT_ROOT
 
     protocol = (PROJECT_ROOT / "bot" / "PROTOCOL.md").read_text(encoding="utf-8")
@@ -17,7 +17,7 @@ def test_every_error_code_is_documented_for_the_widget() -> None:
 
 
 def test_the_satisfaction_frames_and_payloads_are_documented() -> None:
-    from bot import ws_chat
+    from bot.chat import ws as ws_chat
     from bot.satisfaction.chat import PAYLOADS
     from bot.settings import PROJECT_ROOT
 

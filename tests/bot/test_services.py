@@ -9,14 +9,14 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.conversations import ConversationStore
+from bot.chat.conversations import ConversationStore
+from bot.chat.relay import ChatRelay
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
 from bot.handoff.live import LiveChannels
 from bot.handoff.service import Handoffs
 from bot.handoff.store import HandoffStore
 from bot.mail.outbox import Outbox
 from bot.rasa_client import RasaClient
-from bot.relay import ChatRelay
 from bot.required import MissingDependency
 from bot.services import build_services
 from bot.settings import Settings

@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestClient
 
 from bot.app import init_app
 from bot.settings import Settings
+from tests.bot.chat.test_relay import stored_messages
 from tests.bot.conftest import hello, of_type, say
-from tests.bot.test_relay import stored_messages
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("engineio_client_compat")]
 
@@ -101,7 +101,7 @@ async def test_switching_the_widget_to_english_switches_the_assistant(
 
 
 async def test_socketio_round_trip_with_the_real_assistant(hub_with_rasa: TestClient) -> None:
-    from tests.bot.test_socketio_channel import connect
+    from tests.bot.chat.test_socketio_channel import connect
 
     chat = await connect(hub_with_rasa, transports=["websocket"])
     try:

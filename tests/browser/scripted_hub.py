@@ -11,7 +11,7 @@ Usage::
     hub.push({"type": "message", "author": "assistant", "text": "...", "buttons": []})
     assert hub.received[-1] == {"type": "message", "text": "Non", "payload": "/deny"}
 
-It speaks the protocol of ``bot/ws_chat.py``; only its behaviour is simplified.
+It speaks the protocol of ``bot/chat/ws.py``; only its behaviour is simplified.
 """
 
 from __future__ import annotations

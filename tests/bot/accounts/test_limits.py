@@ -8,8 +8,8 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.accounts.limits import Rule, SharedRateLimits
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
+from bot.limits.database import Rule, SharedRateLimits
 from bot.settings import Settings
 from tests.bot.accounts.conftest import MovableClock
 

@@ -10,10 +10,10 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from bot.accounts.directory import AccountDirectory
-from bot.accounts.passwords import verify_password
 from bot.accounts.reset_tokens import ResetTokens, token_hash
 from bot.db.account_models import Account, ResetToken
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
+from bot.passwords import verify_password
 from bot.settings import Settings
 from tests.bot.accounts.conftest import MovableClock
 

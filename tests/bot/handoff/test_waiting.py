@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.accounts.identifiers import find_email
 from bot.handoff.waiting import ASK_EVERY, TEXTS, WaitingState, waiting_reply
+from bot.mail.addresses import find_email
 
 
 def test_every_text_exists_in_french_and_english() -> None:

@@ -17,9 +17,9 @@ from aiohttp.test_utils import TestClient
 from bot.appkeys import HANDOFFS, STORE
 from bot.settings import Settings
 from tests.bot.accounts.conftest import MovableClock, chat_hub, fast_mail
+from tests.bot.chat.test_socketio_channel import connect
 from tests.bot.conftest import ClientFactory, hello, of_type, say
 from tests.bot.smtp_server import SmtpRecorder, text_of
-from tests.bot.test_socketio_channel import connect
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("engineio_client_compat")]
 

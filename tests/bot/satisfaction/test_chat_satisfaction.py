@@ -18,10 +18,10 @@ from bot.db.engine import session_factory
 from bot.db.feedback_models import Satisfaction
 from bot.settings import Settings
 from tests.bot.accounts.conftest import INTERNAL_TOKEN, quick_argon2
+from tests.bot.chat.test_socketio_channel import connect
 from tests.bot.conftest import ClientFactory, hello, internal_url, of_type, say
 from tests.bot.console.conftest import ANA, login
 from tests.bot.fake_rasa import FakeRasa
-from tests.bot.test_socketio_channel import connect
 
 __all__ = ["quick_argon2"]
 

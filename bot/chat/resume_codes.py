@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 
-from bot.accounts.limits import Rule, SharedRateLimits
+from bot.limits.database import Rule, SharedRateLimits
 
 __all__ = ["ALPHABET", "CODE_LENGTH", "ResumeAttempts", "display_code", "new_code", "normalize_code"]
 

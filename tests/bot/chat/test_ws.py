@@ -1,4 +1,4 @@
-"""The widget's WebSocket protocol (bot/ws_chat.py), on the real app and a real SQLite file.
+"""The widget's WebSocket protocol (bot/chat/ws.py), on the real app and a real SQLite file.
 
 Rasa is down in these tests (nothing listens on its port): every message must still be
 kept, and the person told, in their language, to write to the support address.

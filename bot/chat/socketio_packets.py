@@ -3,7 +3,7 @@
 python-socketio decodes each packet with ``json.loads`` and lets any error escape to
 python-engineio, which logs a traceback per frame and gives the client no answer: a frame
 nested ten thousand levels deep (``RecursionError``), broken JSON, or a packet type that
-is not a digit. The WebSocket channel answers these with ``bad_request`` (``bot.ws_chat``);
+is not a digit. The WebSocket channel answers these with ``bad_request`` (``bot.chat.ws``);
 so does socket.io with these two pieces, given to ``socketio.AsyncServer``::
 
     sio = socketio.AsyncServer(serializer=GuardedPacket, json=guarded_json, ...)

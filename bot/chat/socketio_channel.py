@@ -29,9 +29,9 @@ with ``session_persistence: true``:
   are answered by the hub (a thanks as ``bot_uttered``), never sent to Rasa.
 - A frame that cannot be decoded (broken JSON, JSON nested past Python's recursion limit,
   garbage) gets a ``bot_uttered`` saying the message could not be read, and the
-  connection stays open (``bot.socketio_packets``).
+  connection stays open (``bot.chat.socketio_packets``).
 
-Same rules as the WebSocket channel (``bot.chat_session``): server-issued ids, size,
+Same rules as the WebSocket channel (``bot.chat.session``): server-issued ids, size,
 character and flood limits, transcript stored, Rasa down → message kept and the person is
 told to write to the support address.
 """
@@ -45,13 +45,13 @@ import socketio
 from aiohttp import web
 
 from bot.appkeys import LIMITS, LIVE, RELAY, RESUME_ATTEMPTS, SATISFACTION, SETTINGS, SOCKETIO, STORE
-from bot.chat_errors import error_text
-from bot.chat_session import ChatSession, Problem, SayRequest
+from bot.chat.errors import error_text
+from bot.chat.session import ChatSession, Problem, SayRequest
+from bot.chat.socketio_packets import UNREADABLE, GuardedPacket, guarded_json
 from bot.client_address import client_address
 from bot.db.models import Message
 from bot.satisfaction.chat import PAYLOADS, socketio_question
 from bot.settings import Settings
-from bot.socketio_packets import UNREADABLE, GuardedPacket, guarded_json
 
 __all__ = ["attach_socketio"]
 

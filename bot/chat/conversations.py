@@ -22,9 +22,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from bot.chat.resume_codes import new_code, normalize_code
 from bot.db.models import Conversation, Message, utcnow
 from bot.funnel import funnel_columns
-from bot.resume_codes import new_code, normalize_code
 from bot.settings import Settings
 
 __all__ = ["Button", "ConversationStore", "new_conversation_id", "transcript_line"]

@@ -1,7 +1,7 @@
 """A person's chat connection, whatever the wire protocol: opening and talking.
 
-The WebSocket protocol (``bot.ws_chat``) and Rasa's socket.io protocol
-(``bot.socketio_channel``) are thin adapters around this class, so both channels follow
+The WebSocket protocol (``bot.chat.ws``) and Rasa's socket.io protocol
+(``bot.chat.socketio_channel``) are thin adapters around this class, so both channels follow
 the same rules: server-issued ids, resume codes, size and flood limits, transcripts, and
 live frames from support (an agent's reply, a hand-back) for the open conversation.
 
@@ -27,18 +27,18 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from bot.accounts.limits import Rule, SharedRateLimits
-from bot.chat_errors import ErrorCode
-from bot.conversations import Button, ConversationStore
+from bot.chat.conversations import Button, ConversationStore
+from bot.chat.errors import ErrorCode
+from bot.chat.relay import ChatRelay, UnknownButton
+from bot.chat.resume_codes import ResumeAttempts
+from bot.chat.text_policy import check_text
 from bot.db.models import Conversation, Message
 from bot.handoff.live import LiveChannels, Send
 from bot.handoff.service import support_frame
-from bot.rate_limit import SlidingWindow
-from bot.relay import ChatRelay, UnknownButton
-from bot.resume_codes import ResumeAttempts
+from bot.limits.database import Rule, SharedRateLimits
+from bot.limits.memory import SlidingWindow
 from bot.satisfaction.chat import ChatSatisfaction
 from bot.settings import Settings
-from bot.text_policy import check_text
 
 __all__ = ["LANGUAGES", "ChatSession", "Problem", "Said", "SayRequest"]
 

@@ -1,6 +1,6 @@
 """Sliding-window rate limit per chat connection (floods). Limits shared between hub
 processes (resume-code guessing, account mail, sign-in) are in the database:
-:class:`bot.accounts.limits.SharedRateLimits`.
+:class:`bot.limits.database.SharedRateLimits`.
 
 Usage::
 
@@ -17,13 +17,14 @@ from collections.abc import Callable
 
 __all__ = ["SlidingWindow"]
 
-Clock = Callable[[], float]
+# Seconds from a monotonic clock (time.monotonic): a window in one process needs no date.
+Seconds = Callable[[], float]
 
 
 class SlidingWindow:
     """At most ``limit`` events in any ``window`` seconds."""
 
-    def __init__(self, limit: int, window: float, clock: Clock = time.monotonic) -> None:
+    def __init__(self, limit: int, window: float, clock: Seconds = time.monotonic) -> None:
         self.limit = limit
         self.window = window
         self._clock = clock

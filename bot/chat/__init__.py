@@ -1,0 +1,6 @@
+"""The chat core: one conversation's turns, whatever channel they come from.
+
+The WebSocket widget (``ws``) and socket.io (``socketio_channel``) hand each message to a
+``ChatSession`` (``session``), which relays it to Rasa or to agents (``relay``) and keeps
+the transcript (``conversations``).
+"""
