@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.accounts.directory import AccountDirectory
 from bot.accounts.requests import AccountRequests
 from bot.accounts.reset_tokens import ResetTokens
-from bot.chat.conversations import ConversationStore
 from bot.chat.relay import ChatRelay
-from bot.chat.resume_codes import ResumeAttempts
+from bot.chat.resume_attempts import ResumeAttempts
 from bot.clock import Clock
 from bot.console.agents import AgentDirectory
 from bot.console.review_store import ReviewStore
 from bot.console.sockets import ConsoleSockets
+from bot.db.conversations import ConversationStore
 from bot.handoff.live import LiveChannels
 from bot.handoff.service import Handoffs
 from bot.limits.database import SharedRateLimits

@@ -33,13 +33,13 @@ from bot.accounts.gateway import AccountGateway, BuiltinAccountGateway
 from bot.accounts.platform import PlatformAccountGateway
 from bot.accounts.requests import AccountRequests
 from bot.accounts.reset_tokens import ResetTokens
-from bot.chat.conversations import ConversationStore
 from bot.chat.relay import ChatRelay
-from bot.chat.resume_codes import ResumeAttempts
+from bot.chat.resume_attempts import ResumeAttempts
 from bot.clock import Clock
 from bot.console.agents import AgentDirectory
 from bot.console.review_store import ReviewStore
 from bot.console.sockets import ConsoleSockets
+from bot.db.conversations import ConversationStore
 from bot.db.engine import session_factory
 from bot.domain import load_domain
 from bot.handoff.live import LiveChannels

@@ -23,8 +23,8 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 
-from bot.chat.conversations import Button, ConversationStore
 from bot.chat.errors import ErrorCode
+from bot.db.conversations import Button, ConversationStore
 from bot.db.models import Conversation, Message
 from bot.rasa_client import AssistantUnavailable, RasaClient
 from bot.required import required

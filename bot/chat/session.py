@@ -27,11 +27,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from bot.chat.conversations import Button, ConversationStore
 from bot.chat.errors import ErrorCode
 from bot.chat.relay import ChatRelay, UnknownButton
-from bot.chat.resume_codes import ResumeAttempts
-from bot.chat.text_policy import check_text
+from bot.chat.resume_attempts import ResumeAttempts
+from bot.db.conversations import Button, ConversationStore
 from bot.db.models import Conversation, Message
 from bot.handoff.live import LiveChannels, Send
 from bot.handoff.service import support_frame
@@ -39,6 +38,7 @@ from bot.limits.database import Rule, SharedRateLimits
 from bot.limits.memory import SlidingWindow
 from bot.satisfaction.chat import ChatSatisfaction
 from bot.settings import Settings
+from bot.text_policy import check_text
 
 __all__ = ["LANGUAGES", "ChatSession", "Problem", "Said", "SayRequest"]
 

@@ -90,11 +90,11 @@ from bot.appkeys import (
     STORE,
     WEBSOCKETS,
 )
-from bot.chat.conversations import transcript_line
 from bot.chat.errors import error_frame
-from bot.chat.resume_codes import display_code
 from bot.chat.session import ChatSession, Problem, SayRequest
 from bot.client_address import client_address
+from bot.db.conversations import transcript_line
+from bot.db.resume_codes import display_code
 
 __all__ = ["MAX_FRAME_BYTES", "chat_websocket", "origin_allowed"]
 

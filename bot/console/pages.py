@@ -15,7 +15,6 @@ from typing import Any
 from aiohttp import web
 
 from bot.appkeys import AGENTS, CLOCK, CONSOLES, HANDOFFS, LIMITS, SETTINGS, TRIAGE
-from bot.chat.text_policy import check_text
 from bot.client_address import client_address
 from bot.console.agents import SignedIn
 from bot.console.auth import SESSION_COOKIE, agent_action, agent_page, set_session_cookie
@@ -30,6 +29,7 @@ from bot.handoff.store import may_see
 from bot.limits.database import Rule
 from bot.mail.addresses import mask_email, mask_emails_in
 from bot.request_input import path_id, read_form
+from bot.text_policy import check_text
 
 __all__ = ["OUTCOMES", "QUEUE_PAGE_SIZE"]
 

@@ -14,8 +14,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
 
-from bot.chat.conversations import ConversationStore
 from bot.clock import Clock, system_clock
+from bot.db.conversations import ConversationStore
 from bot.handoff.service import HANDOFF_MAIL
 from bot.handoff.store import HandoffStore
 from bot.mail.messages import build_message

@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.chat.conversations import ConversationStore, transcript_line
+from bot.db.conversations import ConversationStore, transcript_line
 from bot.db.handoff_models import Handoff
 from bot.db.models import Conversation, Message
 from bot.handoff.live import LiveChannels

@@ -23,12 +23,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from bot.chat.text_policy import check_text
 from bot.db.feedback_models import SatisfactionQuestion
 from bot.db.handoff_models import Handoff
 from bot.handoff.live import LiveChannels
 from bot.satisfaction.store import MAX_COMMENT_CHARS, SatisfactionStore
 from bot.settings import Settings
+from bot.text_policy import check_text
 
 __all__ = ["PAYLOADS", "ChatSatisfaction", "Reply", "question_frame"]
 

@@ -15,12 +15,12 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.appkeys import FEEDBACK
-from bot.chat.text_policy import check_text
 from bot.csrf import csrf_ok, csrf_token, remember_csrf
 from bot.page_language import choose_language
 from bot.request_input import read_form
 from bot.satisfaction.links import Checked
 from bot.satisfaction.store import MAX_COMMENT_CHARS
+from bot.text_policy import check_text
 
 __all__ = ["TEXT", "feedback"]
 

@@ -29,7 +29,7 @@ from typing import Any, TextIO
 
 import aiohttp
 
-from bot.chat.conversations import ConversationStore
+from bot.db.conversations import ConversationStore
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
 from bot.handoff.live import LiveChannels
 from bot.handoff.service import Handoffs

@@ -24,12 +24,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, sessionmaker
 
-from bot.chat.conversations import new_conversation_id
-from bot.chat.resume_codes import new_code
 from bot.clock import Clock, system_clock
+from bot.db.conversations import new_conversation_id
 from bot.db.handoff_models import Handoff
 from bot.db.mail_models import OutboxMail
 from bot.db.models import Conversation, Message
+from bot.db.resume_codes import new_code
 from bot.db.triage_models import InboundMail, MailThreadId
 from bot.handoff.packet import Packet
 from bot.handoff.store import new_handoff

@@ -9,8 +9,8 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.chat.conversations import ConversationStore
 from bot.chat.relay import ChatRelay
+from bot.db.conversations import ConversationStore
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
 from bot.handoff.live import LiveChannels
 from bot.handoff.service import Handoffs

@@ -11,8 +11,8 @@ from sqlalchemy import update
 
 from bot.app import init_app
 from bot.appkeys import STORE
-from bot.chat.resume_codes import ALPHABET, normalize_code
 from bot.db.models import Conversation
+from bot.db.resume_codes import ALPHABET, normalize_code
 from bot.settings import Settings
 from tests.bot.conftest import hello, say
 

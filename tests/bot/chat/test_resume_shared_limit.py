@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from bot.app import init_app
-from bot.chat.resume_codes import ALPHABET
+from bot.db.resume_codes import ALPHABET
 from bot.settings import Settings
 from tests.bot.conftest import ClientFactory, hello
 from tools.stack import free_port

@@ -6,16 +6,15 @@ back (any case, with or without the dash) reattaches to the same conversation.
 
 Eight characters from a 30-symbol alphabet is about 2**39 codes; with attempts limited
 per client address and codes expiring after inactivity, guessing one is not practical,
-and a code never reveals the conversation id itself.
+and a code never reveals the conversation id itself. Guessing is limited by
+:class:`bot.chat.resume_attempts.ResumeAttempts`.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from bot.limits.database import Rule, SharedRateLimits
-
-__all__ = ["ALPHABET", "CODE_LENGTH", "ResumeAttempts", "display_code", "new_code", "normalize_code"]
+__all__ = ["ALPHABET", "CODE_LENGTH", "display_code", "new_code", "normalize_code"]
 
 # No 0/O, 1/I/L, or U: nothing a person can misread or mistype.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -42,29 +41,3 @@ def display_code(code: str) -> str:
     """How a code is shown to people: two groups of four."""
     half = CODE_LENGTH // 2
     return f"{code[:half]}-{code[half:]}"
-
-
-class ResumeAttempts:
-    """Failed resume-code attempts per client address, in the shared database limits.
-
-    In the ``rate_limit_hits`` table rather than in memory, so that every hub process (and
-    a restarted one) counts the same guesses::
-
-        attempts = ResumeAttempts(limits, limit=10, window=900.0)
-        if await attempts.exhausted(client): ...   # refuse without looking the code up
-        await attempts.record(client)               # after a code that matched nothing
-    """
-
-    def __init__(self, limits: SharedRateLimits, limit: int, window: float) -> None:
-        self._limits = limits
-        self._limit = limit
-        self._window = window
-
-    def _rule(self, client: str) -> Rule:
-        return Rule("resume_attempts", client, self._limit, self._window)
-
-    async def exhausted(self, client: str) -> bool:
-        return await self._limits.exhausted(self._rule(client))
-
-    async def record(self, client: str) -> None:
-        await self._limits.record(self._rule(client))

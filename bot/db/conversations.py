@@ -22,8 +22,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from bot.chat.resume_codes import new_code, normalize_code
 from bot.db.models import Conversation, Message, utcnow
+from bot.db.resume_codes import new_code, normalize_code
 from bot.funnel import funnel_columns
 from bot.settings import Settings
 
