@@ -177,22 +177,22 @@ def test_a_person_resets_a_forgotten_password_in_french(page: Page, accounts_hub
     no_referer_off_site(page, hub)
 
     # Two different passwords: the page's own error, in French.
-    page.get_by_label("Nouveau mot de passe").fill(NEW_PASSWORD["fr"])
-    page.get_by_label("Confirmez le nouveau mot de passe").fill(NEW_PASSWORD["fr"] + "!")
+    page.get_by_label("Nouveau mot de passe", exact=True).fill(NEW_PASSWORD["fr"])
+    page.get_by_label("Confirmez le nouveau mot de passe", exact=True).fill(NEW_PASSWORD["fr"] + "!")
     page.get_by_role("button", name="ENREGISTRER").click()
     expect(page.get_by_role("alert")).to_have_text("Les deux mots de passe ne sont pas identiques.")
     screenshot(page, "accounts-04-reset-mismatch-fr")
     assert "token=" not in page.url  # the form posts the token in its body, not the URL
 
-    page.get_by_label("Nouveau mot de passe").fill(NEW_PASSWORD["fr"])
-    page.get_by_label("Confirmez le nouveau mot de passe").fill(NEW_PASSWORD["fr"])
+    page.get_by_label("Nouveau mot de passe", exact=True).fill(NEW_PASSWORD["fr"])
+    page.get_by_label("Confirmez le nouveau mot de passe", exact=True).fill(NEW_PASSWORD["fr"])
     page.get_by_role("button", name="ENREGISTRER").click()
     expect(page.get_by_role("heading", name="Mot de passe changé")).to_be_visible()
     screenshot(page, "accounts-05-reset-done-fr")
 
     page.get_by_role("link", name="Connexion!").click()
     page.get_by_label("Code d'utilisateur ou Courriel").fill("JTREMBLAY01")
-    page.get_by_label("Mot de passe").fill(NEW_PASSWORD["fr"])
+    page.get_by_label("Mot de passe", exact=True).fill(NEW_PASSWORD["fr"])
     page.get_by_role("button", name="SOUMETTRE").click()
     expect(page.get_by_role("heading", name="Connexion réussie")).to_be_visible()
     expect(page.get_by_role("status")).to_have_text("Bonjour Julie Tremblay, votre mot de passe fonctionne.")
@@ -233,20 +233,20 @@ def test_a_person_resets_a_forgotten_password_in_english(english_page: Page, acc
     # Too short for the rule: the browser itself stops it (minlength), so remove that
     # and let the page answer, in English.
     page.locator("#password, #confirmation").evaluate_all("els => els.forEach(e => e.removeAttribute('minlength'))")
-    page.get_by_label("New password").fill("short")
-    page.get_by_label("Confirm the new password").fill("short")
+    page.get_by_label("New password", exact=True).fill("short")
+    page.get_by_label("Confirm the new password", exact=True).fill("short")
     page.get_by_role("button", name="SAVE").click()
     expect(page.get_by_role("alert")).to_contain_text("The password must be at least")
     screenshot(page, "accounts-12-reset-too-short-en")
 
-    page.get_by_label("New password").fill(NEW_PASSWORD["en"])
-    page.get_by_label("Confirm the new password").fill(NEW_PASSWORD["en"])
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD["en"])
+    page.get_by_label("Confirm the new password", exact=True).fill(NEW_PASSWORD["en"])
     page.get_by_role("button", name="SAVE").click()
     expect(page.get_by_role("heading", name="Password changed")).to_be_visible()
 
     page.get_by_role("link", name="Sign in!").click()
     page.get_by_label("User code or email").fill("bob.smith@example.net")
-    page.get_by_label("Password").fill(NEW_PASSWORD["en"])
+    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD["en"])
     page.get_by_role("button", name="SUBMIT").click()
     expect(page.get_by_role("heading", name="Signed in")).to_be_visible()
     expect(page.get_by_role("status")).to_have_text("Hello Bob Smith, your password works.")
