@@ -11,8 +11,9 @@ forgot_user_code    GET/POST /forgot-user-code   ask for the user-code reminder 
 
 The language is ``?lang=fr|en`` (the switch), else the account's (reset link), else the
 browser's ``Accept-Language``. Every POST needs the CSRF token (:mod:`bot.csrf`). These
-pages send ``Referrer-Policy: no-referrer`` (a reset link's token must not leak to another
-site) and ``Cache-Control: no-store``, and load nothing from third parties.
+pages send ``Referrer-Policy: same-origin`` (a reset link's token must not leak to another
+site, see :func:`_render`) and ``Cache-Control: no-store``, and load nothing from third
+parties.
 """
 
 from __future__ import annotations
@@ -71,7 +72,13 @@ def _render(
         status=status,
     )
     remember_csrf(request, response, token)
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # "same-origin": a Referer (with /reset's token in it) goes to this hub only, never to
+    # another site. Not "no-referrer": under it Chromium posts our own forms with
+    # "Origin: null", which csrf_ok rightly refuses (every form said "La page a expiré").
+    # Not "strict-origin": no need to tell other sites where the person came from. Our own
+    # access log masks the token in a Referer too (bot.access_log). Same policy in the
+    # <meta> of accounts/layout.html.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -36,7 +36,9 @@ async def test_the_reset_page_is_strict_about_headers_and_loads_nothing_foreign(
     token = await fresh_link(accounts_hub, JULIE.user_code, JULIE.email)
     status, html, headers = await open_reset(accounts_hub, token)
     assert status == 200
-    assert headers["Referrer-Policy"] == "no-referrer"
+    # Not "no-referrer": Chromium would post the form with "Origin: null" (refused).
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert '<meta name="referrer" content="same-origin">' in html
     assert headers["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert "HttpOnly" in headers["Set-Cookie"] and "SameSite=Strict" in headers["Set-Cookie"]
@@ -118,6 +120,10 @@ async def test_csrf_is_enforced_on_the_reset_form(accounts_hub: TestClient) -> N
         status, html = await post_reset(accounts_hub, form)
         assert (status, heading(html)) == (403, "La page a expiré")
     status, _ = await post_reset(accounts_hub, good, headers={"Origin": "https://evil.example"})
+    assert status == 403
+    # The pages send "same-origin" so that browsers post a real Origin; "null" (a sandboxed
+    # frame, a "no-referrer" page) stays refused even with the right token.
+    status, _ = await post_reset(accounts_hub, good, headers={"Origin": "null"})
     assert status == 403
     accounts_hub.session.cookie_jar.clear()  # a cross-site form arrives without our cookie
     status, _ = await post_reset(accounts_hub, good)

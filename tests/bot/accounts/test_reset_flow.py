@@ -67,7 +67,7 @@ async def test_reset_email_link_new_password_login_then_the_link_is_dead(
     assert link.startswith(f"{account_settings.public_base_url}/reset?token=")
     async with accounts_hub.get(path_of(link)) as page:
         assert page.status == 200
-        assert page.headers["Referrer-Policy"] == "no-referrer"
+        assert page.headers["Referrer-Policy"] == "same-origin"
         assert heading(await page.text()) == "Choisir un nouveau mot de passe"
     status, html = await set_password(accounts_hub, link, "un tout nouveau mot de passe")
     assert (status, heading(html)) == (200, "Mot de passe changé")
