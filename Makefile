@@ -18,7 +18,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \(
 run: setup $(MODEL)
 	$(PY) -m tools.serve
 
-test: setup-browser $(MODEL) validate test-stories test-python
+test: setup-browser $(MODEL) lint validate test-stories test-python
 
 setup:
 	@tools/bootstrap.sh
@@ -48,8 +48,12 @@ evaluate: setup $(MODEL)
 bench: setup $(MODEL)
 	$(PY) -m tools.bench $(ARGS)
 
+# Lint runs first in `make test` (and so in CI): ruff's rules, its formatting, and mypy.
+LINTED := actions bot components rasa_addons tools tests
 lint: setup
-	$(VENV)/bin/ruff check actions bot components rasa_addons tools tests
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/mypy actions bot components rasa_addons tools
 
 # requirements.txt lists what we depend on; requirements.lock pins every package with its
 # hashes and is what tools/bootstrap.sh installs. After editing requirements.txt (or to

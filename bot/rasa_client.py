@@ -86,7 +86,8 @@ class Parse:
 def _parse_nlu(body: Any) -> Parse:
     if not isinstance(body, dict):
         raise AssistantUnavailable(f"unexpected parse body: {type(body).__name__}")
-    intent = body.get("intent") if isinstance(body.get("intent"), dict) else {}
+    found = body.get("intent")
+    intent: dict[str, Any] = found if isinstance(found, dict) else {}
     name = intent.get("name")
     confidence = intent.get("confidence")
     language = None

@@ -409,7 +409,7 @@ class Triage:
         to = str(params.get("to") or "")
         if "@" not in to:
             return None
-        language = params.get("language") if params.get("language") in ("fr", "en") else "fr"
+        language = str(params["language"]) if params.get("language") in ("fr", "en") else "fr"
         subject = reply_subject(str(params.get("subject") or ""), language)
         text = str(params.get("text") or "")
         feedback: list[tuple[str, str]] = []
