@@ -51,7 +51,9 @@ class HubClient:
     def __init__(self, settings: ActionSettings) -> None:
         self._settings = settings
 
-    async def post(self, path: str, payload: dict[str, Any], *, idempotency_key: str | None = None) -> HubAnswer:
+    async def post(
+        self, path: str, payload: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> HubAnswer:
         url = f"{self._settings.hub_url}{path}"
         headers = {"Authorization": f"Bearer {self._settings.internal_token}"}
         if idempotency_key:

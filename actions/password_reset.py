@@ -34,7 +34,9 @@ class ActionOfferPasswordReset(Action):
         elif is_valid_user_code(user_code) and is_valid_email(email) and "***" not in email:
             # Everything given in one message: say what will be used, ask only yes or no.
             dispatcher.utter_message(
-                response="utter_offer_password_reset_known", user_code=user_code, masked_email=mask_email(email)
+                response="utter_offer_password_reset_known",
+                user_code=user_code,
+                masked_email=mask_email(email),
             )
         else:
             dispatcher.utter_message(response="utter_offer_password_reset")

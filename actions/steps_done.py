@@ -64,7 +64,9 @@ ALL_STEPS_PATTERN = re.compile(
 
 
 # "j'ai fait les étapes 1 et 2", "did steps 1, 2 and 3": the numbers name the steps.
-_NUMBERED = re.compile(r"\b(?:[ée]tapes?|steps?)\s*((?:[1-4])(?:\s*(?:,|et|and|&|-)\s*[1-4])*)\b", re.IGNORECASE)
+_NUMBERED = re.compile(
+    r"\b(?:[ée]tapes?|steps?)\s*((?:[1-4])(?:\s*(?:,|et|and|&|-)\s*[1-4])*)\b", re.IGNORECASE
+)
 _STEP_NAMES = tuple(_PATTERNS)  # in the article's order
 
 

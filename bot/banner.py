@@ -40,7 +40,7 @@ def banner(settings: Settings, *, stack: StackUrls | None = None) -> str:
             f"  Caught mail:       {base}/dev/mail   (development mail sink, "
             f"SMTP 127.0.0.1:{settings.mail_sink_port}: every email lands here)"
         )
-        lines.append("  Demo accounts (user code, email, language), for \"j'ai oublié mon mot de passe\":")
+        lines.append('  Demo accounts (user code, email, language), for "j\'ai oublié mon mot de passe":')
         lines += [f"    {line}" for line in describe_demo_accounts()]
         lines.append(f"  Agent console:     {base}/console   demo agent: {describe_demo_agent()}")
     else:
@@ -53,7 +53,9 @@ def banner(settings: Settings, *, stack: StackUrls | None = None) -> str:
         )
         if stack is not None:
             lines.append("    try: .venv/bin/python -m tools.sendmail tests/data/mail/login_qc_brancher.eml")
-            lines.append("         .venv/bin/python -m bot triage tests/data/mail   (what it would do, nothing sent)")
+            lines.append(
+                "         .venv/bin/python -m bot triage tests/data/mail   (what it would do, nothing sent)"
+            )
     lines.append(f"  Hub health:        {base}/healthz")
     if stack is not None:
         lines += [

@@ -42,7 +42,10 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
-def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, proxies: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+def _trusted(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    proxies: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network],
+) -> bool:
     return any(address.version == network.version and address in network for network in proxies)
 
 

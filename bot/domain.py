@@ -55,7 +55,9 @@ class Domain:
 def load_domain(path: Path = DOMAIN_FILE) -> Domain:
     """``domain.yml``, read once (a missing or malformed file fails here, at start)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    intents = tuple(str(i) if not isinstance(i, dict) else str(next(iter(i))) for i in data.get("intents") or [])
+    intents = tuple(
+        str(i) if not isinstance(i, dict) else str(next(iter(i))) for i in data.get("intents") or []
+    )
     return Domain(intents=intents, responses=dict(data.get("responses") or {}))
 
 

@@ -53,7 +53,9 @@ def backoff(attempts: int, initial_seconds: float, max_seconds: float) -> dt.tim
 class LeasedJobs(Generic[Job]):
     """Claims, completes and retries the rows of one job table (see the module's rule)."""
 
-    def __init__(self, sessions: sessionmaker, table: type[Job], *, waiting: str, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, sessions: sessionmaker, table: type[Job], *, waiting: str, clock: Clock = system_clock
+    ) -> None:
         self._sessions = sessions
         self._table: Any = table
         self._waiting = waiting

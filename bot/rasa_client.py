@@ -92,7 +92,11 @@ def _parse_nlu(body: Any) -> Parse:
     confidence = intent.get("confidence")
     language = None
     for entity in body.get("entities") or []:
-        if isinstance(entity, dict) and entity.get("entity") == "language" and entity.get("value") in ("fr", "en"):
+        if (
+            isinstance(entity, dict)
+            and entity.get("entity") == "language"
+            and entity.get("value") in ("fr", "en")
+        ):
             language = entity["value"]
     ranking = []
     for item in (body.get("intent_ranking") or [])[:5]:

@@ -53,7 +53,9 @@ class Settings:
     # Rasa's HTTP API token (Rasa started by ``tools.rasa_server``, which reads the same
     # GEM_RASA_TOKEN: never on a command line); empty = no auth.
     rasa_token: str = dataclasses.field(default="", repr=False)
-    action_server_url: str = dataclasses.field(default="http://127.0.0.1:5055", metadata={"env": "GEM_ACTIONS_URL"})
+    action_server_url: str = dataclasses.field(
+        default="http://127.0.0.1:5055", metadata={"env": "GEM_ACTIONS_URL"}
+    )
     # Browser origins allowed to open the chat (WebSocket and socket.io). Never "*".
     allowed_origins: tuple[str, ...] = ()
     max_message_chars: int = 2000
@@ -211,8 +213,10 @@ class Settings:
         object.__setattr__(self, "platform_url", self.platform_url.rstrip("/"))
         _check_choice("GEM_TRIAGE_MODE", self.triage_mode, ("live", "shadow", "off"))
         _check_choice("GEM_IMAP_SECURITY", self.imap_security, ("none", "starttls", "tls"))
-        for var, value in (("GEM_TRIAGE_THRESHOLD_FR", self.triage_threshold_fr),
-                           ("GEM_TRIAGE_THRESHOLD_EN", self.triage_threshold_en)):
+        for var, value in (
+            ("GEM_TRIAGE_THRESHOLD_FR", self.triage_threshold_fr),
+            ("GEM_TRIAGE_THRESHOLD_EN", self.triage_threshold_en),
+        ):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{var}={value!r}: expected a number between 0 and 1")
         if not 0.0 <= self.review_confidence_threshold <= 1.0:
@@ -220,7 +224,9 @@ class Settings:
                 f"GEM_REVIEW_CONFIDENCE_THRESHOLD={self.review_confidence_threshold!r}: expected a number between 0 and 1"
             )
         if self.link_secret and len(self.link_secret) < 16:
-            raise ValueError("GEM_LINK_SECRET: at least 16 characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+            raise ValueError(
+                "GEM_LINK_SECRET: at least 16 characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
         if self.feedback_link_days < 1:
             raise ValueError(f"GEM_FEEDBACK_LINK_DAYS={self.feedback_link_days!r}: expected at least 1")
         if not Path(self.nlu_data_dir).is_absolute():

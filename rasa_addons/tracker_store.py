@@ -43,7 +43,9 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self._size = int(cached_conversations)
         # sender id -> (id of its newest event row when saved, the tracker as retrieve() builds it)
-        self._cache: collections.OrderedDict[str, tuple[int, DialogueStateTracker]] = collections.OrderedDict()
+        self._cache: collections.OrderedDict[str, tuple[int, DialogueStateTracker]] = (
+            collections.OrderedDict()
+        )
 
     def _newest_event_id(self, sender_id: str) -> int | None:
         with self.session_scope() as session:

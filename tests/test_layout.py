@@ -25,7 +25,12 @@ def package_imports() -> dict[str, set[str]]:
                 names = [alias.name for alias in node.names]
             for name in names:
                 pieces = name.split(".")
-                if pieces[0] == "bot" and len(pieces) > 1 and (BOT / pieces[1]).is_dir() and pieces[1] != parts[0]:
+                if (
+                    pieces[0] == "bot"
+                    and len(pieces) > 1
+                    and (BOT / pieces[1]).is_dir()
+                    and pieces[1] != parts[0]
+                ):
                     edges[parts[0]].add(pieces[1])
     return edges
 

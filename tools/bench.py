@@ -249,7 +249,13 @@ async def direct_turn(
 
 async def hub_hello(ws: aiohttp.ClientWebSocketResponse, language: str) -> None:
     await ws.send_json(
-        {"type": "hello", "conversation_id": None, "resume_code": None, "language": language, "user_agent": USER_AGENT}
+        {
+            "type": "hello",
+            "conversation_id": None,
+            "resume_code": None,
+            "language": language,
+            "user_agent": USER_AGENT,
+        }
     )
     welcome = await ws.receive_json()
     if welcome.get("type") != "welcome":
@@ -636,10 +642,14 @@ def verdicts(report: dict[str, Any]) -> list[str]:
         if window == "191-200":
             continue  # shown, no target
         ratio, ok = row["hub_over_direct"], row["hub_over_direct"] <= TARGETS["paced_median_ratio"]
-        lines.append(f"paced, turns {window}: hub ÷ direct median ≤ 1.10: {ratio:.2f} {'met' if ok else 'MISSED'}")
+        lines.append(
+            f"paced, turns {window}: hub ÷ direct median ≤ 1.10: {ratio:.2f} {'met' if ok else 'MISSED'}"
+        )
     for concurrency, ratio in report["hub_over_direct_p95"].items():
         ok = ratio <= TARGETS["think_p95_ratio"]
-        lines.append(f"think time, {concurrency} at once: hub ÷ direct p95 ≤ 1.15: {ratio:.2f} {'met' if ok else 'MISSED'}")
+        lines.append(
+            f"think time, {concurrency} at once: hub ÷ direct p95 ≤ 1.15: {ratio:.2f} {'met' if ok else 'MISSED'}"
+        )
     for concurrency, ratio in report["hub_over_direct_throughput"].items():
         ok = ratio >= TARGETS["throughput_ratio"]
         lines.append(
@@ -747,7 +757,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 report["paced"]["files"] = [str(path) for path in write_curve(curve, args.curve)]
             runs = []
             pids = {**stack_pids(stack), "hub": hub.process.pid if hub.process else -1}
-            levels = [("think", c, args.think_time) for c in args.concurrency] if "think" in args.parts else []
+            levels = (
+                [("think", c, args.think_time) for c in args.concurrency] if "think" in args.parts else []
+            )
             if "saturate" in args.parts:
                 levels += [("saturate", c, 0.0) for c in args.saturate_concurrency]
             for mode, concurrency, think_time in levels:
@@ -822,7 +834,9 @@ def main(argv: list[str] | None = None) -> int:
         "--saturate-concurrency levels without pauses",
     )
     parser.add_argument("--turns", type=int, default=200, help="turns of the paced conversation")
-    parser.add_argument("--pace", type=float, default=0.5, help="seconds between turns of the paced conversation")
+    parser.add_argument(
+        "--pace", type=float, default=0.5, help="seconds between turns of the paced conversation"
+    )
     parser.add_argument(
         "--curve",
         type=Path,
@@ -831,7 +845,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--label", default="", help="a word for the plot's title (e.g. before, after)")
     parser.add_argument(
-        "--concurrency", type=int, nargs="+", default=[1, 10, 50], help="conversations at once, with think time"
+        "--concurrency",
+        type=int,
+        nargs="+",
+        default=[1, 10, 50],
+        help="conversations at once, with think time",
     )
     parser.add_argument(
         "--saturate-concurrency",

@@ -112,7 +112,9 @@ async def measure(volume: Volume, runs: int, work_dir: Path) -> dict[str, Any]:
                     "deflection": round(figures.deflection, 3) if figures.deflection is not None else None,
                     "handoffs": figures.handoffs,
                     "median_first_reply_s": (
-                        round(figures.median_first_reply_seconds) if figures.median_first_reply_seconds else None
+                        round(figures.median_first_reply_seconds)
+                        if figures.median_first_reply_seconds
+                        else None
                     ),
                     "mail": figures.mail_by_decision,
                     "funnel_reached": [step.reached for step in figures.funnel],
@@ -131,7 +133,9 @@ def print_table(report: dict[str, Any]) -> None:
         f"satisfaction answers, {rows['messages']:,} messages over {report['volume']['days']} days"
     )
     print(f"median of {report['runs']} requests (target: {report['target_ms']:.0f} ms a view)\n")
-    print(f"{'range':<7} {'page ms':>8} {'SQL ms':>7} {'conv.':>7} {'deflect.':>8} {'handoffs':>8} {'reply s':>7}  funnel")
+    print(
+        f"{'range':<7} {'page ms':>8} {'SQL ms':>7} {'conv.':>7} {'deflect.':>8} {'handoffs':>8} {'reply s':>7}  funnel"
+    )
     for name, r in report["ranges"].items():
         deflection = f"{r['deflection'] * 100:.1f}%" if r["deflection"] is not None else "-"
         print(

@@ -99,7 +99,9 @@ async def measure(rasa_url: str, rasa_token: str, count: int, scratch: Path) -> 
     parse_seconds = time.perf_counter() - started
     own = Settings().own_addresses
     # What the triage asks Rasa about: people's mail (automatic mail is filed unasked).
-    texts = [classification_text(mail) for mail in parsed if automatic_reason(mail, own_addresses=own) is None]
+    texts = [
+        classification_text(mail) for mail in parsed if automatic_reason(mail, own_addresses=own) is None
+    ]
     settings = Settings(
         rasa_url=rasa_url,
         rasa_token=rasa_token,
@@ -145,8 +147,12 @@ def print_table(report: dict[str, Any]) -> None:
     )
     print("  decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(report["decisions"].items())))
     print("  where the time goes (same texts, same Rasa):")
-    print(f"    Rasa /model/parse alone, 1 at a time   {profile['rasa_parse_alone_sequential_per_second']:>8} texts/s")
-    print(f"    Rasa /model/parse alone, 4 at a time   {profile['rasa_parse_alone_4_parallel_per_second']:>8} texts/s")
+    print(
+        f"    Rasa /model/parse alone, 1 at a time   {profile['rasa_parse_alone_sequential_per_second']:>8} texts/s"
+    )
+    print(
+        f"    Rasa /model/parse alone, 4 at a time   {profile['rasa_parse_alone_4_parallel_per_second']:>8} texts/s"
+    )
     print(f"    parsing the mails alone                {profile['mail_parsing_alone_per_second']:>8} mails/s")
 
 

@@ -151,22 +151,30 @@ async def run(args: argparse.Namespace) -> int:
             made = time.perf_counter() - started
             async with session_factory(app[ENGINE])() as session:
                 tickets = await session.scalar(select(func.count()).select_from(Handoff))
-            median, statements, rows = await time_queue(str(server.make_url("")).rstrip("/"), args.repeat, app)
+            median, statements, rows = await time_queue(
+                str(server.make_url("")).rstrip("/"), args.repeat, app
+            )
         finally:
             await server.close()
             if stack is not None:
                 await stack.stop()
     what = f"{mails} mails triaged in {made:.1f} s" if mails else f"{args.tickets} tickets opened"
-    print(f"{what}; tickets: {tickets}; queue page: {median:.1f} ms median of {args.repeat}, "
-          f"{statements} SQL statements, {rows} rows shown")
+    print(
+        f"{what}; tickets: {tickets}; queue page: {median:.1f} ms median of {args.repeat}, "
+        f"{statements} SQL statements, {rows} rows shown"
+    )
     return 0
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--mails", type=int, default=300, help="mails from one sender (default 300)")
     parser.add_argument("--others", type=int, default=3, help="other people who write once (default 3)")
-    parser.add_argument("--tickets", type=int, default=0, help="open this many tickets directly instead (no Rasa)")
+    parser.add_argument(
+        "--tickets", type=int, default=0, help="open this many tickets directly instead (no Rasa)"
+    )
     parser.add_argument("--repeat", type=int, default=20, help="page loads timed (default 20)")
     return asyncio.run(run(parser.parse_args()))
 

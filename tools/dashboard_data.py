@@ -124,7 +124,9 @@ async def generate(engine: AsyncEngine, volume: Volume, *, today: dt.date, seed:
              "confidence": None, "language": None}
         )  # fmt: skip
         if channel == "email":
-            decision = rng.choices(("auto_reply", "ticket", "filed", "quarantined"), weights=(55, 35, 7, 3))[0]
+            decision = rng.choices(("auto_reply", "ticket", "filed", "quarantined"), weights=(55, 35, 7, 3))[
+                0
+            ]
             mails.append(
                 {"id": first_mail_id + len(mails), "message_key": hashlib.sha256(f"mail:{seed}:{n}".encode()).hexdigest(),
                  "message_id": f"<{n}.{seed}@{rng.choice(_DOMAINS)}>", "source": "smtp", "status": "done",

@@ -160,7 +160,9 @@ def print_mail_report(results: list[MailResult], out: Any = sys.stdout) -> dict[
     """Print the table (and the dev split's mistakes); return the figures for the JSON report."""
     table = _groups(results)
     print(f"\n== Email triage on the mail corpus ({len(results)} mails, tests/data/mail) ==", file=out)
-    print(f"{'':<26}{'mails':>6}{'decisions right':>20}{'topics right':>20}{'wrong auto answers':>20}", file=out)
+    print(
+        f"{'':<26}{'mails':>6}{'decisions right':>20}{'topics right':>20}{'wrong auto answers':>20}", file=out
+    )
     for label, _ in (*GROUPS, ("All", ())):
         for split in (*SPLITS, "all"):
             row = table[label.strip()][split]
@@ -176,7 +178,9 @@ def print_mail_report(results: list[MailResult], out: Any = sys.stdout) -> dict[
     if mistakes:
         print("dev mails the triage gets wrong (held-out mistakes are not listed):", file=out)
         for r in mistakes:
-            topic = f"{r.topic} {r.confidence:.2f}" if r.topic and r.confidence is not None else (r.topic or "-")
+            topic = (
+                f"{r.topic} {r.confidence:.2f}" if r.topic and r.confidence is not None else (r.topic or "-")
+            )
             print(
                 f"  {r.file:<44} {r.decision}/{r.reason} {topic}; expected {r.expected_decision}"
                 f"/{r.expected_topic or '-'}",
@@ -198,7 +202,9 @@ def evaluate_corpus(model: Path, corpus: Path = CORPUS, out: Any = sys.stdout) -
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="model archive (default: newest in models/)")
-    parser.add_argument("--corpus", type=Path, default=CORPUS, help="folder with corpus.yml and the .eml files")
+    parser.add_argument(
+        "--corpus", type=Path, default=CORPUS, help="folder with corpus.yml and the .eml files"
+    )
     parser.add_argument("--json", type=Path, default=PROJECT_ROOT / "results" / "evaluation_mail.json")
     args = parser.parse_args(argv)
     from tools.evaluate import _quiet_rasa

@@ -29,7 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         smtp = smtplib.SMTP(args.host, args.port, timeout=30)
     except OSError as exc:
-        print(f"error: nothing listens on {args.host}:{args.port} ({exc}); is `make run` running?", file=sys.stderr)
+        print(
+            f"error: nothing listens on {args.host}:{args.port} ({exc}); is `make run` running?",
+            file=sys.stderr,
+        )
         return 2
     with smtp:
         for path in args.files:

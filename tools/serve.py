@@ -123,7 +123,10 @@ async def serve() -> int:
         tracker_db=VAR / "rasa-tracker.db",
         cors_origins=(hub_url,),
         # The action server calls the hub's internal listener (bot.internal_listener).
-        env={"GEM_HUB_URL": f"http://{LOOPBACK}:{settings.internal_port}", "GEM_INTERNAL_TOKEN": internal_token},
+        env={
+            "GEM_HUB_URL": f"http://{LOOPBACK}:{settings.internal_port}",
+            "GEM_INTERNAL_TOKEN": internal_token,
+        },
     )
     hub_env["GEM_RASA_TOKEN"] = stack.token
     hub = Hub(settings.port, hub_env, logs / "hub.log")

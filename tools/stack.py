@@ -109,7 +109,7 @@ class RasaStack:
             "action_endpoint:",
             f'  url: "{self.actions_url}/webhook"',
             "  headers:",
-            '    Authorization: Bearer ${GEM_ACTION_TOKEN}',
+            "    Authorization: Bearer ${GEM_ACTION_TOKEN}",
         ]
         if self.tracker_db is not None:
             self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
@@ -181,7 +181,11 @@ class RasaStack:
             raise
 
     def _quiet_env(self) -> dict[str, str]:
-        return {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore", "GEM_ACTION_TOKEN": self.action_token}
+        return {
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PYTHONWARNINGS": "ignore",
+            "GEM_ACTION_TOKEN": self.action_token,
+        }
 
     async def _spawn_actions(self) -> None:
         await self._spawn(

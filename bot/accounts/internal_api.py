@@ -60,7 +60,11 @@ def _internal(handler: Callable[[web.Request, dict[str, str]], Awaitable[Outcome
         if outcome.status == "rate_limited":
             retry = outcome.retry_after_seconds or 60
             raise InternalError(
-                429, "rate_limited", "too many requests", headers={"Retry-After": str(retry)}, retry_after=retry
+                429,
+                "rate_limited",
+                "too many requests",
+                headers={"Retry-After": str(retry)},
+                retry_after=retry,
             )
         raise InternalError(503, "unavailable", "the account service is unavailable")
 

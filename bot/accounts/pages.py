@@ -89,7 +89,9 @@ def _expired_form(request: web.Request, lang: str) -> web.Response:
 
 def _unreadable_form(request: web.Request) -> web.Response:
     lang = _language(request)
-    return _render(request, "message.html", lang, status=400, title_key="bad_form_title", text_key="bad_form_text")
+    return _render(
+        request, "message.html", lang, status=400, title_key="bad_form_title", text_key="bad_form_text"
+    )
 
 
 async def login(request: web.Request) -> web.Response:

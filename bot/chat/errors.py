@@ -71,7 +71,7 @@ _TEXTS: dict[tuple[str, str], dict[str, str]] = {
     },
     ("bad_request", "bad_answer"): {
         "fr": "Cette réponse n'a pas pu être lue. Choisissez « Oui » ou « Non ».",
-        "en": "That answer could not be read. Choose \"Yes\" or \"No\".",
+        "en": 'That answer could not be read. Choose "Yes" or "No".',
     },
     ("bad_request", "comment_too_long"): {
         "fr": "Votre commentaire est trop long (au plus 1\u00a0000 caractères).",

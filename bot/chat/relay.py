@@ -142,7 +142,9 @@ class ChatRelay:
                 turn.error = "assistant_unavailable"
             understood = answer.understood
             lines = [
-                ("assistant", reply.text, reply.buttons) for reply in answer.replies if reply.text or reply.buttons
+                ("assistant", reply.text, reply.buttons)
+                for reply in answer.replies
+                if reply.text or reply.buttons
             ]
             person.intent = understood.intent
             person.confidence = understood.confidence

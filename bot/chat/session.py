@@ -288,7 +288,9 @@ class ChatSession:
         if turn.language is not None:
             self._detected_language = turn.language
         problem = Problem(turn.error) if turn.error else None
-        asked = await self._satisfaction.after_turn(self.conversation.id, self.person_language, solved=turn.solved)
+        asked = await self._satisfaction.after_turn(
+            self.conversation.id, self.person_language, solved=turn.solved
+        )
         return Said(replies=turn.replies, problem=problem, satisfaction=asked)
 
     async def satisfaction_notice(self) -> dict[str, Any] | None:

@@ -82,7 +82,9 @@ def daily_chart(
             f'class="bar volume"><title>{escape(day)} : {count}</title></rect>'
         )
         if index % every == 0:
-            parts.append(_text(left + slot * index + slot / 2, height - bottom + 16, day[5:], "axis", "middle"))
+            parts.append(
+                _text(left + slot * index + slot / 2, height - bottom + 16, day[5:], "axis", "middle")
+            )
         if rate is None:
             segments.append([])
         else:
@@ -112,7 +114,9 @@ def bar_chart(key: str, *, title: str, desc: str, items: Sequence[tuple[str, int
         y = 8 + index * row
         bar_w = max(plot_w * value / top_value, 1 if value else 0)
         parts.append(_text(left - 8, y + 17, label, "label", "end"))
-        parts.append(f'<rect x="{left}" y="{y + 4}" width="{bar_w:.1f}" height="{row - 10}" class="bar reason"/>')
+        parts.append(
+            f'<rect x="{left}" y="{y + 4}" width="{bar_w:.1f}" height="{row - 10}" class="bar reason"/>'
+        )
         parts.append(_text(left + bar_w + 6, y + 17, str(value), "value"))
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -86,7 +86,10 @@ def parse_view(query: Mapping[str, str], today: dt.date) -> tuple[View, str]:
     else:
         raise RangeError("bad_filter", value=preset)
     view = View(
-        start, end, language=None if language == "all" else language, channel=None if channel == "all" else channel
+        start,
+        end,
+        language=None if language == "all" else language,
+        channel=None if channel == "all" else channel,
     )
     return view, preset
 
@@ -133,7 +136,9 @@ def _charts(t: Mapping[str, str], labels: Mapping[str, Any], figures: Figures) -
             support=sum(step.support for step in figures.funnel),
             **span,
         ),
-        steps=[FunnelBar(names[s.number - 1], s.reached, s.solved, s.support, s.left) for s in figures.funnel],
+        steps=[
+            FunnelBar(names[s.number - 1], s.reached, s.solved, s.support, s.left) for s in figures.funnel
+        ],
         legend=(t["funnel_solved"], t["funnel_support"], t["funnel_left"], t["funnel_went_on"]),
     )
     return {"volume": volume, "reasons": by_reason, "funnel": funnel}

@@ -174,7 +174,11 @@ class Figures:
 
 def _conversation_filter(view: View) -> ColumnElement:
     start, end = view.bounds
-    conditions = [Conversation.created_at >= start, Conversation.created_at < end, Conversation.person_wrote == 1]
+    conditions = [
+        Conversation.created_at >= start,
+        Conversation.created_at < end,
+        Conversation.person_wrote == 1,
+    ]
     if view.language:
         conditions.append(Conversation.language == view.language)
     if view.channel:
@@ -204,7 +208,9 @@ async def _conversation_groups(session: AsyncSession, view: View) -> list[tuple[
     """
     day = utc_day(Conversation.created_at).label("day")
     keys = (day, Conversation.furthest_step, Conversation.solved_step)
-    everyone = await session.execute(select(*keys, func.count()).where(_conversation_filter(view)).group_by(*keys))
+    everyone = await session.execute(
+        select(*keys, func.count()).where(_conversation_filter(view)).group_by(*keys)
+    )
     start, _end = view.bounds
     # A handoff comes after its conversation starts: earlier ones cannot belong to the range.
     handed_ids = select(Handoff.conversation_id).where(Handoff.created_at >= start).distinct().subquery()
@@ -263,7 +269,9 @@ async def _open_handoffs(session: AsyncSession, view: View) -> int:
         conditions.append(Handoff.language == view.language)
     if view.channel:
         conditions.append(
-            exists().where(Conversation.id == Handoff.conversation_id, Conversation.channel == CHANNELS[view.channel])
+            exists().where(
+                Conversation.id == Handoff.conversation_id, Conversation.channel == CHANNELS[view.channel]
+            )
         )
     return int(await session.scalar(select(func.count()).select_from(Handoff).where(*conditions)) or 0)
 
@@ -272,7 +280,11 @@ async def _mail(session: AsyncSession, view: View) -> dict[str, int]:
     if view.channel not in (None, "mail"):
         return {}
     start, end = view.bounds
-    conditions = [InboundMail.received_at >= start, InboundMail.received_at < end, InboundMail.decision.is_not(None)]
+    conditions = [
+        InboundMail.received_at >= start,
+        InboundMail.received_at < end,
+        InboundMail.decision.is_not(None),
+    ]
     if view.language:
         conditions.append(InboundMail.language == view.language)
     rows = await session.execute(
@@ -312,7 +324,9 @@ async def _satisfaction(session: AsyncSession, view: View) -> dict[str, list[tup
         conditions.append(Satisfaction.channel == view.channel)
     columns = [getattr(Satisfaction, dimension) for dimension in SATISFACTION_DIMENSIONS]
     yes = func.sum(case((Satisfaction.answer == "yes", 1), else_=0))
-    rows = (await session.execute(select(*columns, func.count(), yes).where(*conditions).group_by(*columns))).all()
+    rows = (
+        await session.execute(select(*columns, func.count(), yes).where(*conditions).group_by(*columns))
+    ).all()
     result = {}
     for index, dimension in enumerate(SATISFACTION_DIMENSIONS):
         totals: dict[str | None, list[int]] = {}

@@ -40,7 +40,13 @@ from bot.db.models import Conversation
 from bot.handoff.packet import mask_user_code
 from bot.mail.addresses import mask_email
 
-__all__ = ["CONVERSATION_COLUMNS", "HANDOFF_COLUMNS", "conversation_ref", "export_conversations", "export_handoffs"]
+__all__ = [
+    "CONVERSATION_COLUMNS",
+    "HANDOFF_COLUMNS",
+    "conversation_ref",
+    "export_conversations",
+    "export_handoffs",
+]
 
 CONVERSATION_COLUMNS = (
     "conversation_ref", "created_at", "updated_at", "language", "channel", "status",
@@ -79,9 +85,14 @@ def _steps(steps: Any) -> str:
 def _conversations_query(view: View) -> Select:
     start, end = view.bounds
     handoffs = (
-        select(func.count()).where(Handoff.conversation_id == Conversation.id).scalar_subquery().label("handoffs")
+        select(func.count())
+        .where(Handoff.conversation_id == Conversation.id)
+        .scalar_subquery()
+        .label("handoffs")
     )
-    answer = select(Satisfaction.answer).where(Satisfaction.conversation_id == Conversation.id).scalar_subquery()
+    answer = (
+        select(Satisfaction.answer).where(Satisfaction.conversation_id == Conversation.id).scalar_subquery()
+    )
     query = select(
         Conversation.id, Conversation.created_at, Conversation.updated_at, Conversation.language,
         Conversation.channel, Conversation.status, Conversation.steps_tried, Conversation.furthest_step,
@@ -155,7 +166,9 @@ async def _csv_lines(
         yield buffer.getvalue().encode("utf-8")
 
 
-async def _download(request: web.Request, what: str, query_for: Any, header: Sequence[str], to_row: Any) -> web.StreamResponse:
+async def _download(
+    request: web.Request, what: str, query_for: Any, header: Sequence[str], to_row: Any
+) -> web.StreamResponse:
     today = request.app[CLOCK]().astimezone(dt.timezone.utc).date()
     try:
         view, _preset = parse_view(request.query, today)
@@ -181,7 +194,9 @@ async def _download(request: web.Request, what: str, query_for: Any, header: Seq
 @agent_page
 async def export_conversations(request: web.Request, who: SignedIn) -> web.StreamResponse:
     """GET /console/export/conversations.csv: the range's conversations, one per line."""
-    return await _download(request, "conversations", _conversations_query, CONVERSATION_COLUMNS, _conversation_row)
+    return await _download(
+        request, "conversations", _conversations_query, CONVERSATION_COLUMNS, _conversation_row
+    )
 
 
 @agent_page

@@ -26,6 +26,7 @@ from bot.mail.addresses import mask_emails_in
 
 __all__ = ["console_websocket"]
 
+
 async def console_websocket(request: web.Request) -> web.StreamResponse:
     if not origin_allowed(request):
         raise web.HTTPForbidden(text="origin not allowed")

@@ -322,7 +322,7 @@ TEXT: dict[str, dict[str, str]] = {
         "n_first_reply": "Median time to an agent's first reply",
         "n_replied": "{count} handoffs answered",
         "n_mail": "Mail: automatic answers / tickets",
-        "n_satisfaction": "\"Did this help?\": yes",
+        "n_satisfaction": '"Did this help?": yes',
         "n_answers": "{count} answers",
         "chart_volume_title": "Conversations per day and share solved without an agent",
         "chart_volume_desc": "{days} days, from {start} to {end}: {conversations} conversations, {deflection} solved without an agent. Bars: conversations per day; line: share solved without an agent.",
@@ -370,11 +370,11 @@ TEXT: dict[str, dict[str, str]] = {
         "step": "Step",
         "percent": "{value}%",
         # dashboard: range errors
-        "bad_date": "\"{value}\" is not a valid date: use the YYYY-MM-DD format (for example 2026-11-30).",
+        "bad_date": '"{value}" is not a valid date: use the YYYY-MM-DD format (for example 2026-11-30).',
         "range_reversed": "The start date ({start}) is after the end date ({end}).",
         "range_too_long": "Choose a period of at most {days} days.",
         "need_start": "Give the period's start date.",
-        "bad_filter": "Unknown choice: \"{value}\". Pick one from the list.",
+        "bad_filter": 'Unknown choice: "{value}". Pick one from the list.',
         # errors
         "error_title": "Error",
         "back_to_queue": "Back to the queue",
@@ -392,7 +392,7 @@ TEXT: dict[str, dict[str, str]] = {
         "review_title": "What to teach the assistant",
         "review_intro": "The messages the assistant was unsure of: it did not understand them "
         "(intent nlu_fallback), its confidence was below {threshold}%, an agent corrected an intent "
-        "in the conversation, or the person answered \"no\" to \"Did this help?\". Confirm the "
+        'in the conversation, or the person answered "no" to "Did this help?". Confirm the '
         "guessed intent or pick the right one; the export (python -m bot corrections export --out "
         "DIR) turns them into NLU data to review and move into data/nlu/.",
         "review_todo": "To review ({count})",
@@ -421,9 +421,10 @@ TEXT: dict[str, dict[str, str]] = {
         "reason_fallback": "not understood",
         "reason_low_confidence": "low confidence",
         "reason_corrected": "corrected conversation",
-        "reason_unsatisfied": "\"no\" to satisfaction",
+        "reason_unsatisfied": '"no" to satisfaction',
     },
 }
+
 
 def _triage_labels(language: str) -> dict[str, dict[str, str]]:
     """The email triage's codes (bot.triage), named in ``language``."""

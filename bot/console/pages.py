@@ -145,7 +145,14 @@ async def queue(request: web.Request, who: SignedIn) -> web.StreamResponse:
         }
         for row in found
     ]
-    context = {"agent": who.agent, "csrf": who.csrf_token, "rows": rows, "page": page, "pages": pages, "total": total}
+    context = {
+        "agent": who.agent,
+        "csrf": who.csrf_token,
+        "rows": rows,
+        "page": page,
+        "pages": pages,
+        "total": total,
+    }
     return render(request, "queue.html", context)
 
 

@@ -124,7 +124,9 @@ async def review_verdict(request: web.Request, who: SignedIn, form: Mapping[str,
     if choice == NOT_AN_EXAMPLE:
         await reviews.dismiss(message.id, who.agent.id, request.app[CLOCK]())
     elif choice in load_domain().intents:
-        language = message.language if message.language in ("fr", "en") else request.app[SETTINGS].default_language
+        language = (
+            message.language if message.language in ("fr", "en") else request.app[SETTINGS].default_language
+        )
         await request.app[HANDOFFS].store.correct(message, who.agent.id, choice, language)
         await reviews.undismiss(message.id)
     else:

@@ -58,7 +58,9 @@ class ReviewStore:
         self._threshold = threshold
 
     def _reasons(self) -> dict[str, Any]:
-        corrected = select(Message.conversation_id).join(IntentCorrection, IntentCorrection.message_id == Message.id)
+        corrected = select(Message.conversation_id).join(
+            IntentCorrection, IntentCorrection.message_id == Message.id
+        )
         unsatisfied = select(Satisfaction.conversation_id).where(
             Satisfaction.answer == "no", Satisfaction.conversation_id.isnot(None)
         )
@@ -108,7 +110,11 @@ class ReviewStore:
             *(condition.label(name) for name, condition in reasons.items()),
         )
         query = _guessed(query, intent)
-        query = query.order_by(Message.intent.is_(None), Message.intent, Message.id.desc()).offset(offset).limit(limit)
+        query = (
+            query.order_by(Message.intent.is_(None), Message.intent, Message.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
         async with self._sessions() as session:
             rows = (await session.execute(query)).all()
         return [
@@ -138,7 +144,9 @@ class ReviewStore:
     async def dismiss(self, message_id: int, agent_id: int, now: dt.datetime) -> None:
         """Not a training example (noise, personal details...): off the list, out of the export."""
         async with self._sessions() as session, session.begin():
-            correction = await session.scalar(select(IntentCorrection).where(IntentCorrection.message_id == message_id))
+            correction = await session.scalar(
+                select(IntentCorrection).where(IntentCorrection.message_id == message_id)
+            )
             if correction is not None:
                 await session.delete(correction)
         try:

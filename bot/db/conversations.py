@@ -160,7 +160,9 @@ class ConversationStore:
             values: dict[str, Any] = {"updated_at": now}
             if any(message.author == "person" for message in messages):
                 values["person_wrote"] = 1
-            await session.execute(update(Conversation).where(Conversation.id == conversation_id).values(**values))
+            await session.execute(
+                update(Conversation).where(Conversation.id == conversation_id).values(**values)
+            )
         return messages
 
     async def add_person_message(
@@ -172,11 +174,15 @@ class ConversationStore:
         conversation's status: is a handoff open?).
         """
         now = utcnow()
-        message = Message(conversation_id=conversation_id, ts=now, author="person", text=text, payload=payload)
+        message = Message(
+            conversation_id=conversation_id, ts=now, author="person", text=text, payload=payload
+        )
         async with self._sessions() as session, session.begin():
             session.add(message)
             await session.execute(
-                update(Conversation).where(Conversation.id == conversation_id).values(updated_at=now, person_wrote=1)
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(updated_at=now, person_wrote=1)
             )
             conversation = await session.get(Conversation, conversation_id, populate_existing=True)
         return message, conversation

@@ -24,9 +24,7 @@ class Satisfaction(Base):
     __table_args__ = (
         CheckConstraint("answer IN ('yes', 'no')", name="answer"),
         CheckConstraint("channel IN ('widget', 'socketio', 'mail')", name="channel"),
-        CheckConstraint(
-            "(conversation_id IS NOT NULL) OR (inbound_mail_id IS NOT NULL)", name="subject"
-        ),
+        CheckConstraint("(conversation_id IS NOT NULL) OR (inbound_mail_id IS NOT NULL)", name="subject"),
         Index("ix_satisfaction_created_at", "created_at"),
     )
 
@@ -61,9 +59,7 @@ class SatisfactionQuestion(Base):
 
     __tablename__ = "satisfaction_questions"
 
-    conversation_id = Column(
-        String(64), ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
-    )
+    conversation_id = Column(String(64), ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
     channel = Column(String(16), nullable=False)
     language = Column(String(8), nullable=False)
     topic = Column(String(64), nullable=True)

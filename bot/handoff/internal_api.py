@@ -24,6 +24,7 @@ from bot.internal_api import InternalError, json_object
 
 __all__ = ["open_handoff"]
 
+
 async def open_handoff(request: web.Request) -> web.Response:
     """POST /internal/handoffs (the token and the error shape: bot.internal_api)."""
     body = await json_object(request)

@@ -183,7 +183,9 @@ class Handoffs:
         if is_email(handoff):
             await self._mail_replies(handoff, message)
         else:
-            await self.live.to_widget(handoff.conversation_id, {"type": "message", **transcript_line(message)})
+            await self.live.to_widget(
+                handoff.conversation_id, {"type": "message", **transcript_line(message)}
+            )
         await self._tell_consoles(self._message_frame(handoff, message), handoff)
         return message
 

@@ -46,6 +46,8 @@ async def listen_smtp(
     try:
         server = await loop.create_server(protocol, host, port)
     except OSError as exc:
-        raise OSError(f"{name} cannot listen on {host}:{port} ({exc.strerror}); set {setting} to a free port") from None
+        raise OSError(
+            f"{name} cannot listen on {host}:{port} ({exc.strerror}); set {setting} to a free port"
+        ) from None
     sockets = getattr(server, "sockets", None) or []
     return server, (sockets[0].getsockname()[1] if sockets else port)

@@ -110,7 +110,9 @@ class OutboxWorker:
         composer = self._composers.get(mail.kind)
         if composer is None:
             log.error("outbox: no composer for %r mail #%s; left pending", mail.kind, mail.id)
-            await self._outbox.mark_retry(mail, f"no composer for {mail.kind!r}", self._backoff(mail.attempts))
+            await self._outbox.mark_retry(
+                mail, f"no composer for {mail.kind!r}", self._backoff(mail.attempts)
+            )
             return True
         try:
             message = await composer(mail.params)

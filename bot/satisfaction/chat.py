@@ -1,4 +1,4 @@
-""""Did this help?" in the chat: when to ask, what the widget is sent, and the answer.
+""" "Did this help?" in the chat: when to ask, what the widget is sent, and the answer.
 
 The hub asks, because it is the one that knows when a flow ended: at the end of a turn
 whose troubleshooting step was solved, or in which a reset or user-code mail went out

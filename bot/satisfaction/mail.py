@@ -78,7 +78,9 @@ class MailFeedback:
             mail = await session.get(InboundMail, mail_id)
             if mail is None or mail.decision != "auto_reply":
                 return None
-            answered = await session.scalar(select(Satisfaction.id).where(Satisfaction.inbound_mail_id == mail_id))
+            answered = await session.scalar(
+                select(Satisfaction.id).where(Satisfaction.inbound_mail_id == mail_id)
+            )
         return MailState(self._language(mail), answered is not None)
 
     def _language(self, mail: InboundMail) -> str:
@@ -128,16 +130,22 @@ class MailFeedback:
         conversation = await session.get(Conversation, mail.conversation_id)
         if conversation is None:
             return None, False
-        session.add(Message(conversation_id=conversation.id, ts=now, author="system", text=_TRANSCRIPT[language]))
+        session.add(
+            Message(conversation_id=conversation.id, ts=now, author="system", text=_TRANSCRIPT[language])
+        )
         if comment:
             session.add(
-                Message(conversation_id=conversation.id, ts=now, author="person", text=comment, language=language)
+                Message(
+                    conversation_id=conversation.id, ts=now, author="person", text=comment, language=language
+                )
             )
         conversation.updated_at = now
         existing = await session.scalar(select(Handoff).where(Handoff.open_key == conversation.id))
         if existing is not None:
             return existing, False
-        links = Links(self._settings.password_reset_url, self._settings.user_code_url, self._settings.support_email)
+        links = Links(
+            self._settings.password_reset_url, self._settings.user_code_url, self._settings.support_email
+        )
         packet = Packet(
             conversation_id=conversation.id,
             reason="email",

@@ -93,8 +93,10 @@ TEXT: dict[str, dict[str, str]] = {
 def _render(request: web.Request, lang: str, status: int = 200, **context: Any) -> web.Response:
     token = csrf_token(request)
     # The same link in the other language (after a POST too: it then says "already recorded").
-    link = request.app.router["feedback"].url_for().with_query(
-        {"token": str(request.get(_TOKEN_KEY) or ""), "lang": TEXT[lang]["other_lang"]}
+    link = (
+        request.app.router["feedback"]
+        .url_for()
+        .with_query({"token": str(request.get(_TOKEN_KEY) or ""), "lang": TEXT[lang]["other_lang"]})
     )
     switch_url = link
     response = aiohttp_jinja2.render_template(

@@ -174,7 +174,9 @@ class SatisfactionStore:
     async def question_language(self, conversation_id: str) -> str | None:
         async with self._sessions() as session:
             return await session.scalar(
-                select(SatisfactionQuestion.language).where(SatisfactionQuestion.conversation_id == conversation_id)
+                select(SatisfactionQuestion.language).where(
+                    SatisfactionQuestion.conversation_id == conversation_id
+                )
             )
 
     async def answer_chat(

@@ -146,7 +146,7 @@ def _bodies(language: str, links: Links) -> dict[str, list[str]]:
             "To choose a new password:",
             _numbered(
                 [
-                    f"Open the \"Forgot password?\" page: {links.password_reset_url} "
+                    f'Open the "Forgot password?" page: {links.password_reset_url} '
                     "(it is also the link at the bottom left of the login window).",
                     "Enter your user code and your email address.",
                     "You will receive an email with a link to choose a new password. "
@@ -159,8 +159,8 @@ def _bodies(language: str, links: Links) -> dict[str, list[str]]:
             "To get your user code back:",
             _numbered(
                 [
-                    f"Open the \"Forgot user code?\" page: {links.user_code_url} "
-                    "(link at the bottom left of the \"Forgot password?\" screen).",
+                    f'Open the "Forgot user code?" page: {links.user_code_url} '
+                    '(link at the bottom left of the "Forgot password?" screen).',
                     "Enter your account's email address.",
                     "You will receive your user code by email. Check your spam folder too.",
                 ]
@@ -186,7 +186,14 @@ def _bodies(language: str, links: Links) -> dict[str, list[str]]:
 # Intents whose answer stands alone: answered by mail at once (above the threshold); the
 # keys of _bodies (tests/bot/triage/test_answers.py checks they agree).
 ANSWERABLE = frozenset(
-    {"login_problem", "forgot_password", "forgot_user_code", "browser_recommendation", "clear_browser_data", "bookmark_help"}
+    {
+        "login_problem",
+        "forgot_password",
+        "forgot_user_code",
+        "browser_recommendation",
+        "clear_browser_data",
+        "bookmark_help",
+    }
 )
 
 _DRAFTS = {
@@ -210,6 +217,7 @@ _DRAFTS = {
         "answer here as soon as we can.",
     },
 }
+
 
 def greeting_name(display_name: str) -> str:
     """The first name to greet, from a From display name; "" when it does not look like one."""
@@ -236,7 +244,11 @@ def answer_text(topic: str | None, language: str, links: Links, *, name: str = "
 
 
 _FEEDBACK = {
-    "fr": ("Est-ce que cette réponse a réglé votre problème?", "Oui, c'est réglé", "Non, j'ai encore besoin d'aide"),
+    "fr": (
+        "Est-ce que cette réponse a réglé votre problème?",
+        "Oui, c'est réglé",
+        "Non, j'ai encore besoin d'aide",
+    ),
     "en": ("Did this answer solve your problem?", "Yes, this solved it", "No, I still need help"),
 }
 

@@ -79,7 +79,7 @@ AUTOMATIC_REASONS: dict[str, dict[str, str]] = {
     },
     "automatic_text": {
         "fr": "Le texte dit que c'est un envoi automatique (« merci de ne pas y répondre »)",
-        "en": "The text says it is automatic mail (\"please do not reply\")",
+        "en": 'The text says it is automatic mail ("please do not reply")',
     },
 }
 

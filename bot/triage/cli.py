@@ -63,7 +63,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("paths", nargs="+", type=Path, help=".eml files, folders of .eml files, or mbox files")
+    parser.add_argument(
+        "paths", nargs="+", type=Path, help=".eml files, folders of .eml files, or mbox files"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per mail instead of a table")
     parser.add_argument(
         "--apply", action="store_true", help="record in the hub's database and queue the answers"
@@ -75,9 +77,7 @@ def with_local_stack(settings: Settings, stack_env: Path = STACK_ENV) -> Setting
     """The Rasa address and token ``make run`` wrote, unless GEM_RASA_TOKEN says otherwise."""
     if settings.rasa_token or not stack_env.exists():
         return settings
-    values = dict(
-        line.split("=", 1) for line in stack_env.read_text().splitlines() if "=" in line
-    )
+    values = dict(line.split("=", 1) for line in stack_env.read_text().splitlines() if "=" in line)
     return dataclasses.replace(
         settings,
         rasa_url=values.get("GEM_RASA_URL", settings.rasa_url),
@@ -231,7 +231,12 @@ def _triage(engine: Any, rasa: TextParser, settings: Settings) -> Triage:
     store = TriageStore(sessions)
     replies = MailReplies(store, outbox, settings)
     handoffs = Handoffs(
-        HandoffStore(sessions), conversations, LiveChannels(), outbox, settings, mail_replies=replies.agent_replied
+        HandoffStore(sessions),
+        conversations,
+        LiveChannels(),
+        outbox,
+        settings,
+        mail_replies=replies.agent_replied,
     )
     return Triage(
         store,

@@ -22,10 +22,32 @@ _SPACES = re.compile(r"\s+")
 
 _SKIPPED = frozenset({"script", "style", "head", "title", "template", "noscript"})
 # Blocks that end a paragraph (a blank line) and blocks that only end a line.
-_PARAGRAPHS = frozenset({
-    "p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl", "blockquote", "pre",
-    "hr", "section", "article", "header", "footer", "address", "center", "form", "fieldset",
-})
+_PARAGRAPHS = frozenset(
+    {
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "ul",
+        "ol",
+        "dl",
+        "blockquote",
+        "pre",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "address",
+        "center",
+        "form",
+        "fieldset",
+    }
+)
 _LINES = frozenset({"div", "li", "tr", "dt", "dd"})
 _TAGS = re.compile(r"<[^>]*>")
 _SKIPPED_ELEMENTS = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
@@ -139,5 +161,7 @@ def html_to_text(markup: str) -> str:
         parser.close()
     except Exception:  # html.parser gives up on a few odd declarations ("<![foo")
         text = unescape(_TAGS.sub("\n", _SKIPPED_ELEMENTS.sub("", markup)))
-        return _BLANK_RUNS.sub("\n\n", "\n".join(" ".join(line.split()) for line in text.splitlines())).strip()
+        return _BLANK_RUNS.sub(
+            "\n\n", "\n".join(" ".join(line.split()) for line in text.splitlines())
+        ).strip()
     return parser.text()

@@ -96,7 +96,11 @@ class ImapPoller:
         self._warned_no_keywords = False
         self._interval = max(settings.imap_interval_seconds, 0.05)
         self._worker = Worker(
-            "imap-poller", self._poll, idle_seconds=self._interval, retry_delay=self._delay, expected=(ImapError,)
+            "imap-poller",
+            self._poll,
+            idle_seconds=self._interval,
+            retry_delay=self._delay,
+            expected=(ImapError,),
         )
         _install_login_filter()
 
@@ -172,7 +176,9 @@ class ImapPoller:
         """Select the mailbox; True when it keeps our keyword, False for the \\Seen fallback."""
         response = await client.select(self._settings.imap_mailbox)
         if response.result != "OK":
-            raise ImapError(f"IMAP {self._where}: cannot select the mailbox: {self._server_text(response.lines)}")
+            raise ImapError(
+                f"IMAP {self._where}: cannot select the mailbox: {self._server_text(response.lines)}"
+            )
         for line in response.lines:
             match = _PERMANENTFLAGS.search(bytes(line))
             if match is None:
@@ -185,7 +191,9 @@ class ImapPoller:
                 log.warning(
                     "IMAP mailbox %s does not keep custom keywords (PERMANENTFLAGS %s): marking triaged "
                     "mail \\Seen instead of %s, so mail read in a mail client before a poll is skipped",
-                    self._where, " ".join(flags), self._keyword,
+                    self._where,
+                    " ".join(flags),
+                    self._keyword,
                 )
             return False
         return True  # no PERMANENTFLAGS: all flags are permanent (RFC 3501 7.1)
@@ -231,7 +239,9 @@ class ImapPoller:
             if stored.result != "OK":
                 log.warning(
                     "IMAP %s: could not mark UID %d as triaged (%s); intake will see it again",
-                    self._where, uid, self._server_text(stored.lines),
+                    self._where,
+                    uid,
+                    self._server_text(stored.lines),
                 )
         return handed
 
@@ -252,7 +262,10 @@ class ImapPoller:
                         return bytes(line)
         log.warning(
             "IMAP %s: could not fetch UID %d (%s %s); skipped this time",
-            self._where, uid, response.result, self._server_text(response.lines[-1:]),
+            self._where,
+            uid,
+            response.result,
+            self._server_text(response.lines[-1:]),
         )
         return None
 

@@ -50,10 +50,23 @@ MAX_DEPTH = 20  # MIME nesting looked at
 MAX_HTML_CHARS = 2_000_000  # markup turned into text; the text is capped anyway
 
 # Headers one of which a mail has; bytes with none of them are not a mail.
-_MAIL_HEADERS = frozenset({
-    "from", "to", "cc", "subject", "date", "message-id", "received", "return-path",
-    "mime-version", "content-type", "reply-to", "sender", "delivered-to",
-})
+_MAIL_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "subject",
+        "date",
+        "message-id",
+        "received",
+        "return-path",
+        "mime-version",
+        "content-type",
+        "reply-to",
+        "sender",
+        "delivered-to",
+    }
+)
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
 # One address of a list: quoted strings, comments and <...> may hold commas.
 _ADDRESS_CHUNK = re.compile(r'(?:"(?:[^"\\]|\\.)*"|\([^()]*\)|<[^<>]*>|[^,"(<])+')

@@ -55,9 +55,7 @@ __all__ = [
 
 # No-break, narrow no-break and figure spaces: French puts them before ":".
 _ODD_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\t": " "})
-_ATTRIBUTION = re.compile(
-    r"^(?:le|on|am)\s.{4,300}?\s(?:a\s+[ée]crit|wrote|schrieb)\s*:$", re.IGNORECASE
-)
+_ATTRIBUTION = re.compile(r"^(?:le|on|am)\s.{4,300}?\s(?:a\s+[ée]crit|wrote|schrieb)\s*:$", re.IGNORECASE)
 _ATTRIBUTION_START = re.compile(r"^(?:le|on|am)\s", re.IGNORECASE)
 _SEPARATOR = re.compile(
     r"^-{2,}\s*(?:message\s+d['’]origine|original\s+message|mail\s+original|message\s+original)\s*-{2,}$",
@@ -154,7 +152,9 @@ def _segments(text: str, *, forward: bool) -> list[str]:
         if line.startswith(">"):
             index += 1
             continue
-        forwarded_header = _FORWARD_MARKER.match(line) or (outlook_forward and _starts_header_block(flat, index))
+        forwarded_header = _FORWARD_MARKER.match(line) or (
+            outlook_forward and _starts_header_block(flat, index)
+        )
         if forwarded_header:
             outlook_forward = False
             index = _skip_header_lines(flat, index + 1 if _FORWARD_MARKER.match(line) else index)
@@ -251,4 +251,3 @@ def classification_text(mail: ParsedMail, *, max_chars: int = 1000) -> str:
     if body and _IS_REPLY.match(mail.subject):
         subject = ""
     return "\n".join(part for part in (subject, body) if part)[:max_chars].strip()
-

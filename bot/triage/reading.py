@@ -63,7 +63,9 @@ _LONG_SENTENCE_WORDS = 20
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*\n\s*")
 # Where a long sentence joins its context to its request.
-_CLAUSE = re.compile(r"\s+:\s+|\s*;\s*|,?\s+(?:mais|but|par contre|however)\s+|\s+(?:et|pis|and)\s+(?=(?:je|j'|i)\b)")
+_CLAUSE = re.compile(
+    r"\s+:\s+|\s*;\s*|,?\s+(?:mais|but|par contre|however)\s+|\s+(?:et|pis|and)\s+(?=(?:je|j'|i)\b)"
+)
 # Said by someone who asks something (accents and case removed before matching).
 _REQUEST = re.compile(
     r"\?|n'arrive (?:pas|plus|pu|toujours)|arrive pu|impossible|oubli|perdu|egare|comment\b|pouv(?:ez|ons)|pourri(?:ez|ons)"
@@ -138,7 +140,9 @@ def sentence_count(text: str) -> int:
     return sum(1 for sentence in _SENTENCE_END.split(text) if sentence.strip())
 
 
-def choose_reading(whole: Parse | None, sentences: Sequence[tuple[str, Parse]], *, threshold: float) -> Reading:
+def choose_reading(
+    whole: Parse | None, sentences: Sequence[tuple[str, Parse]], *, threshold: float
+) -> Reading:
     """The reading the decision rests on (see the module doc)."""
     if whole is None:
         return Reading(None, 0.0)
@@ -173,7 +177,11 @@ def choose_reading(whole: Parse | None, sentences: Sequence[tuple[str, Parse]], 
 def says_resolved(text: str) -> bool:
     """Whether a short text thanks or says it works now, with nothing still failing."""
     plain = _plain(text)
-    return len(plain) <= _MAX_RESOLVED_CHARS and bool(_THANKS_OR_WORKED.search(plain)) and not _STILL_FAILING.search(plain)
+    return (
+        len(plain) <= _MAX_RESOLVED_CHARS
+        and bool(_THANKS_OR_WORKED.search(plain))
+        and not _STILL_FAILING.search(plain)
+    )
 
 
 def reply_signs(mail: ParsedMail, *, own_addresses: Collection[str]) -> ReplySigns:

@@ -41,7 +41,9 @@ def reply_subject(subject: str, language: str) -> str:
     return clean if clean.lower().startswith("re:") else f"Re: {clean}"
 
 
-def reply_params(row: InboundMail, language: str, text: str, reply_id: str, *, automatic: bool) -> dict[str, Any]:
+def reply_params(
+    row: InboundMail, language: str, text: str, reply_id: str, *, automatic: bool
+) -> dict[str, Any]:
     """The outbox parameters of a reply to ``row``, in its thread."""
     references = [*row.references, row.message_id][-20:]
     return {

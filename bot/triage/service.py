@@ -65,7 +65,15 @@ from bot.triage.reading import (
 from bot.triage.replies import TRIAGE_REPLY, reply_params, reply_subject
 from bot.triage.store import Outcome, TriageStore
 
-__all__ = ["FOREIGN_REPLY_WARNING", "TRIAGE_REPLY", "Analysis", "Received", "Triage", "reply_subject", "transcript_text"]
+__all__ = [
+    "FOREIGN_REPLY_WARNING",
+    "TRIAGE_REPLY",
+    "Analysis",
+    "Received",
+    "Triage",
+    "reply_subject",
+    "transcript_text",
+]
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +201,9 @@ class Triage:
         try:
             parsed = parse_mail(raw, max_bytes=self._settings.triage_max_bytes)
         except MalformedMail as exc:
-            row = await self.store.quarantine(raw, source=source, envelope_from=envelope_from, reason=exc.reason)
+            row = await self.store.quarantine(
+                raw, source=source, envelope_from=envelope_from, reason=exc.reason
+            )
             log.warning("mail quarantined (%s): %d bytes from %s", exc.reason, len(raw), source)
             return Received("quarantined", row.id, exc.reason)
         row, created = await self.store.receive(parsed, raw, source=source, envelope_from=envelope_from)
@@ -243,7 +253,9 @@ class Triage:
         answer = answer_text(facts.intent, language, self._links, name=name)
         draft_topic = "still_not_working" if decision.reason == "reply_to_auto_answer" else facts.intent
         draft = draft_text(draft_topic, language, self._links, name=name)
-        return Analysis(parsed, automatic, text, understood, language, thread, decision, answer, draft, reading)
+        return Analysis(
+            parsed, automatic, text, understood, language, thread, decision, answer, draft, reading
+        )
 
     async def _thread(self, parsed: ParsedMail, automatic: str | None) -> tuple[tuple[str, str] | None, bool]:
         """The conversation this mail joins, with how ("inbound", "auto_reply", "agent_reply"
@@ -274,7 +286,9 @@ class Triage:
         body = new_text(parsed)
         sentences = request_sentences(body) if sentence_count(body) > 1 else []
         parses = await asyncio.gather(*(self._rasa.parse(sentence) for sentence in sentences))
-        threshold = self._settings.triage_threshold_en if language == "en" else self._settings.triage_threshold_fr
+        threshold = (
+            self._settings.triage_threshold_en if language == "en" else self._settings.triage_threshold_fr
+        )
         return choose_reading(understood, list(zip(sentences, parses, strict=True)), threshold=threshold)
 
     def _language(self, parsed: ParsedMail, understood: Parse | None) -> str:
@@ -314,7 +328,9 @@ class Triage:
         except Exception as exc:
             if row.attempts >= _MAX_ATTEMPTS:
                 log.exception("mail %d quarantined after %d failed triage attempts", row.id, row.attempts)
-                await self.store.finish(row.id, status="quarantined", decision="quarantined", reason="triage_failed")
+                await self.store.finish(
+                    row.id, status="quarantined", decision="quarantined", reason="triage_failed"
+                )
             else:
                 log.exception("triage of mail %d failed; will retry", row.id)
                 await self.store.retry_later(row, type(exc).__name__, dt.timedelta(seconds=30))
@@ -346,7 +362,10 @@ class Triage:
             conversation_id=analysis.thread[0] if analysis.thread else None,
             language=analysis.language,
             person_text=transcript_text(
-                parsed, analysis.language, deciding=analysis.reading.deciding, foreign=decision.reason == "foreign_reply"
+                parsed,
+                analysis.language,
+                deciding=analysis.reading.deciding,
+                foreign=decision.reason == "foreign_reply",
             ),
             thread_ids=[(parsed.message_id, "inbound")],
         )
@@ -417,7 +436,11 @@ class Triage:
         if params.get("automatic") and isinstance(mail_id, int) and self._feedback is not None:
             feedback = self._feedback(mail_id, str(language))
         html = self._templates.get_template("triage_reply.html").render(
-            lang=language, subject=subject, footer=_FOOTER[language], body=text_to_html(text), feedback=feedback
+            lang=language,
+            subject=subject,
+            footer=_FOOTER[language],
+            body=text_to_html(text),
+            feedback=feedback,
         )
         if feedback:
             text = f"{text}\n\n{feedback_text(str(language), feedback)}"

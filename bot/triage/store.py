@@ -116,7 +116,9 @@ class TriageStore:
             return existing, False
         return row, True
 
-    async def quarantine(self, raw: bytes, *, source: str, envelope_from: str | None, reason: str) -> InboundMail:
+    async def quarantine(
+        self, raw: bytes, *, source: str, envelope_from: str | None, reason: str
+    ) -> InboundMail:
         """Set aside bytes that cannot be triaged (the same bytes twice: one record)."""
         now = self._clock()
         key = message_key(f"<{hashlib.sha256(raw).hexdigest()}@quarantine.invalid>")
@@ -215,14 +217,25 @@ class TriageStore:
             session.add(person)
             if outcome.assistant_text is not None:
                 session.add(
-                    Message(conversation_id=conversation.id, ts=now, author="assistant", text=outcome.assistant_text)
+                    Message(
+                        conversation_id=conversation.id,
+                        ts=now,
+                        author="assistant",
+                        text=outcome.assistant_text,
+                    )
                 )
             await _add_thread_ids(session, conversation.id, outcome.thread_ids, now)
             if outcome.mail is not None:
                 key, kind, params = outcome.mail
                 session.add(
                     OutboxMail(
-                        key=key, kind=kind, params=params, status="pending", attempts=0, next_attempt_at=now, created_at=now
+                        key=key,
+                        kind=kind,
+                        params=params,
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=now,
+                        created_at=now,
                     )
                 )
             handoff, created = None, False
@@ -327,7 +340,10 @@ class TriageStore:
         """The latest mails, newest first, without their raw bytes (the console's mail log)."""
         async with self._sessions() as session:
             rows = await session.scalars(
-                select(InboundMail).options(defer(InboundMail.raw)).order_by(InboundMail.id.desc()).limit(limit)
+                select(InboundMail)
+                .options(defer(InboundMail.raw))
+                .order_by(InboundMail.id.desc())
+                .limit(limit)
             )
             return list(rows.all())
 
@@ -346,7 +362,9 @@ async def _add_thread_ids(
     """Add the (Message-ID, kind) pairs not yet known to the session, in the conversation."""
     keys = {message_key(mid): kind for mid, kind in ids}
     known = set(
-        (await session.scalars(select(MailThreadId.message_key).where(MailThreadId.message_key.in_(keys)))).all()
+        (
+            await session.scalars(select(MailThreadId.message_key).where(MailThreadId.message_key.in_(keys)))
+        ).all()
     )
     session.add_all(
         MailThreadId(message_key=key, conversation_id=conversation_id, kind=kind, created_at=now)

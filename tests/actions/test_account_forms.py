@@ -120,7 +120,9 @@ async def test_a_mistyped_address_is_not_taken_for_a_bad_user_code(make_tracker,
 
 async def test_a_question_about_the_user_code_is_not_taken_as_the_code(make_tracker, dispatcher, domain):
     events = await ValidatePasswordResetForm().run(
-        dispatcher, answer(make_tracker, "user_code", "c'est quoi un code usager?", intent="ask_user_code"), domain
+        dispatcher,
+        answer(make_tracker, "user_code", "c'est quoi un code usager?", intent="ask_user_code"),
+        domain,
     )
     assert "user_code" not in slot_events(events)
     assert dispatcher.messages == []

@@ -7,7 +7,9 @@ from tests.actions.conftest import responses
 
 
 async def run(make_tracker, dispatcher, domain, **kwargs):
-    return await ActionAnswerQuestion().run(dispatcher, make_tracker(intent="ask_user_code", **kwargs), domain)
+    return await ActionAnswerQuestion().run(
+        dispatcher, make_tracker(intent="ask_user_code", **kwargs), domain
+    )
 
 
 async def test_inside_a_form_the_form_asks_again(make_tracker, dispatcher, domain):
@@ -22,7 +24,9 @@ async def test_after_the_offer_the_offer_comes_again(make_tracker, dispatcher, d
 
 
 async def test_during_a_step_that_step_is_asked_about_again(make_tracker, dispatcher, domain):
-    await run(make_tracker, dispatcher, domain, slots={"pending": "troubleshooting", "troubleshooting_step": "2"})
+    await run(
+        make_tracker, dispatcher, domain, slots={"pending": "troubleshooting", "troubleshooting_step": "2"}
+    )
     assert responses(dispatcher) == ["utter_explain_user_code", "utter_step_browsers_resume"]
 
 

@@ -7,7 +7,9 @@ from tests.actions.conftest import responses, slot_events
 
 
 async def run(make_tracker, dispatcher, domain, **kwargs):
-    return await ActionHandleFrustration().run(dispatcher, make_tracker(intent="frustration", **kwargs), domain)
+    return await ActionHandleFrustration().run(
+        dispatcher, make_tracker(intent="frustration", **kwargs), domain
+    )
 
 
 async def test_frustration_at_the_start_gets_the_offer_and_step_one(make_tracker, dispatcher, domain):

@@ -35,7 +35,9 @@ async def test_one_client_reads_every_answer_of_the_internal_api(aiohttp_client:
     hub_url = f"http://127.0.0.1:{settings.internal_port}"
     packet = {"conversation_id": "N" * 32, "reason": "requested_by_person", "language": "fr"}
 
-    wrong = await HubClient(ActionSettings(hub_url=hub_url, internal_token="wrong")).post("/internal/handoffs", packet)
+    wrong = await HubClient(ActionSettings(hub_url=hub_url, internal_token="wrong")).post(
+        "/internal/handoffs", packet
+    )
     assert (wrong.status, wrong.error, wrong.ok) == (401, "unauthorized", False)
 
     client = HubClient(ActionSettings(hub_url=hub_url, internal_token=TOKEN))
@@ -44,5 +46,7 @@ async def test_one_client_reads_every_answer_of_the_internal_api(aiohttp_client:
     malformed = await client.post("/internal/accounts/password-reset", {"email": "x"}, idempotency_key="k1")
     assert (malformed.status, malformed.error) == (422, "invalid_field")
 
-    down = await HubClient(ActionSettings(hub_url=nowhere, internal_token=TOKEN)).post("/internal/handoffs", packet)
+    down = await HubClient(ActionSettings(hub_url=nowhere, internal_token=TOKEN)).post(
+        "/internal/handoffs", packet
+    )
     assert (down.status, down.error, down.body) == (0, "unreachable", {})

@@ -158,7 +158,9 @@ async def test_offer_with_code_and_address_given_says_what_it_will_use(make_trac
 
 
 async def test_a_second_request_does_not_offer_the_masked_address_as_known(make_tracker, dispatcher, domain):
-    tracker = make_tracker(intent="forgot_password", slots={"user_code": "JTREMBLAY01", "email": "j***@example.com"})
+    tracker = make_tracker(
+        intent="forgot_password", slots={"user_code": "JTREMBLAY01", "email": "j***@example.com"}
+    )
     events = await ActionOfferPasswordReset().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_offer_password_reset"]
     assert slot_events(events)["email"] is None  # asked again by the form

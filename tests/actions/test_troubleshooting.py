@@ -126,7 +126,11 @@ async def test_every_step_response_exists_in_both_languages(domain):
 
 async def test_what_was_already_done_is_skipped(make_tracker, dispatcher, domain):
     events = await run(
-        make_tracker, dispatcher, domain, intent="still_not_working", text="I emptied the browsing data already, no luck"
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="still_not_working",
+        text="I emptied the browsing data already, no luck",
     )
     assert responses(dispatcher) == ["utter_step_restart"]
     slots = slot_events(events)
@@ -163,7 +167,9 @@ async def test_everything_already_tried_goes_to_support(make_tracker, dispatcher
     assert slot_events(events)["handoff_reason"] == "troubleshooting_exhausted"
 
 
-async def test_a_question_about_the_step_on_screen_is_answered_and_the_step_kept(make_tracker, dispatcher, domain):
+async def test_a_question_about_the_step_on_screen_is_answered_and_the_step_kept(
+    make_tracker, dispatcher, domain
+):
     events = await run(
         make_tracker,
         dispatcher,
@@ -190,12 +196,18 @@ async def test_a_frustrated_no_is_acknowledged_before_the_next_step(make_tracker
 
 async def test_a_plain_no_is_not_taken_for_frustration(make_tracker, dispatcher, domain):
     await run(
-        make_tracker, dispatcher, domain, intent="deny", slots={"troubleshooting_step": "1", "pending": "troubleshooting"}
+        make_tracker,
+        dispatcher,
+        domain,
+        intent="deny",
+        slots={"troubleshooting_step": "1", "pending": "troubleshooting"},
     )
     assert responses(dispatcher) == ["utter_step_browsers"]
 
 
-async def test_the_connexion_button_asked_about_during_step_four_keeps_step_four(make_tracker, dispatcher, domain):
+async def test_the_connexion_button_asked_about_during_step_four_keeps_step_four(
+    make_tracker, dispatcher, domain
+):
     await run(
         make_tracker,
         dispatcher,

@@ -61,7 +61,9 @@ class FakeRasa:
             language = "en" if message.lower().startswith(("i ", "hello", "my ")) else "fr"
             return web.json_response(
                 {
-                    "replies": [{"recipient_id": body["sender"], **r} for r in self.replies(message, language)],
+                    "replies": [
+                        {"recipient_id": body["sender"], **r} for r in self.replies(message, language)
+                    ],
                     "intent": "login_problem",
                     "confidence": 0.93,
                     "language": language,

@@ -55,7 +55,11 @@ def assert_no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
 @pytest.mark.parametrize("path", PUBLIC_FORMS)
 @pytest.mark.parametrize(("content_type", "body"), BROKEN_MULTIPART)
 async def test_a_broken_form_body_is_a_400_page(
-    console_hub: TestClient, no_tracebacks: pytest.LogCaptureFixture, path: str, content_type: str, body: bytes
+    console_hub: TestClient,
+    no_tracebacks: pytest.LogCaptureFixture,
+    path: str,
+    content_type: str,
+    body: bytes,
 ) -> None:
     async with console_hub.post(path, data=body, headers={"Content-Type": content_type}) as response:
         assert response.status == 400, await response.text()
@@ -111,7 +115,10 @@ async def test_dev_mail_ids_beyond_64_bits_are_not_found(
     hub = await aiohttp_client(
         init_app(
             dataclasses.replace(
-                settings, environment="development", internal_token=INTERNAL_TOKEN, mail_sink_port=port,
+                settings,
+                environment="development",
+                internal_token=INTERNAL_TOKEN,
+                mail_sink_port=port,
                 smtp_port=port,
             )
         )

@@ -10,7 +10,9 @@ import pytest
 from bot.domain import load_domain, step_instruction
 from bot.triage.answers import ANSWERABLE, Links, _bodies, answer_text
 
-LINKS = Links("https://hub.example/forgot-password", "https://hub.example/forgot-user-code", "soutien@gem-books.com")
+LINKS = Links(
+    "https://hub.example/forgot-password", "https://hub.example/forgot-user-code", "soutien@gem-books.com"
+)
 STEPS = ("utter_step_main_site", "utter_step_browsers", "utter_step_clear_data_other", "utter_step_restart")
 
 
@@ -53,8 +55,8 @@ def test_the_domain_is_read_from_its_file(tmp_path: Path) -> None:
     domain_file = tmp_path / "domain.yml"
     domain_file.write_text(
         "intents:\n  - greet\n  - out_of_scope: {use_entities: []}\nresponses:\n"
-        "  utter_step_x:\n    - text: \"Étape 9 — Faites ceci.\\nEst-ce que ça a fonctionné?\"\n"
-        "    - condition: [{type: slot, name: language, value: en}]\n      text: \"Step 9 — Do this.\\nDid that work?\"\n",
+        '  utter_step_x:\n    - text: "Étape 9 — Faites ceci.\\nEst-ce que ça a fonctionné?"\n'
+        '    - condition: [{type: slot, name: language, value: en}]\n      text: "Step 9 — Do this.\\nDid that work?"\n',
         encoding="utf-8",
     )
     domain = load_domain(domain_file)

@@ -27,7 +27,9 @@ from tests.bot.fake_rasa import FakeRasa
 from tools.stack import RasaStack, free_port
 
 
-async def test_rasa_killed_mid_conversation_then_back(aiohttp_client: ClientFactory, settings: Settings) -> None:
+async def test_rasa_killed_mid_conversation_then_back(
+    aiohttp_client: ClientFactory, settings: Settings
+) -> None:
     fake, port = FakeRasa(), free_port()
     url = f"http://127.0.0.1:{port}"
     hub = await aiohttp_client(init_app(dataclasses.replace(settings, rasa_url=url, action_server_url=url)))
@@ -50,7 +52,10 @@ async def test_rasa_killed_mid_conversation_then_back(aiohttp_client: ClientFact
     transcript = await hub.app[STORE].transcript(welcome["conversation_id"])
     said = [m.text for m in transcript if m.author == "person"]
     assert said == ["je n'arrive plus à me brancher", "ça ne marche toujours pas", "j'utilise Chrome"]
-    assert [c["message"] for c in fake.webhook_calls] == ["je n'arrive plus à me brancher", "j'utilise Chrome"]
+    assert [c["message"] for c in fake.webhook_calls] == [
+        "je n'arrive plus à me brancher",
+        "j'utilise Chrome",
+    ]
 
 
 async def test_hub_restarted_mid_conversation(aiohttp_client: ClientFactory, settings: Settings) -> None:
@@ -91,12 +96,16 @@ def database_locked(settings: Settings) -> Iterator[None]:
         other.close()
 
 
-async def hub_with_fake(aiohttp_client: ClientFactory, settings: Settings, **changes: object) -> tuple[TestClient, FakeRasa]:
+async def hub_with_fake(
+    aiohttp_client: ClientFactory, settings: Settings, **changes: object
+) -> tuple[TestClient, FakeRasa]:
     fake, port = FakeRasa(), free_port()
     rasa = TestServer(fake.app(), port=port)
     await rasa.start_server()
     url = f"http://127.0.0.1:{port}"
-    hub = await aiohttp_client(init_app(dataclasses.replace(settings, rasa_url=url, action_server_url=url, **changes)))
+    hub = await aiohttp_client(
+        init_app(dataclasses.replace(settings, rasa_url=url, action_server_url=url, **changes))
+    )
     return hub, fake
 
 
@@ -139,7 +148,10 @@ async def test_database_busy_too_long_the_person_is_told_and_can_try_again(
         frames = await say(ws, "still not working")
         assert of_type(frames, "message") and not of_type(frames, "error")
     # What was refused was not half-kept: each message once, each answered once.
-    assert await person_lines(hub, welcome["conversation_id"]) == ["hello, I can't log in", "still not working"]
+    assert await person_lines(hub, welcome["conversation_id"]) == [
+        "hello, I can't log in",
+        "still not working",
+    ]
     assert [call["message"] for call in fake.webhook_calls] == ["hello, I can't log in", "still not working"]
 
 
@@ -163,7 +175,9 @@ async def test_action_server_down_mid_conversation_then_back(
             frames = await say(ws, "I can't log in to GEM-BOOKS")
             [error] = of_type(frames, "error")
             assert error["code"] == "assistant_unavailable"
-            assert error["message"].startswith("The assistant is temporarily unavailable. Your message has been saved.")
+            assert error["message"].startswith(
+                "The assistant is temporarily unavailable. Your message has been saved."
+            )
 
             await stack.start_actions()
             frames = await say(ws, "I still can't log in to GEM-BOOKS")

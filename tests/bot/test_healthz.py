@@ -50,9 +50,7 @@ async def test_a_wrong_rasa_token_is_reported(aiohttp_client, settings, fake_ras
     from bot.app import init_app
 
     _fake, url = fake_rasa
-    app = init_app(
-        dataclasses.replace(settings, rasa_url=url, action_server_url=url, rasa_token="nope")
-    )
+    app = init_app(dataclasses.replace(settings, rasa_url=url, action_server_url=url, rasa_token="nope"))
     client = await aiohttp_client(app)
     body = await (await client.get("/healthz")).json()
     assert body["checks"]["rasa"]["ok"] is False

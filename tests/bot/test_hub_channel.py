@@ -96,6 +96,8 @@ async def test_a_malformed_turn_is_a_400(rasa_stack: Any) -> None:
     headers = {"Authorization": f"Bearer {rasa_stack.token}", "Content-Type": "application/json"}
     async with aiohttp.ClientSession() as http:
         for data in (b"not json", b"[]", b'{"sender": "", "message": "x"}', b'{"sender": "a", "message": 3}'):
-            async with http.post(f"{rasa_stack.rasa_url}/webhooks/hub/turn", data=data, headers=headers) as response:
+            async with http.post(
+                f"{rasa_stack.rasa_url}/webhooks/hub/turn", data=data, headers=headers
+            ) as response:
                 assert response.status == 400, data
                 assert await response.json() == {"error": "bad_request"}

@@ -70,7 +70,9 @@ async def test_several_workers_on_one_database_claim_each_job_once(settings: Set
             await engine.dispose()
 
 
-async def test_a_triage_worker_whose_lease_ran_out_cannot_give_back_a_mail_taken_over(engine: AsyncEngine) -> None:
+async def test_a_triage_worker_whose_lease_ran_out_cannot_give_back_a_mail_taken_over(
+    engine: AsyncEngine,
+) -> None:
     clock = MovableClock()
     store = TriageStore(session_factory(engine), clock)
     await receive(store, 1)

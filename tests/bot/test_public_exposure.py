@@ -90,7 +90,9 @@ async def test_healthz_details_with_the_health_token(
     )
     relayed = {"X-Forwarded-For": "203.0.113.9"}
     for token, sees in (("h-token", True), ("wrong", False), ("", False)):
-        async with client.get("/healthz", headers={**relayed, "Authorization": f"Bearer {token}"}) as response:
+        async with client.get(
+            "/healthz", headers={**relayed, "Authorization": f"Bearer {token}"}
+        ) as response:
             assert ("checks" in await response.json()) is sees, token
 
 

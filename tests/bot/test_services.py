@@ -35,7 +35,9 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def test_the_relay_cannot_be_built_without_the_way_to_agents(engine: AsyncEngine, settings: Settings) -> None:
+async def test_the_relay_cannot_be_built_without_the_way_to_agents(
+    engine: AsyncEngine, settings: Settings
+) -> None:
     # Without it, a person's message during a handoff would silently go to the assistant.
     store = ConversationStore(session_factory(engine), settings)
     async with aiohttp.ClientSession() as http:
@@ -45,9 +47,17 @@ async def test_the_relay_cannot_be_built_without_the_way_to_agents(engine: Async
             ChatRelay(store, RasaClient(http, settings))  # type: ignore[call-arg]
 
 
-async def test_handoffs_cannot_be_built_without_a_way_to_answer_mail(engine: AsyncEngine, settings: Settings) -> None:
+async def test_handoffs_cannot_be_built_without_a_way_to_answer_mail(
+    engine: AsyncEngine, settings: Settings
+) -> None:
     sessions = session_factory(engine)
-    parts = (HandoffStore(sessions), ConversationStore(sessions, settings), LiveChannels(), Outbox(sessions), settings)
+    parts = (
+        HandoffStore(sessions),
+        ConversationStore(sessions, settings),
+        LiveChannels(),
+        Outbox(sessions),
+        settings,
+    )
     with pytest.raises(MissingDependency, match="mail_replies"):
         Handoffs(*parts, mail_replies=None)  # type: ignore[arg-type]
 
@@ -63,7 +73,9 @@ async def test_the_triage_worker_does_not_start_without_outbox_and_handoffs(
 
 async def test_build_services_wires_every_collaborator(engine: AsyncEngine, settings: Settings) -> None:
     async with aiohttp.ClientSession() as http:
-        services = build_services(settings, engine, http, MovableClock(), link_secret="a-test-link-secret-of-32-chars!!")
+        services = build_services(
+            settings, engine, http, MovableClock(), link_secret="a-test-link-secret-of-32-chars!!"
+        )
     assert services.relay._to_agents == services.handoffs.person_wrote
     assert services.handoffs._mail_replies is not None
     assert services.triage._handoffs is services.handoffs and services.triage._outbox is services.outbox

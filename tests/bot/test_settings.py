@@ -131,7 +131,10 @@ VALID = {
     "trusted_proxies": ("10.0.0.0/8, 192.168.1.2", ("10.0.0.0/8", "192.168.1.2")),
     "public_base_url": ("https://chat.example.org/", "https://chat.example.org"),
     "database_url": ("postgresql+asyncpg://hub@db/hub", "postgresql+asyncpg://hub@db/hub"),
-    "allowed_origins": ("https://a.example.org/, https://b.example.org", ("https://a.example.org", "https://b.example.org")),
+    "allowed_origins": (
+        "https://a.example.org/, https://b.example.org",
+        ("https://a.example.org", "https://b.example.org"),
+    ),
     "default_language": ("en", "en"),
     "socketio_payload_intents": ("hello, start=greet", ("hello", "start=greet")),
     "environment": ("development", "development"),
@@ -147,7 +150,14 @@ VALID = {
     "review_confidence_threshold": ("0.5", 0.5),
     "nlu_data_dir": ("/srv/gem-books/nlu", "/srv/gem-books/nlu"),
 }
-CHOICES = ["environment", "account_gateway", "smtp_security", "triage_mode", "imap_security", "default_language"]
+CHOICES = [
+    "environment",
+    "account_gateway",
+    "smtp_security",
+    "triage_mode",
+    "imap_security",
+    "default_language",
+]
 
 
 def a_value_for(name: str, default: object) -> tuple[str, object]:

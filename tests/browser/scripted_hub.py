@@ -84,9 +84,7 @@ class ScriptedHub:
         """Send a frame to the widget on its latest connection."""
         self.ws.send(json.dumps(frame))
 
-    def say(
-        self, text: str, buttons: list[dict[str, str]] | None = None, author: str = "assistant"
-    ) -> None:
+    def say(self, text: str, buttons: list[dict[str, str]] | None = None, author: str = "assistant") -> None:
         message = {
             "author": author,
             "text": text,
@@ -127,9 +125,7 @@ class ScriptedHub:
             else:
                 self._held.append((ws, frame))
         elif frame.get("type") == "message":
-            self.transcript.append(
-                {"author": "person", "text": frame["text"], "buttons": [], "ts": None}
-            )
+            self.transcript.append({"author": "person", "text": frame["text"], "buttons": [], "ts": None})
 
     def _welcome(self, ws: WebSocketRoute, frame: dict[str, Any]) -> None:
         error = None

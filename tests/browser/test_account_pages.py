@@ -212,7 +212,9 @@ def test_a_person_gets_a_user_code_reminder_in_french(page: Page, accounts_hub: 
     expect(page.locator(".mail-body")).to_contain_text("MGAGNON")
 
 
-def test_a_person_resets_a_forgotten_password_in_english(english_page: Page, accounts_hub: AccountsHub) -> None:
+def test_a_person_resets_a_forgotten_password_in_english(
+    english_page: Page, accounts_hub: AccountsHub
+) -> None:
     page, hub = english_page, accounts_hub
     page.goto(f"{hub.url}/login")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -232,7 +234,9 @@ def test_a_person_resets_a_forgotten_password_in_english(english_page: Page, acc
 
     # Too short for the rule: the browser itself stops it (minlength), so remove that
     # and let the page answer, in English.
-    page.locator("#password, #confirmation").evaluate_all("els => els.forEach(e => e.removeAttribute('minlength'))")
+    page.locator("#password, #confirmation").evaluate_all(
+        "els => els.forEach(e => e.removeAttribute('minlength'))"
+    )
     page.get_by_label("New password", exact=True).fill("short")
     page.get_by_label("Confirm the new password", exact=True).fill("short")
     page.get_by_role("button", name="SAVE").click()

@@ -76,7 +76,9 @@ class DashboardHub:
         runner = web.AppRunner(init_app(settings))
         await runner.setup()
         try:
-            await generate(runner.app[ENGINE], Volume(conversations=4000, handoffs=400, days=45), today=dt.date.today())
+            await generate(
+                runner.app[ENGINE], Volume(conversations=4000, handoffs=400, days=45), today=dt.date.today()
+            )
             await runner.app[AGENTS].create(*AGENT)
             await web.TCPSite(runner, settings.host, settings.port).start()
             self.url = settings.public_base_url

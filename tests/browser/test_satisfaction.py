@@ -129,13 +129,22 @@ def test_the_widget_asks_once_and_the_answer_is_stored_then_reviewed_and_exporte
     english = conversation_id(page)
     unclear = "the sign-in wheel spins forever on my office laptop"
     chat.say_and_wait(unclear, "en")
-    assert answers(own_hub, english)[0][:6] == ("widget", "en", "login_problem", "main_site", "assistant", "no")
+    assert answers(own_hub, english)[0][:6] == (
+        "widget",
+        "en",
+        "login_problem",
+        "main_site",
+        "assistant",
+        "no",
+    )
 
     # The agent reviews it: the conversation said "No", so its messages are listed.
     sign_in(agent_page, own_hub)
     agent_page.get_by_role("link", name="À enseigner").click()
     expect(agent_page.get_by_role("heading", name="Quoi enseigner à l'assistant")).to_be_visible()
-    expect(agent_page.locator("#untrained")).to_contain_text("Comparé aux fichiers d'entraînement de data/nlu/")
+    expect(agent_page.locator("#untrained")).to_contain_text(
+        "Comparé aux fichiers d'entraînement de data/nlu/"
+    )
     row = agent_page.locator("table.review tr", has_text=unclear)
     expect(row).to_contain_text("« non » à la satisfaction")
     screenshot(agent_page, "satisfaction-04-review")
@@ -174,7 +183,9 @@ def test_a_mail_answers_still_need_help_link_reopens_a_ticket(
     deadline = time.monotonic() + 60
     answer = None
     while answer is None and time.monotonic() < deadline:
-        answer = next((m for m in own_hub.outbound.messages if m["In-Reply-To"] == original["Message-ID"]), None)
+        answer = next(
+            (m for m in own_hub.outbound.messages if m["In-Reply-To"] == original["Message-ID"]), None
+        )
         time.sleep(0.2)
     assert answer is not None, "no automatic answer"
     text = answer.get_body(preferencelist=("plain",)).get_content()

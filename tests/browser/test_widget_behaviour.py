@@ -55,16 +55,12 @@ def test_bot_text_is_text_and_only_http_links_are_clickable(page: Page) -> None:
     for fragment in ("[clic](javascript:alert(1))", "<img src=x onerror=alert(3)>",
                      "<script>alert(4)</script>", "[data](data:text/html,<b>x</b>)"):  # fmt: skip
         expect(bubble).to_contain_text(fragment)
-    expect(
-        chat.log.locator("img, script, b, a[href^='javascript'], a[href^='data']")
-    ).to_have_count(0)
+    expect(chat.log.locator("img, script, b, a[href^='javascript'], a[href^='data']")).to_have_count(0)
     expect(bubble.locator("strong")).to_have_text("CONNEXION")
     screenshot(page, "behaviour-hostile-text")
 
 
-def test_a_link_opens_in_a_new_tab_without_access_to_the_widget(
-    page: Page, context: BrowserContext
-) -> None:
+def test_a_link_opens_in_a_new_tab_without_access_to_the_widget(page: Page, context: BrowserContext) -> None:
     context.route("https://www.gem-books.com/**", lambda route: route.fulfill(body="GEM-BOOKS"))
     hub, chat = open_chat(page)
     hub.say("Allez sur https://www.gem-books.com et cliquez sur CONNEXION.")
@@ -249,9 +245,7 @@ def test_resume_with_a_code_after_storage_was_cleared(page: Page) -> None:
     field.fill(RESUMABLE_CODE.lower().replace("-", " "))
     field.press("Enter")
     expect(chat.said.first).to_have_text(re.compile("je n'arrive plus à me brancher"))
-    expect(chat.replies.first.get_by_role("link")).to_have_attribute(
-        "href", "https://www.gem-books.com/"
-    )
+    expect(chat.replies.first.get_by_role("link")).to_have_attribute("href", "https://www.gem-books.com/")
     expect(chat.code).to_have_text(RESUMABLE_CODE)
     expect(field).to_be_hidden()  # the form folds away; the offer stays for another time
     expect(offer).to_have_attribute("aria-expanded", "false")

@@ -41,7 +41,14 @@ def test_the_card_asks_in_the_hubs_language_and_sends_a_frame_not_a_message(page
     expect(card.get_by_role("button", name="Yes", exact=True)).to_be_enabled()
     expect(chat.messages("system")).to_have_count(0)
     card.get_by_role("button", name="Yes", exact=True).click()
-    hub.push({"type": "satisfaction", "state": "answered", "answer": "yes", "message": "Thank you for your answer!"})
+    hub.push(
+        {
+            "type": "satisfaction",
+            "state": "answered",
+            "answer": "yes",
+            "message": "Thank you for your answer!",
+        }
+    )
     expect(page.locator(".gb-survey--done")).to_have_text("Thank you for your answer!")
     expect(page.get_by_role("group", name="Did this help?")).to_have_count(0)
     assert [f["answer"] for f in hub.frames("satisfaction")] == ["no", "yes"]
@@ -56,7 +63,9 @@ def test_a_new_welcome_clears_the_card_and_the_launcher_counts_it(page: Page) ->
     chat_launcher.click()  # closed again: the question counts as unread
     hub.push({**ASKED_EN, "language": "fr", "question": "Est-ce que ça vous a aidé ?",
               "options": [{"answer": "yes", "title": "Oui"}, {"answer": "no", "title": "Non"}]})  # fmt: skip
-    expect(chat_launcher).to_have_attribute("aria-label", "Ouvrir le clavardage avec le soutien GEM-BOOKS. 1 nouveau(x) message(s)")
+    expect(chat_launcher).to_have_attribute(
+        "aria-label", "Ouvrir le clavardage avec le soutien GEM-BOOKS. 1 nouveau(x) message(s)"
+    )
     chat_launcher.click()
     card = page.get_by_role("group", name="Est-ce que ça vous a aidé ?")
     expect(card.get_by_role("textbox", name="Un commentaire? (facultatif)")).to_be_visible()

@@ -52,7 +52,9 @@ def message(text: str, intent: str, confidence: float) -> Message:
 
 
 def test_the_request_becomes_the_intent_and_the_topic_stays_in_the_ranking():
-    [msg] = PersonRequest({}).process([message("put me through to an agent about my refund", "out_of_scope", 0.99)])
+    [msg] = PersonRequest({}).process(
+        [message("put me through to an agent about my refund", "out_of_scope", 0.99)]
+    )
     assert msg.get(INTENT) == {"name": "request_human", "confidence": 0.99}
     ranking = msg.get(INTENT_RANKING_KEY)
     assert [r["name"] for r in ranking] == ["request_human", "out_of_scope"]

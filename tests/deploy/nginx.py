@@ -118,7 +118,10 @@ class PrivateNginx:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             assert self._process.poll() is None, self._process.stderr.read() if self._process.stderr else ""
-            with contextlib.suppress(OSError), socket.create_connection((self.addresses[0], self.https_port), 0.2):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection((self.addresses[0], self.https_port), 0.2),
+            ):
                 return self
             time.sleep(0.05)
         raise TimeoutError("nginx did not start listening")

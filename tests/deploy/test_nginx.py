@@ -51,9 +51,10 @@ async def deployment(tmp_path: Path) -> AsyncIterator[Deployment]:
             triage_smtp_port=0,
             internal_token="internal-token-for-the-test",
         )
-        async with TestServer(init_app(settings), port=hub_port), aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=False)
-        ) as http:
+        async with (
+            TestServer(init_app(settings), port=hub_port),
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False)) as http,
+        ):
             yield Deployment(nginx, http)
 
 

@@ -10,7 +10,9 @@ from tools.dashboard_data import Volume
 
 
 async def test_the_dashboard_bench_reports_every_range(tmp_path: Path, capsys: object) -> None:
-    report = await bench_dashboard.measure(Volume(conversations=600, handoffs=60, days=30), runs=1, work_dir=tmp_path)
+    report = await bench_dashboard.measure(
+        Volume(conversations=600, handoffs=60, days=30), runs=1, work_dir=tmp_path
+    )
     assert report["rows"]["conversations"] == 600 and report["rows"]["handoffs"] == 60
     assert list(report["ranges"]) == ["today", "7d", "30d", "90d"]
     ninety = report["ranges"]["90d"]

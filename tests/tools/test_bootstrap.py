@@ -16,7 +16,11 @@ BOOTSTRAP = PROJECT_ROOT / "tools" / "bootstrap.sh"
 def test_every_apt_get_waits_for_the_lock() -> None:
     script = BOOTSTRAP.read_text(encoding="utf-8")
     assert re.search(r'^\s*wait_lock="-o DPkg::Lock::Timeout=\d+"$', script, re.M)
-    calls = [line for line in script.splitlines() if re.search(r"\bapt-get\b", line) and not line.lstrip().startswith("#")]
+    calls = [
+        line
+        for line in script.splitlines()
+        if re.search(r"\bapt-get\b", line) and not line.lstrip().startswith("#")
+    ]
     assert calls, "no apt-get call found"
     for line in calls:
         assert "apt-get $wait_lock " in line, line

@@ -115,7 +115,17 @@ def test_the_command_runs_and_writes_its_report(tmp_path: Path) -> None:
     out = tmp_path / "evaluation.json"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
     completed = subprocess.run(
-        [sys.executable, "-m", "tools.evaluate", "--skip-baselines", "--skip-conversations", "--limit", "40", "--json", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "tools.evaluate",
+            "--skip-baselines",
+            "--skip-conversations",
+            "--limit",
+            "40",
+            "--json",
+            str(out),
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -44,9 +44,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.CheckConstraint("answer IN ('yes', 'no')", name="answer"),
         sa.CheckConstraint("channel IN ('widget', 'socketio', 'mail')", name="channel"),
-        sa.CheckConstraint(
-            "(conversation_id IS NOT NULL) OR (inbound_mail_id IS NOT NULL)", name="subject"
-        ),
+        sa.CheckConstraint("(conversation_id IS NOT NULL) OR (inbound_mail_id IS NOT NULL)", name="subject"),
         sa.UniqueConstraint("conversation_id"),
         sa.UniqueConstraint("inbound_mail_id"),
     )

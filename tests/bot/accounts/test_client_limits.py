@@ -73,7 +73,9 @@ async def test_ipv6_clients_are_grouped_by_64(
 async def test_someone_elses_user_code_does_not_use_up_their_resets(
     aiohttp_client: ClientFactory, account_settings: Settings, clock: MovableClock
 ) -> None:
-    hub = await start_hub(aiohttp_client, dataclasses.replace(account_settings, account_mail_per_account=3), clock)
+    hub = await start_hub(
+        aiohttp_client, dataclasses.replace(account_settings, account_mail_per_account=3), clock
+    )
     for i in range(5):  # five guesses of Julie's address, from five conversations
         body = reset_body(JULIE.user_code, f"guess{i}@example.com", conversation_id=f"attacker-{i}")
         status, _, _ = await post_internal(hub, "password-reset", body)
@@ -87,7 +89,9 @@ async def test_someone_elses_user_code_does_not_use_up_their_resets(
 async def test_one_address_can_hold_only_so_many_chats(
     aiohttp_client: ClientFactory, account_settings: Settings, clock: MovableClock
 ) -> None:
-    hub = await start_hub(aiohttp_client, dataclasses.replace(account_settings, max_chats_per_client=2), clock)
+    hub = await start_hub(
+        aiohttp_client, dataclasses.replace(account_settings, max_chats_per_client=2), clock
+    )
     first, second = await hub.ws_connect("/ws"), await hub.ws_connect("/ws")
     await hello(first)
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
@@ -100,7 +104,9 @@ async def test_one_address_can_hold_only_so_many_chats(
     await third.close()
 
 
-async def new_chat(hub: TestClient, language: str = "fr", client: str | None = None, **fields: object) -> dict:
+async def new_chat(
+    hub: TestClient, language: str = "fr", client: str | None = None, **fields: object
+) -> dict:
     """The first frame a new widget connection gets back for its hello."""
     headers = {"X-Forwarded-For": client} if client else {}
     async with hub.ws_connect("/ws", headers=headers) as ws:
@@ -116,7 +122,9 @@ async def test_one_address_can_open_only_so_many_new_conversations(
     )
     first_hub = await start_hub(aiohttp_client, settings, clock)
     # A second hub process on the same database counts the same conversations.
-    second_hub = await start_hub(aiohttp_client, dataclasses.replace(settings, internal_port=free_port()), clock)
+    second_hub = await start_hub(
+        aiohttp_client, dataclasses.replace(settings, internal_port=free_port()), clock
+    )
     welcomes = [await new_chat(hub, client="203.0.113.9") for hub in (first_hub, first_hub, second_hub)]
     assert [frame["type"] for frame in welcomes] == ["welcome"] * 3
     refused = await new_chat(first_hub, client="203.0.113.9")
@@ -141,7 +149,9 @@ async def test_one_address_can_open_only_so_many_new_conversations(
 async def test_socketio_clients_share_the_new_conversation_limit(
     aiohttp_client: ClientFactory, account_settings: Settings, clock: MovableClock
 ) -> None:
-    hub = await start_hub(aiohttp_client, dataclasses.replace(account_settings, max_new_conversations_per_client=1), clock)
+    hub = await start_hub(
+        aiohttp_client, dataclasses.replace(account_settings, max_new_conversations_per_client=1), clock
+    )
     assert (await new_chat(hub))["type"] == "welcome"  # the widget used up the address's one
     chat = socketio.AsyncClient(reconnection=False)
     uttered: asyncio.Queue[dict] = asyncio.Queue()
@@ -153,7 +163,9 @@ async def test_socketio_clients_share_the_new_conversation_limit(
         await chat.emit("session_request", {"session_id": None})
         said = await asyncio.wait_for(uttered.get(), 10)
         assert said["text"].startswith("Trop de nouvelles conversations")
-        await chat.emit("user_uttered", {"message": "allo", "session_id": None, "customData": {"language": "en"}})
+        await chat.emit(
+            "user_uttered", {"message": "allo", "session_id": None, "customData": {"language": "en"}}
+        )
         said = await asyncio.wait_for(uttered.get(), 10)
         assert said["text"].startswith("Too many new conversations")
         assert confirmed.empty() and chat.connected

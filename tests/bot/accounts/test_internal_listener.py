@@ -12,7 +12,11 @@ from tests.bot.accounts.conftest import INTERNAL_TOKEN, JULIE, post_internal, re
 from tests.bot.conftest import internal_url
 
 AUTH = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
-INTERNAL_PATHS = ["/internal/handoffs", "/internal/accounts/password-reset", "/internal/accounts/user-code-reminder"]
+INTERNAL_PATHS = [
+    "/internal/handoffs",
+    "/internal/accounts/password-reset",
+    "/internal/accounts/user-code-reminder",
+]
 
 
 @pytest.mark.parametrize("path", INTERNAL_PATHS)
@@ -21,7 +25,9 @@ async def test_the_public_port_has_no_internal_api(accounts_hub: TestClient, pat
     body = {**reset_body(JULIE.user_code, JULIE.email), "conversation_id": conversation.id}
     async with accounts_hub.post(path, json=body, headers=AUTH) as response:
         assert response.status == 404
-    async with accounts_hub.session.post(internal_url(accounts_hub, path), json=body, headers=AUTH) as response:
+    async with accounts_hub.session.post(
+        internal_url(accounts_hub, path), json=body, headers=AUTH
+    ) as response:
         assert response.status != 404  # the same call on the internal listener is heard
 
 
@@ -58,10 +64,15 @@ async def test_every_internal_route_refuses_a_missing_or_wrong_token_with_one_js
     conversation = await accounts_hub.app[STORE].create("fr", "widget")
     body = {**reset_body(JULIE.user_code, JULIE.email), "conversation_id": conversation.id, "reason": "email"}
     headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-    async with accounts_hub.session.post(internal_url(accounts_hub, path), json=body, headers=headers) as response:
+    async with accounts_hub.session.post(
+        internal_url(accounts_hub, path), json=body, headers=headers
+    ) as response:
         assert response.status == 401
         assert response.content_type == "application/json"
-        assert await response.json() == {"error": "unauthorized", "message": "missing or wrong internal token"}
+        assert await response.json() == {
+            "error": "unauthorized",
+            "message": "missing or wrong internal token",
+        }
     assert await accounts_hub.app[OUTBOX].counts() == {}
 
 
@@ -71,17 +82,28 @@ async def test_every_internal_route_answers_a_body_that_is_not_a_json_object_wit
     accounts_hub: TestClient, path: str, body: str
 ) -> None:
     headers = {**AUTH, "Content-Type": "application/json"}
-    async with accounts_hub.session.post(internal_url(accounts_hub, path), data=body, headers=headers) as response:
+    async with accounts_hub.session.post(
+        internal_url(accounts_hub, path), data=body, headers=headers
+    ) as response:
         assert response.status == 400
         assert response.content_type == "application/json"
         assert await response.json() == {"error": "bad_request", "message": "the body must be a JSON object"}
 
 
 @pytest.mark.parametrize("path", INTERNAL_PATHS)
-async def test_every_internal_route_names_a_malformed_field_the_same_way(accounts_hub: TestClient, path: str) -> None:
+async def test_every_internal_route_names_a_malformed_field_the_same_way(
+    accounts_hub: TestClient, path: str
+) -> None:
     conversation = await accounts_hub.app[STORE].create("fr", "widget")
-    body = {"conversation_id": conversation.id, "email": "not-an-address", "user_code": "JT01", "reason": "x\r\ny"}
-    async with accounts_hub.session.post(internal_url(accounts_hub, path), json=body, headers=AUTH) as response:
+    body = {
+        "conversation_id": conversation.id,
+        "email": "not-an-address",
+        "user_code": "JT01",
+        "reason": "x\r\ny",
+    }
+    async with accounts_hub.session.post(
+        internal_url(accounts_hub, path), json=body, headers=AUTH
+    ) as response:
         assert response.status == 422
         answer = await response.json()
         assert answer["error"] == "invalid_field" and answer["field"] and answer["field"] in answer["message"]

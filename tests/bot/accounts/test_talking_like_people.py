@@ -14,7 +14,9 @@ from tests.bot.smtp_server import SmtpRecorder, text_of
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("engineio_client_compat")]
 
 
-async def test_fr_everything_in_one_message_needs_only_a_yes(smtp_hub: TestClient, smtp: SmtpRecorder) -> None:
+async def test_fr_everything_in_one_message_needs_only_a_yes(
+    smtp_hub: TestClient, smtp: SmtpRecorder
+) -> None:
     async with smtp_hub.ws_connect("/ws") as ws:
         await hello(ws, language="fr")
         offer = texts(
@@ -48,7 +50,15 @@ async def test_en_user_code_reminder_with_the_address_in_the_same_message(
 @pytest.mark.parametrize(
     ("language", "opening", "yes", "person", "typo", "invalid", "done"),
     [
-        ("fr", "j'ai oublié mon mot de passe", "oui", JULIE, "julie.tremblay@example", "pas complète", "C'est fait"),
+        (
+            "fr",
+            "j'ai oublié mon mot de passe",
+            "oui",
+            JULIE,
+            "julie.tremblay@example",
+            "pas complète",
+            "C'est fait",
+        ),
         ("en", "I forgot my password", "yes", BOB, "bob.smith@example", "doesn't look complete", "Done."),
     ],
 )

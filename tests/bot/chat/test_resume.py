@@ -78,9 +78,7 @@ async def test_guessing_codes_is_rate_limited(hub: TestClient) -> None:
     assert welcome["conversation_id"] != target["conversation_id"]
 
 
-async def test_an_expired_code_no_longer_opens_the_conversation(
-    aiohttp_client, settings: Settings
-) -> None:
+async def test_an_expired_code_no_longer_opens_the_conversation(aiohttp_client, settings: Settings) -> None:
     client = await aiohttp_client(init_app(dataclasses.replace(settings, resume_code_ttl_days=3)))
     async with client.ws_connect("/ws") as ws:
         old = await hello(ws)

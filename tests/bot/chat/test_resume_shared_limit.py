@@ -18,7 +18,9 @@ async def guess(hub: object, attempt: int) -> str:
         return str((await ws.receive_json(timeout=5))["code"])
 
 
-async def test_two_hub_processes_count_the_same_guesses(aiohttp_client: ClientFactory, settings: Settings) -> None:
+async def test_two_hub_processes_count_the_same_guesses(
+    aiohttp_client: ClientFactory, settings: Settings
+) -> None:
     # Two applications on one database file: what two hub processes behind a proxy are.
     shared = dataclasses.replace(settings, resume_attempts_per_window=4)
     first = await aiohttp_client(init_app(shared))

@@ -49,9 +49,7 @@ class Webchat:
 
 async def connect(client: TestClient, **kwargs: Any) -> Webchat:
     chat = Webchat()
-    await chat.sio.connect(
-        str(client.make_url("/")), socketio_path="socket.io", wait_timeout=10, **kwargs
-    )
+    await chat.sio.connect(str(client.make_url("/")), socketio_path="socket.io", wait_timeout=10, **kwargs)
     return chat
 
 

@@ -41,12 +41,8 @@ async def test_two_hellos_get_two_different_conversations(hub: TestClient) -> No
     assert first["resume_code"] != second["resume_code"]
 
 
-@pytest.mark.parametrize(
-    "made_up", ["abc", "x" * 32, "../../etc/passwd", "' OR 1=1 --", 12345, {"id": 1}]
-)
-async def test_a_made_up_conversation_id_gets_a_new_conversation(
-    hub: TestClient, made_up: object
-) -> None:
+@pytest.mark.parametrize("made_up", ["abc", "x" * 32, "../../etc/passwd", "' OR 1=1 --", 12345, {"id": 1}])
+async def test_a_made_up_conversation_id_gets_a_new_conversation(hub: TestClient, made_up: object) -> None:
     async with hub.ws_connect("/ws") as ws:
         welcome = await hello(ws, conversation_id=made_up)
     assert welcome["conversation_id"] != made_up
@@ -177,9 +173,7 @@ async def test_a_message_before_hello_is_refused(hub: TestClient) -> None:
         assert (await hello(ws))["type"] == "welcome"
 
 
-async def test_a_flood_is_rate_limited_once_and_the_connection_recovers(
-    aiohttp_client, settings
-) -> None:
+async def test_a_flood_is_rate_limited_once_and_the_connection_recovers(aiohttp_client, settings) -> None:
     import dataclasses
 
     from bot.app import init_app

@@ -65,9 +65,7 @@ async def test_logout_closes_the_console_and_nobody_is_online_any_more(
     assert "soutien@gem-books.com" in mail["To"]
 
 
-async def test_an_idle_session_closes_its_console(
-    quick_check_hub: TestClient, clock: MovableClock
-) -> None:
+async def test_an_idle_session_closes_its_console(quick_check_hub: TestClient, clock: MovableClock) -> None:
     await login(quick_check_hub)
     console = await quick_check_hub.ws_connect("/console/ws")
     clock.advance(minutes=29)
@@ -89,7 +87,9 @@ async def test_agent_online_is_computed_from_live_sessions_between_checks(
     await closed_as_signed_out(console)  # instead of receiving the new handoff's frames
 
 
-async def test_a_console_of_an_ended_session_cannot_connect(console_hub: TestClient, clock: MovableClock) -> None:
+async def test_a_console_of_an_ended_session_cannot_connect(
+    console_hub: TestClient, clock: MovableClock
+) -> None:
     await login(console_hub)
     clock.advance(minutes=31)
     async with console_hub.get("/console/ws") as response:

@@ -37,9 +37,18 @@ async def expected(engine: AsyncEngine, view: View) -> dict[str, Any]:
     """The figures computed the obvious way: every row loaded, counted in Python."""
     start, end = view.bounds
     channel = CHANNELS.get(view.channel or "")
-    wrote = {cid for cid, author in await _rows(engine, Message.conversation_id, Message.author) if author == "person"}
+    wrote = {
+        cid
+        for cid, author in await _rows(engine, Message.conversation_id, Message.author)
+        if author == "person"
+    }
     handoffs = await _rows(
-        engine, Handoff.conversation_id, Handoff.created_at, Handoff.first_reply_at, Handoff.reason, Handoff.language
+        engine,
+        Handoff.conversation_id,
+        Handoff.created_at,
+        Handoff.first_reply_at,
+        Handoff.reason,
+        Handoff.language,
     )
     handed = {row[0] for row in handoffs}
     channels: dict[str, str] = {}
@@ -100,7 +109,8 @@ async def expected(engine: AsyncEngine, view: View) -> dict[str, Any]:
         "mail": dict(mail),
         "funnel": funnel,
         "satisfaction": {
-            d: {value: (n, yes[d][value]) for value, n in counts.items()} for d, counts in satisfaction.items()
+            d: {value: (n, yes[d][value]) for value, n in counts.items()}
+            for d, counts in satisfaction.items()
         },
     }
 
@@ -154,7 +164,9 @@ async def test_the_figures_match_a_plain_count_of_generated_traffic(console_hub:
 
 async def test_the_stores_keep_the_funnel_columns_and_the_page_shows_them(console_hub: TestClient) -> None:
     store = console_hub.app[STORE]
-    solo = await conversation_with(console_hub, ("person", "je n'arrive plus à me brancher", "login_problem", 0.9))
+    solo = await conversation_with(
+        console_hub, ("person", "je n'arrive plus à me brancher", "login_problem", 0.9)
+    )
     await store.record_steps(solo, ["main_site:failed", "browsers:solved"])
     await conversation_with(console_hub, ("person", "merci", "thank", 0.9))
     await store.create("fr", "widget")  # opened, nothing written: not a conversation
@@ -169,7 +181,7 @@ async def test_the_stores_keep_the_funnel_columns_and_the_page_shows_them(consol
         page = await response.text()
     assert '<dd id="n-conversations">3</dd>' in page
     assert "67 % <small>(2)</small>" in page  # two of three solved without a person
-    assert "<th scope=\"row\">demandé par la personne</th><td>1</td>" in page
+    assert '<th scope="row">demandé par la personne</th><td>1</td>' in page
     # Funnel: two reached steps 1 and 2; one solved at 2; the handed-over one reached 3.
     assert '<th scope="row">1. Bouton CONNEXION</th><td>2</td><td>0</td><td>0</td><td>0</td>' in page
     assert '<th scope="row">2. Chrome ou Firefox</th><td>2</td><td>1</td><td>0</td><td>0</td>' in page
@@ -185,9 +197,17 @@ async def test_the_stores_keep_the_funnel_columns_and_the_page_shows_them(consol
 @pytest.mark.parametrize(
     ("query", "french", "english"),
     [
-        ("from=2026-13-01&to=2026-12-01", "« 2026-13-01 » n'est pas une date valide", '"2026-13-01" is not a valid date'),
+        (
+            "from=2026-13-01&to=2026-12-01",
+            "« 2026-13-01 » n'est pas une date valide",
+            '"2026-13-01" is not a valid date',
+        ),
         ("from=demain", "« demain » n'est pas une date valide", '"demain" is not a valid date'),
-        ("from=2026-11-30&to=2026-11-01", "La date de début (2026-11-30) est après", "The start date (2026-11-30) is after"),
+        (
+            "from=2026-11-30&to=2026-11-01",
+            "La date de début (2026-11-30) est après",
+            "The start date (2026-11-30) is after",
+        ),
         ("from=2020-01-01&to=2026-01-01", "au plus 366 jours", "at most 366 days"),
         ("to=2026-11-01", "Indiquez la date de début", "Give the period's start date"),
         ("range=365d", "Choix inconnu : « 365d »", 'Unknown choice: "365d"'),
@@ -237,7 +257,9 @@ def test_the_queries_are_plain_postgresql_too() -> None:
     from bot.console.dashboard_queries import seconds_between, utc_day
 
     day = dt.date(2026, 11, 30)
-    statement = select(utc_day(Conversation.created_at), seconds_between(Handoff.created_at, Handoff.first_reply_at))
+    statement = select(
+        utc_day(Conversation.created_at), seconds_between(Handoff.created_at, Handoff.first_reply_at)
+    )
     sql = str(statement.compile(dialect=postgresql.dialect()))
     assert "to_char((conversations.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD')" in sql
     assert "EXTRACT(EPOCH FROM (handoffs.first_reply_at - handoffs.created_at))" in sql

@@ -25,10 +25,12 @@ async def _csv(client: TestClient, path: str) -> tuple[str, list[dict[str, str]]
 async def test_the_exports_hold_the_ranges_rows_masked(console_hub: TestClient) -> None:
     store = console_hub.app[STORE]
     today = console_hub.app[CLOCK]().date()
-    chat = await conversation_with(console_hub, ("person", "je n'arrive plus à me brancher", "login_problem", 0.9))
+    chat = await conversation_with(
+        console_hub, ("person", "je n'arrive plus à me brancher", "login_problem", 0.9)
+    )
     await store.record_steps(chat, ["main_site:failed", "browsers:solved"])
     handed = await conversation_with(
-        console_hub, ("person", "=HYPERLINK(\"http://evil\") julie.tremblay@example.com", "request_human", 0.9)
+        console_hub, ("person", '=HYPERLINK("http://evil") julie.tremblay@example.com', "request_human", 0.9)
     )
     status, body = await open_handoff(
         console_hub,

@@ -53,7 +53,9 @@ async def test_an_agent_corrects_to_any_intent_of_the_domain(console_hub: TestCl
     async with console_hub.get(f"/console/c/{handoff_id}") as response:
         page = await response.text()
     intents = load_domain().intents
-    offered = re.findall(r'<option value="([a-z_]+)"', page.split('name="intent"', 1)[1].split("</select>", 1)[0])
+    offered = re.findall(
+        r'<option value="([a-z_]+)"', page.split('name="intent"', 1)[1].split("</select>", 1)[0]
+    )
     assert offered == list(intents)  # the domain's list, in its order: no copy to fall behind
     assert "frustration" in offered and "ask_user_code" in offered
     async with console_hub.post(

@@ -63,7 +63,9 @@ def handoff_links(html: str) -> list[str]:
     return re.findall(r'href="/console/c/(\d+)"', html)
 
 
-async def test_a_page_makes_the_same_few_queries_whether_it_shows_3_rows_or_50(console_hub: TestClient) -> None:
+async def test_a_page_makes_the_same_few_queries_whether_it_shows_3_rows_or_50(
+    console_hub: TestClient,
+) -> None:
     await login(console_hub)
     await queue_tickets(console_hub, 3)
     small, few = await queue_page(console_hub)

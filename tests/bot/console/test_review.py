@@ -48,7 +48,9 @@ async def test_the_review_lists_what_the_assistant_was_unsure_of_grouped_by_its_
     )
     async with session_factory(console_hub.app[ENGINE])() as session, session.begin():
         session.add(
-            Satisfaction(conversation_id=unhappy, channel="widget", language="fr", resolved_by="assistant", answer="no")
+            Satisfaction(
+                conversation_id=unhappy, channel="widget", language="fr", resolved_by="assistant", answer="no"
+            )
         )
     # A clicked button and a mail are not typed chat messages: never listed.
     store = console_hub.app[STORE]
@@ -118,7 +120,10 @@ async def test_verdicts_feed_the_export_and_the_count_of_what_the_model_lacks(
     assert sorted(row_ids(done)) == sorted(ids.values())
     assert '→ <strong class="corrected">login_problem</strong>' in done and "écarté" in done
     # Three examples reviewed; the training files already have one of them.
-    assert "2 exemple(s) revu(s) sur 3 ne sont pas encore dans le modèle; 0 y sont sous une autre intention." in done
+    assert (
+        "2 exemple(s) revu(s) sur 3 ne sont pas encore dans le modèle; 0 y sont sous une autre intention."
+        in done
+    )
 
     await _corrections(console_hub.app[SETTINGS], argparse.Namespace(out=tmp_path))
     french = yaml.safe_load((tmp_path / "corrections_fr.yml").read_text(encoding="utf-8"))
@@ -129,10 +134,16 @@ async def test_verdicts_feed_the_export_and_the_count_of_what_the_model_lacks(
 
 
 async def test_a_message_outside_the_review_cannot_be_judged_there(console_hub: TestClient) -> None:
-    conversation = await conversation_with(console_hub, ("person", "j'ai oublié mon code", "forgot_user_code", 0.98))
+    conversation = await conversation_with(
+        console_hub, ("person", "j'ai oublié mon code", "forgot_user_code", 0.98)
+    )
     [message_id] = (await message_ids(console_hub, conversation)).values()
     token = await login(console_hub)
-    for path in (f"/console/review/{message_id}", "/console/review/99999999", "/console/review/99999999999999999999"):
+    for path in (
+        f"/console/review/{message_id}",
+        "/console/review/99999999",
+        "/console/review/99999999999999999999",
+    ):
         async with console_hub.post(path, data={"csrf": token, "verdict": "greet"}) as response:
             assert response.status == 404, path
 

@@ -1,4 +1,4 @@
-""""Did this help?" in the chat, through the real hub (real SQLite, the WebSocket and
+""" "Did this help?" in the chat, through the real hub (real SQLite, the WebSocket and
 socket.io channels), with a stand-in Rasa whose tracker says how the flow ended."""
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ async def hub_with_fake_rasa(
 ) -> tuple[TestClient, FakeRasa]:
     """The real hub, the fake Rasa, the internal API open to the "action server", an agent."""
     fake, url = fake_rasa
-    changed = dataclasses.replace(settings, rasa_url=url, action_server_url=url, internal_token=INTERNAL_TOKEN)
+    changed = dataclasses.replace(
+        settings, rasa_url=url, action_server_url=url, internal_token=INTERNAL_TOKEN
+    )
     client = await aiohttp_client(init_app(changed))
     await client.app[AGENTS].create(*ANA)
     return client, fake
@@ -201,7 +203,11 @@ async def test_an_agent_resolving_the_handoff_asks_the_person(
         await say(ws, "I want to talk to a person")
         async with client.session.post(
             internal_url(client, "/internal/handoffs"),
-            json={"conversation_id": welcome["conversation_id"], "reason": "requested_by_person", "language": "en"},
+            json={
+                "conversation_id": welcome["conversation_id"],
+                "reason": "requested_by_person",
+                "language": "en",
+            },
             headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"},
         ) as response:
             handoff_id = (await response.json())["handoff_id"]
@@ -210,7 +216,9 @@ async def test_an_agent_resolving_the_handoff_asks_the_person(
         async with client.post(f"/console/c/{handoff_id}/claim", data={"csrf": token}):
             pass
         async with client.post(
-            f"/console/c/{handoff_id}/resolve", data={"csrf": token, "outcome": "solved"}, allow_redirects=False
+            f"/console/c/{handoff_id}/resolve",
+            data={"csrf": token, "outcome": "solved"},
+            allow_redirects=False,
         ) as response:
             assert response.status == 302
         closed = await next_frame(ws, "support")
@@ -220,7 +228,12 @@ async def test_an_agent_resolving_the_handoff_asks_the_person(
         await ws.send_json({"type": "satisfaction", "answer": "no", "comment": "still locked out"})
         await next_frame(ws, "satisfaction")
     [row] = await answers(client)
-    assert (row.resolved_by, row.answer, row.comment, row.channel) == ("agent", "no", "still locked out", "widget")
+    assert (row.resolved_by, row.answer, row.comment, row.channel) == (
+        "agent",
+        "no",
+        "still locked out",
+        "widget",
+    )
     # The fake Rasa reads every message as login_problem: the topic, not "request_human".
     assert (row.topic, row.step, row.language) == ("login_problem", None, "en")
     handoff = await client.app[HANDOFFS].store.get(handoff_id)

@@ -33,7 +33,9 @@ pytestmark = [pytest.mark.asyncio]
 _LINK = re.compile(r"https?://\S+/feedback\?token=[^\s\"<>]+")
 
 
-async def answered_mail(hub: TestClient, smtp: SmtpRecorder, subject: str, body: str) -> tuple[int, EmailMessage]:
+async def answered_mail(
+    hub: TestClient, smtp: SmtpRecorder, subject: str, body: str
+) -> tuple[int, EmailMessage]:
     row = await decided(hub, await deliver(hub, mail(subject=subject, body=body)))
     assert row.decision == "auto_reply", (row.decision, row.reason, row.intent)
     [answer] = await smtp.wait_for(1)
@@ -82,7 +84,9 @@ async def test_still_need_help_reopens_the_thread_as_a_ticket_once(
     token = parse_qs(urlsplit(still).query)["token"][0]
 
     # A POST without the page's CSRF token changes nothing.
-    async with triage_hub.post("/feedback", data={"token": token, "csrf": "forged-token-1234567890"}) as response:
+    async with triage_hub.post(
+        "/feedback", data={"token": token, "csrf": "forged-token-1234567890"}
+    ) as response:
         assert response.status == 403
     assert await answers(triage_hub) == []
 
@@ -104,7 +108,11 @@ async def test_still_need_help_reopens_the_thread_as_a_ticket_once(
 
     # The thread is a ticket again, high priority, with the person's comment in it.
     [handoff] = await triage_hub.app[HANDOFFS].store.queue()
-    assert (handoff.reason, handoff.priority, handoff.packet["detail"]) == ("email", "high", "still_need_help")
+    assert (handoff.reason, handoff.priority, handoff.packet["detail"]) == (
+        "email",
+        "high",
+        "still_need_help",
+    )
     assert handoff.contact_email == "julie.tremblay@exemple.ca"
     transcript = await triage_hub.app[HANDOFFS].conversations.transcript(handoff.conversation_id)
     assert transcript[-1].text == "Toujours une page blanche."

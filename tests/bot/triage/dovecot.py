@@ -201,10 +201,28 @@ class Dovecot:
         for path in [root / "mail", *(root / "mail").rglob("*")]:
             shutil.chown(path, mail_user, mail_group)
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-             "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-             "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem")],
-            check=True, capture_output=True,
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+                str(root / "key.pem"),
+                "-out",
+                str(root / "cert.pem"),
+            ],
+            check=True,
+            capture_output=True,
         )
         (root / "dovecot.conf").write_text(f"""\
 base_dir = {root}/run

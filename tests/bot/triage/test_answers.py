@@ -7,12 +7,18 @@ import pytest
 from bot.triage.answers import ANSWERABLE, Links, answer_text, draft_text, greeting_name, text_to_html
 from bot.triage.service import reply_subject
 
-LINKS = Links("https://hub.example/forgot-password", "https://hub.example/forgot-user-code", "soutien@gem-books.com")
+LINKS = Links(
+    "https://hub.example/forgot-password", "https://hub.example/forgot-user-code", "soutien@gem-books.com"
+)
 
 
 @pytest.mark.parametrize("topic", sorted(ANSWERABLE))
-@pytest.mark.parametrize(("language", "hello", "still"), [("fr", "Bonjour", "répondez"), ("en", "Hello", "reply")])
-def test_every_standalone_answer_exists_in_both_languages(topic: str, language: str, hello: str, still: str) -> None:
+@pytest.mark.parametrize(
+    ("language", "hello", "still"), [("fr", "Bonjour", "répondez"), ("en", "Hello", "reply")]
+)
+def test_every_standalone_answer_exists_in_both_languages(
+    topic: str, language: str, hello: str, still: str
+) -> None:
     text = answer_text(topic, language, LINKS)
     assert text is not None
     assert text.startswith(f"{hello},")
@@ -25,7 +31,12 @@ def test_the_login_answer_teaches_the_article_steps_in_order() -> None:
     assert text is not None and text.startswith("Bonjour Julie,")
     positions = [
         text.index(part)
-        for part in ("https://www.gem-books.com", "Google Chrome ou Mozilla Firefox", "Videz les données", "redémarrez")
+        for part in (
+            "https://www.gem-books.com",
+            "Google Chrome ou Mozilla Firefox",
+            "Videz les données",
+            "redémarrez",
+        )
     ]
     assert positions == sorted(positions)
     assert "SAUF « Mots de passe et autres données de connexion »" in text  # domain.yml's words
@@ -47,7 +58,9 @@ def test_topics_without_a_standalone_answer_get_a_draft_only() -> None:
 
 
 def test_html_is_escaped_text_with_only_http_links() -> None:
-    html = text_to_html('<script>alert(1)</script>\n\nvoir https://www.gem-books.com. et javascript:alert(1) "x"')
+    html = text_to_html(
+        '<script>alert(1)</script>\n\nvoir https://www.gem-books.com. et javascript:alert(1) "x"'
+    )
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert '<a href="https://www.gem-books.com">https://www.gem-books.com</a>.' in html
     assert 'href="javascript' not in html
@@ -61,7 +74,7 @@ def test_html_is_escaped_text_with_only_http_links() -> None:
         ("", ""),
         ("julie@exemple.ca", ""),
         ("<script>", ""),
-        ("\"Tremblay, Julie\"", "Tremblay"),
+        ('"Tremblay, Julie"', "Tremblay"),
         ("=?utf-8?q?x?=", ""),
         ("Marie-Ève Côté", "Marie-Ève"),
     ],

@@ -32,7 +32,7 @@ def test_a_person_writing_to_us_gets_no_reason() -> None:
     [
         ("Auto-Submitted: auto-replied", "auto_submitted"),
         ("Auto-Submitted: auto-generated", "auto_submitted"),
-        ("Auto-Submitted: Auto-Replied; owner-email=\"x@exemple.ca\"", "auto_submitted"),
+        ('Auto-Submitted: Auto-Replied; owner-email="x@exemple.ca"', "auto_submitted"),
         ("Auto-Submitted: auto-notified", "auto_submitted"),
         ("Auto-Submitted: no", None),
         ("Auto-Submitted: NO ; comment", None),
@@ -67,17 +67,32 @@ def test_checks_come_in_order() -> None:
         "From: MAILER-DAEMON@exemple.ca\nAuto-Submitted: auto-replied\nPrecedence: bulk\nList-Id: <l.exemple.ca>\n"
         "X-Loop: x\nX-Auto-Response-Suppress: All\nX-Autoreply: yes\nReturn-Path: <>"
     )
-    expected = ["auto_submitted", "precedence", "list", "x_loop", "auto_response_suppress", "autoreply_header",
-                "empty_return_path", "system_sender"]
+    expected = [
+        "auto_submitted",
+        "precedence",
+        "list",
+        "x_loop",
+        "auto_response_suppress",
+        "autoreply_header",
+        "empty_return_path",
+        "system_sender",
+    ]
     lines = everything.split("\n")
     found = []
     # Drop the winning header each round: the next check in the order must take over.
     while lines:
         code = reason("\n".join(lines))
         found.append(code)
-        drop = {"auto_submitted": "Auto-Submitted", "precedence": "Precedence", "list": "List-Id",
-                "x_loop": "X-Loop", "auto_response_suppress": "X-Auto-Response-Suppress",
-                "autoreply_header": "X-Autoreply", "empty_return_path": "Return-Path", "system_sender": "From"}[code]
+        drop = {
+            "auto_submitted": "Auto-Submitted",
+            "precedence": "Precedence",
+            "list": "List-Id",
+            "x_loop": "X-Loop",
+            "auto_response_suppress": "X-Auto-Response-Suppress",
+            "autoreply_header": "X-Autoreply",
+            "empty_return_path": "Return-Path",
+            "system_sender": "From",
+        }[code]
         lines = [line for line in lines if not line.startswith(drop)]
     assert found == expected
 
@@ -89,9 +104,7 @@ def test_an_smtp_null_sender_is_an_empty_return_path() -> None:
 
 
 def test_a_delivery_status_part_is_a_bounce_even_without_multipart_report() -> None:
-    headers = (
-        PERSON + 'Content-Type: multipart/mixed; boundary="b"'
-    )
+    headers = PERSON + 'Content-Type: multipart/mixed; boundary="b"'
     raw = (
         headers + "\nSubject: x\n\n--b\nContent-Type: text/plain\n\nNon remis\n"
         "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.exemple.ca\n\n"
@@ -104,10 +117,21 @@ def test_a_delivery_status_part_is_a_bounce_even_without_multipart_report() -> N
 @pytest.mark.parametrize(
     "address",
     [
-        "MAILER-DAEMON@mx.exemple.ca", "mailer-daemon@exemple.ca", "postmaster@exemple.ca", "no-reply@exemple.com",
-        "noreply@exemple.com", "NoReply@exemple.com", "no_reply@exemple.com", "donotreply@exemple.com",
-        "do-not-reply@exemple.com", "do_not_reply@exemple.com", "bounce@exemple.com", "bounces+abc=x@exemple.com",
-        "no-reply+foo@exemple.com", "noreply-billing@exemple.com", "notifications@exemple.com",
+        "MAILER-DAEMON@mx.exemple.ca",
+        "mailer-daemon@exemple.ca",
+        "postmaster@exemple.ca",
+        "no-reply@exemple.com",
+        "noreply@exemple.com",
+        "NoReply@exemple.com",
+        "no_reply@exemple.com",
+        "donotreply@exemple.com",
+        "do-not-reply@exemple.com",
+        "do_not_reply@exemple.com",
+        "bounce@exemple.com",
+        "bounces+abc=x@exemple.com",
+        "no-reply+foo@exemple.com",
+        "noreply-billing@exemple.com",
+        "notifications@exemple.com",
         "notification@exemple.com",
     ],
 )
@@ -118,8 +142,15 @@ def test_system_senders(address: str) -> None:
 
 @pytest.mark.parametrize(
     "address",
-    ["marie.noreply@exemple.ca", "postmasters-guild@exemple.ca", "info@exemple.ca", "bouncer@exemple.ca",
-     "reply@exemple.ca", "mailer@exemple.ca", "notify-me@exemple.ca"],
+    [
+        "marie.noreply@exemple.ca",
+        "postmasters-guild@exemple.ca",
+        "info@exemple.ca",
+        "bouncer@exemple.ca",
+        "reply@exemple.ca",
+        "mailer@exemple.ca",
+        "notify-me@exemple.ca",
+    ],
 )
 def test_people_whose_address_only_contains_a_system_word(address: str) -> None:
     assert reason(f"From: {address}") is None
@@ -144,8 +175,19 @@ def test_reply_to_is_enough_without_from() -> None:
 
 def test_labels_exist_for_every_code_in_both_languages() -> None:
     assert list(AUTOMATIC_REASONS) == [
-        "auto_submitted", "precedence", "list", "x_loop", "auto_response_suppress", "autoreply_header",
-        "empty_return_path", "bounce", "system_sender", "own_address", "bad_sender", "no_sender", "automatic_text",
+        "auto_submitted",
+        "precedence",
+        "list",
+        "x_loop",
+        "auto_response_suppress",
+        "autoreply_header",
+        "empty_return_path",
+        "bounce",
+        "system_sender",
+        "own_address",
+        "bad_sender",
+        "no_sender",
+        "automatic_text",
     ]
     for code, labels in AUTOMATIC_REASONS.items():
         assert set(labels) == {"fr", "en"}, code
@@ -178,8 +220,17 @@ def test_french_and_english_automatic_mail_by_address_and_text(name: str, expect
 
 
 @pytest.mark.parametrize(
-    "local", ["ne-pas-repondre", "nepasrepondre", "ne_pas_repondre", "ne.pas.repondre", "no_reply", "NoReply",
-              "pas-de-reponse", "ne-repondez-pas+factures"],
+    "local",
+    [
+        "ne-pas-repondre",
+        "nepasrepondre",
+        "ne_pas_repondre",
+        "ne.pas.repondre",
+        "no_reply",
+        "NoReply",
+        "pas-de-reponse",
+        "ne-repondez-pas+factures",
+    ],
 )
 def test_french_and_english_no_reply_addresses(local: str) -> None:
     assert reason(f"From: Avis <{local}@exemple.ca>") == "system_sender"

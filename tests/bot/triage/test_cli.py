@@ -60,7 +60,11 @@ def test_a_dry_run_on_an_mbox_prints_one_json_line_per_mail_and_records_nothing(
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(lines) == total
     first = {Path(line["mail"]).name.split("#")[1]: line for line in lines[:4]}
-    assert (first["1"]["decision"], first["1"]["intent"], first["1"]["language"]) == ("auto_reply", "login_problem", "fr")
+    assert (first["1"]["decision"], first["1"]["intent"], first["1"]["language"]) == (
+        "auto_reply",
+        "login_problem",
+        "fr",
+    )
     assert (first["2"]["decision"], first["2"]["language"]) == ("auto_reply", "en")
     assert first["3"]["decision"] == "ticket"
     assert (first["4"]["decision"], first["4"]["reason"]) == ("filed", "auto_submitted")

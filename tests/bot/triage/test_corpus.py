@@ -21,8 +21,16 @@ CORPUS = Path(__file__).parents[2] / "data" / "mail"
 ENTRIES: list[dict[str, Any]] = yaml.safe_load((CORPUS / "corpus.yml").read_text(encoding="utf-8"))["mails"]
 OWN = frozenset({"soutien@gem-books.com"})
 TOPICS = {
-    "login_problem", "forgot_password", "forgot_user_code", "browser_recommendation", "clear_browser_data",
-    "reset_email_missing", "bookmark_help", "still_not_working", "out_of_scope", None,
+    "login_problem",
+    "forgot_password",
+    "forgot_user_code",
+    "browser_recommendation",
+    "clear_browser_data",
+    "reset_email_missing",
+    "bookmark_help",
+    "still_not_working",
+    "out_of_scope",
+    None,
 }
 
 
@@ -49,7 +57,14 @@ def test_corpus_entry_is_well_formed(entry: dict[str, Any]) -> None:
     assert entry["split"] in ("dev", "heldout")
     assert entry["variety"] in ("fr", "fr-qc", "en")
     assert set(expect) == {
-        "language", "automatic", "malformed", "topic", "decision", "text_contains", "text_excludes", "attachments",
+        "language",
+        "automatic",
+        "malformed",
+        "topic",
+        "decision",
+        "text_contains",
+        "text_excludes",
+        "attachments",
     }
     assert expect["decision"] in ("auto_reply", "ticket", "filed")
     assert (expect["decision"] == "filed") >= bool(expect["automatic"])  # automatic mail is only filed

@@ -39,7 +39,9 @@ async def test_the_model_reads_every_corpus_mail_as_the_corpus_says(
             triage = Triage(TriageStore(session_factory(engine)), rasa, settings)
             for entry in PEOPLE:
                 expect = entry["expect"]
-                parsed = parse_mail((CORPUS / entry["file"]).read_bytes(), max_bytes=settings.triage_max_bytes)
+                parsed = parse_mail(
+                    (CORPUS / entry["file"]).read_bytes(), max_bytes=settings.triage_max_bytes
+                )
                 analysis = await triage.analyse(parsed)
                 got = {"automatic": analysis.automatic, "decision": analysis.decision.action}
                 if expect["language"]:
@@ -48,7 +50,9 @@ async def test_the_model_reads_every_corpus_mail_as_the_corpus_says(
                     got["topic"] = analysis.intent
                 wanted = {key: expect[key] for key in got}
                 if got != wanted:
-                    wrong.append(f"{entry['file']}: got {got}, corpus says {wanted} ({analysis.confidence:.2f})")
+                    wrong.append(
+                        f"{entry['file']}: got {got}, corpus says {wanted} ({analysis.confidence:.2f})"
+                    )
                 if analysis.decision.action == "auto_reply":
                     assert analysis.intent in ANSWERABLE and analysis.answer is not None, entry["file"]
     finally:
@@ -57,4 +61,6 @@ async def test_the_model_reads_every_corpus_mail_as_the_corpus_says(
 
 
 def _with(settings: Settings, stack: Any) -> Settings:
-    return dataclasses.replace(settings, rasa_url=stack.rasa_url, rasa_token=stack.token, rasa_timeout_seconds=60.0)
+    return dataclasses.replace(
+        settings, rasa_url=stack.rasa_url, rasa_token=stack.token, rasa_timeout_seconds=60.0
+    )

@@ -81,8 +81,14 @@ def test_thanks_without_any_sign_of_a_reply_are_read_like_any_mail() -> None:
 
 def test_a_reply_to_someone_else_with_a_known_problem_is_answered() -> None:
     # "TR:" of a client's mail, or a new question under an agent's old answer.
-    assert tuple(dataclasses.astuple(decide(facts(replying="other"), SETTINGS))) == ("auto_reply", "known_problem")
-    assert tuple(dataclasses.astuple(decide(facts(replying="us"), SETTINGS))) == ("auto_reply", "known_problem")
+    assert tuple(dataclasses.astuple(decide(facts(replying="other"), SETTINGS))) == (
+        "auto_reply",
+        "known_problem",
+    )
+    assert tuple(dataclasses.astuple(decide(facts(replying="us"), SETTINGS))) == (
+        "auto_reply",
+        "known_problem",
+    )
 
 
 def test_a_reply_to_someone_elses_thread_is_a_flagged_ticket_never_an_answer() -> None:

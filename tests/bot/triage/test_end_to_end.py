@@ -56,7 +56,11 @@ async def test_a_quebec_login_problem_gets_the_steps_in_french_at_once(
     text = text_of(answer)
     assert text.startswith("Bonjour Julie,")
     # domain.yml's steps, word for word (bot.domain)
-    for step in ("1. Passez par le site officiel", "bouton rouge CONNEXION", "4. Fermez complètement votre navigateur"):
+    for step in (
+        "1. Passez par le site officiel",
+        "bouton rouge CONNEXION",
+        "4. Fermez complètement votre navigateur",
+    ):
         assert step in text
     html = answer.get_body(preferencelist=("html",)).get_content()
     assert '<a href="https://www.gem-books.com">' in html
@@ -70,7 +74,9 @@ async def test_a_quebec_login_problem_gets_the_steps_in_french_at_once(
 async def test_an_english_forgotten_password_gets_the_reset_link_in_english(
     triage_hub: TestClient, smtp: SmtpRecorder
 ) -> None:
-    original = mail(subject="Forgot my password", body="Hi, I forgot my password and can't log in. What do I do?")
+    original = mail(
+        subject="Forgot my password", body="Hi, I forgot my password and can't log in. What do I do?"
+    )
     row = await decided(triage_hub, await deliver(triage_hub, original))
     assert (row.decision, row.language, row.intent) == ("auto_reply", "en", "forgot_password")
     [answer] = await smtp.wait_for(1)
@@ -139,7 +145,10 @@ async def test_a_reply_to_our_answer_goes_to_an_agent_and_an_autoresponder_start
     follow_up = mail(
         subject=answer["Subject"],
         body="Ça marche toujours pas, le courriel de réinitialisation arrive jamais.",
-        headers={"In-Reply-To": answer["Message-ID"], "References": f"{original['Message-ID']} {answer['Message-ID']}"},
+        headers={
+            "In-Reply-To": answer["Message-ID"],
+            "References": f"{original['Message-ID']} {answer['Message-ID']}",
+        },
     )
     row = await decided(triage_hub, await deliver(triage_hub, follow_up))
     assert (row.decision, row.reason) == ("ticket", "reply_to_auto_answer")
@@ -181,7 +190,11 @@ async def test_automatic_and_malformed_mail_is_filed_and_the_intake_keeps_going(
     )
     row = await decided(triage_hub, await deliver(triage_hub, newsletter, envelope_from="bounces@exemple.ca"))
     assert row.decision == "filed"
-    bounce = mail(subject="Undelivered Mail Returned to Sender", body="I forgot my password", sender="MAILER-DAEMON@exemple.ca")
+    bounce = mail(
+        subject="Undelivered Mail Returned to Sender",
+        body="I forgot my password",
+        sender="MAILER-DAEMON@exemple.ca",
+    )
     row = await decided(triage_hub, await deliver(triage_hub, bounce, envelope_from=""))
     assert (row.decision, row.reason) == ("filed", "empty_return_path")
     # Bytes that are no mail at all: set aside, and the listener still says 250.
@@ -195,7 +208,10 @@ async def test_automatic_and_malformed_mail_is_filed_and_the_intake_keeps_going(
         )
     assert refused.value.code == 552
     # And the next person still gets their answer.
-    original = mail(subject="Je n'arrive plus à me connecter", body="Je n'arrive plus à me connecter à GEM-BOOKS depuis hier.")
+    original = mail(
+        subject="Je n'arrive plus à me connecter",
+        body="Je n'arrive plus à me connecter à GEM-BOOKS depuis hier.",
+    )
     row = await decided(triage_hub, await deliver(triage_hub, original))
     assert row.decision == "auto_reply"
     [answer] = await smtp.wait_for(1)
@@ -226,8 +242,12 @@ async def test_a_received_subject_cannot_add_headers_to_our_answer(
 async def test_shadow_mode_drafts_and_sends_nothing(
     aiohttp_client: ClientFactory, settings: Settings, smtp: SmtpRecorder, rasa_stack: Any
 ) -> None:
-    hub = await start_triage_hub(aiohttp_client, triage_settings(settings, smtp, rasa_stack, triage_mode="shadow"))
-    original = mail(subject="Je n'arrive plus à me brancher", body="Je n'arrive plus à me brancher à la plateforme.")
+    hub = await start_triage_hub(
+        aiohttp_client, triage_settings(settings, smtp, rasa_stack, triage_mode="shadow")
+    )
+    original = mail(
+        subject="Je n'arrive plus à me brancher", body="Je n'arrive plus à me brancher à la plateforme."
+    )
     row = await decided(hub, await deliver(hub, original))
     assert (row.decision, row.reason, row.intent) == ("ticket", "shadow", "login_problem")
     handoff = await hub.app[HANDOFFS].store.get(row.handoff_id)
@@ -322,7 +342,9 @@ async def test_the_global_cap_on_automatic_answers_holds_across_senders(
 async def test_a_new_mail_in_a_ticket_thread_joins_the_open_ticket(
     triage_hub: TestClient, smtp: SmtpRecorder
 ) -> None:
-    first = mail(subject="Changement d'adresse", body="Comment changer l'adresse de mon entreprise sur les factures?")
+    first = mail(
+        subject="Changement d'adresse", body="Comment changer l'adresse de mon entreprise sur les factures?"
+    )
     ticket = await decided(triage_hub, await deliver(triage_hub, first))
     assert ticket.decision == "ticket"
     more = mail(

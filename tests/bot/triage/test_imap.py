@@ -133,9 +133,7 @@ async def test_mail_intake_did_not_take_comes_again(dovecot: Dovecot, mailbox: s
     assert dovecot.flags(mailbox) == {1: TRIAGED, 2: TRIAGED, 3: TRIAGED}
 
 
-async def test_a_mail_that_cannot_be_fetched_does_not_stop_the_others(
-    dovecot: Dovecot, mailbox: str
-) -> None:
+async def test_a_mail_that_cannot_be_fetched_does_not_stop_the_others(dovecot: Dovecot, mailbox: str) -> None:
     for n in (1, 2, 3):
         dovecot.append(mail(n), mailbox)
 

@@ -25,7 +25,9 @@ async def test_mail_in_the_imap_mailbox_is_answered_once_and_marked(
     aiohttp_client: ClientFactory, settings: Settings, smtp: SmtpRecorder, rasa_stack: Any, dovecot: Dovecot
 ) -> None:
     dovecot.create_mailbox("support-e2e")
-    original = mail(subject="Forgot my user code", body="Hello, I forgot my user code. How can I get it back?")
+    original = mail(
+        subject="Forgot my user code", body="Hello, I forgot my user code. How can I get it back?"
+    )
     dovecot.append(original.as_bytes(), mailbox="support-e2e")
     hub: TestClient = await start_triage_hub(
         aiohttp_client,
@@ -44,7 +46,12 @@ async def test_mail_in_the_imap_mailbox_is_answered_once_and_marked(
         ),
     )
     row = await decided(hub, str(original["Message-ID"]))
-    assert (row.source, row.decision, row.language, row.intent) == ("imap", "auto_reply", "en", "forgot_user_code")
+    assert (row.source, row.decision, row.language, row.intent) == (
+        "imap",
+        "auto_reply",
+        "en",
+        "forgot_user_code",
+    )
     [answer] = await smtp.wait_for(1)
     assert answer["In-Reply-To"] == original["Message-ID"]
     assert "user code" in text_of(answer)

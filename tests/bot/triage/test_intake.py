@@ -40,7 +40,9 @@ async def until(condition: Any, timeout: float = 10.0) -> None:
 
 
 async def test_mail_waits_while_rasa_is_down_and_nothing_is_lost(offline_hub: TestClient) -> None:
-    message_id = await deliver(offline_hub, mail(subject="Mot de passe oublié", body="J'ai oublié mon mot de passe."))
+    message_id = await deliver(
+        offline_hub, mail(subject="Mot de passe oublié", body="J'ai oublié mon mot de passe.")
+    )
     store = offline_hub.app[TRIAGE].store
 
     async def tried() -> bool:

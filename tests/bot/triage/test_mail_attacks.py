@@ -65,10 +65,14 @@ def shadow_settings(settings, smtp, rasa_stack):  # type: ignore[no-untyped-def]
 
 
 async def test_a_reply_from_another_address_is_a_flagged_ticket_of_its_own(
-    aiohttp_client: ClientFactory, shadow_settings, smtp: SmtpRecorder  # type: ignore[no-untyped-def]
+    aiohttp_client: ClientFactory,
+    shadow_settings,
+    smtp: SmtpRecorder,  # type: ignore[no-untyped-def]
 ) -> None:
     hub = await start_triage_hub(aiohttp_client, shadow_settings)
-    original = mail(subject="Mot de passe oublié", body="Bonjour, j'ai oublié mon mot de passe. Merci!\n\nJulie")
+    original = mail(
+        subject="Mot de passe oublié", body="Bonjour, j'ai oublié mon mot de passe. Merci!\n\nJulie"
+    )
     first = await decided(hub, await deliver(hub, original))
     assert first.decision == "ticket" and first.handoff_id is not None
     # Someone who knows Julie's Message-ID answers "her" thread from elsewhere.
@@ -109,7 +113,9 @@ async def test_a_reply_from_another_address_is_a_flagged_ticket_of_its_own(
 
 
 async def test_an_agents_answer_goes_to_the_requester_not_to_the_newest_reply_to(
-    aiohttp_client: ClientFactory, shadow_settings, smtp: SmtpRecorder  # type: ignore[no-untyped-def]
+    aiohttp_client: ClientFactory,
+    shadow_settings,
+    smtp: SmtpRecorder,  # type: ignore[no-untyped-def]
 ) -> None:
     hub = await start_triage_hub(aiohttp_client, shadow_settings)
     original = mail(subject="Code usager oublié", body="Bonjour, j'ai oublié mon code usager.\n\nJulie")
@@ -129,7 +135,9 @@ async def test_an_agents_answer_goes_to_the_requester_not_to_the_newest_reply_to
     csrf = await login(hub)
     async with hub.post(f"/console/c/{first.handoff_id}/claim", data={"csrf": csrf}) as page:
         csrf = csrf_in(await page.text())
-    async with hub.post(f"/console/c/{first.handoff_id}/reply", data={"csrf": csrf, "text": "Voici votre code."}):
+    async with hub.post(
+        f"/console/c/{first.handoff_id}/reply", data={"csrf": csrf, "text": "Voici votre code."}
+    ):
         pass
     [answer] = await smtp.wait_for(1)
     assert answer["To"] == JULIE

@@ -75,7 +75,12 @@ def test_random_bytes_are_not_a_mail(seed: int) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"", b"\r\n\r\n", b"Bonjour, j'ai oubli\xc3\xa9 mon mot de passe.\n", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"],
+    [
+        b"",
+        b"\r\n\r\n",
+        b"Bonjour, j'ai oubli\xc3\xa9 mon mot de passe.\n",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    ],
     ids=["empty", "blank-lines", "plain-text", "png"],
 )
 def test_bytes_without_a_header_block_are_not_a_mail(raw: bytes) -> None:
@@ -150,8 +155,10 @@ def test_a_boundary_that_never_starts_keeps_the_text() -> None:
 
 
 def test_a_part_with_a_broken_base64_body_keeps_what_decodes() -> None:
-    raw = mail("Subject: x\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64",
-               base64.b64encode("Mot de passe oublié".encode()).decode()[:-3] + "!!\n")
+    raw = mail(
+        "Subject: x\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64",
+        base64.b64encode("Mot de passe oublié".encode()).decode()[:-3] + "!!\n",
+    )
     parsed = parse(raw)
     assert parsed.text.startswith("Mot de passe oubli")
     assert "InvalidBase64LengthDefect" not in parsed.defects  # our decoder, not the package's, read it
@@ -170,7 +177,10 @@ def test_deep_nesting_is_cut_not_a_crash() -> None:
 
 
 def test_latin1_bytes_declared_utf8_are_not_lost() -> None:
-    raw = mail("Subject: x\nContent-Type: text/plain; charset=utf-8", "Réinitialisé à 10 h, ça marche pas".encode("latin-1"))
+    raw = mail(
+        "Subject: x\nContent-Type: text/plain; charset=utf-8",
+        "Réinitialisé à 10 h, ça marche pas".encode("latin-1"),
+    )
     parsed = parse(raw)
     assert parsed.text == "Réinitialisé à 10 h, ça marche pas"
     assert "CharsetMismatchDefect" in parsed.defects
@@ -188,7 +198,9 @@ def test_utf8_bytes_labelled_latin1_are_read_as_utf8() -> None:
 
 @pytest.mark.parametrize("charset", ["x-unknown", "base64", "rot13", "utf-8'fr'", '"', "\u00e9"])
 def test_unknown_or_odd_charsets_fall_back_to_utf8(charset: str) -> None:
-    raw = mail(f'Subject: x\nContent-Type: text/plain; charset="{charset}"', "Quel navigateur est recommandé?")
+    raw = mail(
+        f'Subject: x\nContent-Type: text/plain; charset="{charset}"', "Quel navigateur est recommandé?"
+    )
     assert parse(raw).text == "Quel navigateur est recommandé?"
 
 
@@ -237,10 +249,12 @@ def test_subject_is_one_line_and_capped() -> None:
 
 
 def test_addresses_are_lower_case_addr_specs() -> None:
-    parsed = parse(mail(
-        'From: "Tremblay, Marie" <Marie.Tremblay@Exemple.CA>\nReply-To: Bureau <BUREAU@exemple.ca>\n'
-        "To: soutien@gem-books.com, Autre <autre@exemple.ca>\nCc: copie@exemple.ca"
-    ))
+    parsed = parse(
+        mail(
+            'From: "Tremblay, Marie" <Marie.Tremblay@Exemple.CA>\nReply-To: Bureau <BUREAU@exemple.ca>\n'
+            "To: soutien@gem-books.com, Autre <autre@exemple.ca>\nCc: copie@exemple.ca"
+        )
+    )
     assert (parsed.from_name, parsed.from_address) == ("Tremblay, Marie", "marie.tremblay@exemple.ca")
     assert parsed.reply_to == "bureau@exemple.ca"
     assert parsed.answer_address == "bureau@exemple.ca"
@@ -300,7 +314,9 @@ def test_message_id_is_kept_or_synthesised_from_the_bytes() -> None:
 
 def test_thread_ids_are_read_and_references_capped_to_the_50_most_recent() -> None:
     refs = " ".join(f"<r{i}@exemple.ca>" for i in range(80))
-    parsed = parse(mail(f"In-Reply-To: <triage-1@gem-books.com> (ma réponse)\nReferences: {refs}\n\tgarbage <pas un id>"))
+    parsed = parse(
+        mail(f"In-Reply-To: <triage-1@gem-books.com> (ma réponse)\nReferences: {refs}\n\tgarbage <pas un id>")
+    )
     assert parsed.in_reply_to == ("<triage-1@gem-books.com>",)
     assert len(parsed.references) == 50
     assert parsed.references[0] == "<r30@exemple.ca>"
@@ -327,7 +343,9 @@ def test_date_is_aware_utc_or_none(value: str, expected: dt.datetime | None) -> 
 
 def test_headers_are_lower_case_one_line_and_capped() -> None:
     extra = "\n".join(f"X-Trace-{i}: {i}" for i in range(600))
-    parsed = parse(mail(f"Subject: x\nX-Long: {'y' * 5000}\nX-Folded: un\n\tdeux\n{extra}\nContent-Language: fr-CA"))
+    parsed = parse(
+        mail(f"Subject: x\nX-Long: {'y' * 5000}\nX-Folded: un\n\tdeux\n{extra}\nContent-Language: fr-CA")
+    )
     assert len(parsed.headers) == 500
     assert parsed.headers[0] == ("from", "Marie Tremblay <marie@exemple.ca>")
     assert parsed.header("X-Long") == "y" * 2000
@@ -361,12 +379,16 @@ def test_html_only_mail_becomes_text() -> None:
 
 
 def test_html_blockquotes_become_quoted_lines() -> None:
-    text = html_to_text("<div>Pareil.</div><blockquote><div>Videz la cache</div><p>Merci</p></blockquote><p>Marie</p>")
+    text = html_to_text(
+        "<div>Pareil.</div><blockquote><div>Videz la cache</div><p>Merci</p></blockquote><p>Marie</p>"
+    )
     assert text == "Pareil.\n\n> Videz la cache\n>\n> Merci\n\nMarie"
 
 
 def test_html_the_parser_rejects_still_gives_text() -> None:
-    assert html_to_text("<p>Bonjour</p><![foo bar]><style>x{}</style><p>&eacute;cran</p>") == "Bonjour\n\nécran"
+    assert (
+        html_to_text("<p>Bonjour</p><![foo bar]><style>x{}</style><p>&eacute;cran</p>") == "Bonjour\n\nécran"
+    )
 
 
 def test_html_pre_keeps_its_lines() -> None:
@@ -473,7 +495,11 @@ def test_a_bad_reply_to_never_falls_back_to_from() -> None:
 @pytest.mark.parametrize(
     ("value", "name", "address"),
     [
-        ("=?utf-8?q?Tremblay=2C_H=C3=A9l=C3=A8ne?= <Helene@Exemple.ca>", "Tremblay, Hélène", "helene@exemple.ca"),
+        (
+            "=?utf-8?q?Tremblay=2C_H=C3=A9l=C3=A8ne?= <Helene@Exemple.ca>",
+            "Tremblay, Hélène",
+            "helene@exemple.ca",
+        ),
         ('"pirate@exemple.net" <marie@exemple.ca>', "pirate@exemple.net", "marie@exemple.ca"),
         ("marie@exemple.ca (Marie)", "", "marie@exemple.ca"),
         ("Hélène Tremblay <h@exemple.ca>", "Hélène Tremblay", "h@exemple.ca"),

@@ -140,7 +140,10 @@ def test_a_forward_keeps_the_forwarded_text_without_its_header(marker: str) -> N
 
 def test_an_outlook_forward_keeps_the_forwarded_text_but_a_reply_does_not() -> None:
     text = "Voir plus bas.\n\n____\nDe : Karine\nEnvoyé : lundi\nÀ : Moi\nObjet : code\n\nMa collègue a oublié son code usager."
-    assert strip_quotes_and_signature(text, forward=True) == "Voir plus bas.\n\nMa collègue a oublié son code usager."
+    assert (
+        strip_quotes_and_signature(text, forward=True)
+        == "Voir plus bas.\n\nMa collègue a oublié son code usager."
+    )
     assert strip_quotes_and_signature(text) == "Voir plus bas."
 
 
@@ -177,9 +180,22 @@ def test_crlf_input_is_handled() -> None:
 
 def parsed(subject: str = "", text: str = "") -> ParsedMail:
     return ParsedMail(
-        message_id="<t@exemple.ca>", from_address="m@exemple.ca", from_name="", reply_to="", to=(),
-        recipient_count=0, subject=subject, date=None, in_reply_to=(), references=(), text=text,
-        attachments=(), content_language="", headers=(), size=0, defects=(),
+        message_id="<t@exemple.ca>",
+        from_address="m@exemple.ca",
+        from_name="",
+        reply_to="",
+        to=(),
+        recipient_count=0,
+        subject=subject,
+        date=None,
+        in_reply_to=(),
+        references=(),
+        text=text,
+        attachments=(),
+        content_language="",
+        headers=(),
+        size=0,
+        defects=(),
     )
 
 
@@ -194,8 +210,17 @@ def test_empty_subject_and_body_give_nothing() -> None:
 
 @pytest.mark.parametrize(
     "subject",
-    ["TR: Code usager", "Fwd: Code usager", "FW: Code usager", "TR : Fwd: Code usager", "RÉF: Code usager",
-     "réf : Code usager", "Re: TR: Code usager", "RE : RE: re: Code usager", "Re[2]: Code usager"],
+    [
+        "TR: Code usager",
+        "Fwd: Code usager",
+        "FW: Code usager",
+        "TR : Fwd: Code usager",
+        "RÉF: Code usager",
+        "réf : Code usager",
+        "Re: TR: Code usager",
+        "RE : RE: re: Code usager",
+        "Re[2]: Code usager",
+    ],
 )
 def test_reply_and_forward_prefixes_are_dropped(subject: str) -> None:
     assert classification_text(parsed(subject)) == "Code usager"
@@ -207,7 +232,9 @@ def test_the_subject_then_the_new_text_whitespace_collapsed() -> None:
 
 
 def test_a_replys_subject_is_left_out_when_the_reply_has_text() -> None:
-    mail = parsed("Re: Mot de passe oublié", f"{NEW}\n\nLe lun. 3 nov. 2025 à 10:02, S <s@x.ca> a écrit :\n> {QUOTE}")
+    mail = parsed(
+        "Re: Mot de passe oublié", f"{NEW}\n\nLe lun. 3 nov. 2025 à 10:02, S <s@x.ca> a écrit :\n> {QUOTE}"
+    )
     assert classification_text(mail) == NEW
     # a reply with no text of its own still has its subject
     assert classification_text(dataclasses.replace(mail, text="")) == "Mot de passe oublié"

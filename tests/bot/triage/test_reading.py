@@ -52,8 +52,10 @@ def parse(intent: str, confidence: float) -> Parse:
 
 def test_the_request_decides_when_the_context_pulled_the_whole_text_off_topic() -> None:
     whole = parse("out_of_scope", 1.0)
-    sentences = [("Depuis ce changement, je n'arrive plus à me connecter à GEM-BOOKS", parse("login_problem", 0.95)),
-                 ("Pouvez-vous m'aider ?", parse("request_human", 0.62))]
+    sentences = [
+        ("Depuis ce changement, je n'arrive plus à me connecter à GEM-BOOKS", parse("login_problem", 0.95)),
+        ("Pouvez-vous m'aider ?", parse("request_human", 0.62)),
+    ]
     reading = choose_reading(whole, sentences, threshold=0.8)
     assert (reading.intent, reading.confidence, reading.mixed) == ("login_problem", 0.95, False)
     assert reading.deciding == "Depuis ce changement, je n'arrive plus à me connecter à GEM-BOOKS"
@@ -61,16 +63,25 @@ def test_the_request_decides_when_the_context_pulled_the_whole_text_off_topic() 
 
 def test_a_short_question_leaning_on_the_sentence_before_does_not_ask_for_a_person() -> None:
     whole = parse("forgot_password", 1.0)
-    sentences = [("J'ai perdu mon mot de passe.", parse("forgot_password", 1.0)),
-                 ("Comment puis-je le réinitialiser ?", parse("out_of_scope", 0.99))]
+    sentences = [
+        ("J'ai perdu mon mot de passe.", parse("forgot_password", 1.0)),
+        ("Comment puis-je le réinitialiser ?", parse("out_of_scope", 0.99)),
+    ]
     reading = choose_reading(whole, sentences, threshold=0.8)
-    assert (reading.intent, reading.mixed, reading.deciding) == ("forgot_password", False, "J'ai perdu mon mot de passe.")
+    assert (reading.intent, reading.mixed, reading.deciding) == (
+        "forgot_password",
+        False,
+        "J'ai perdu mon mot de passe.",
+    )
 
 
 def test_an_answerable_request_beside_one_for_a_person_is_mixed() -> None:
     whole = parse("out_of_scope", 1.0)
     invoice = "Ensuite, je voudrais passer à l'abonnement annuel et obtenir une facture au nom de la SCI."
-    sentences = [("J'ai oublié mon mot de passe.", parse("forgot_password", 1.0)), (invoice, parse("out_of_scope", 1.0))]
+    sentences = [
+        ("J'ai oublié mon mot de passe.", parse("forgot_password", 1.0)),
+        (invoice, parse("out_of_scope", 1.0)),
+    ]
     reading = choose_reading(whole, sentences, threshold=0.8)
     assert (reading.intent, reading.mixed, reading.deciding) == ("out_of_scope", True, invoice)
 
@@ -78,7 +89,12 @@ def test_an_answerable_request_beside_one_for_a_person_is_mixed() -> None:
 def test_without_a_confident_request_the_whole_text_decides() -> None:
     whole = parse("out_of_scope", 0.99)
     reading = choose_reading(whole, [("Comment saisir la TVA?", parse("out_of_scope", 0.7))], threshold=0.8)
-    assert (reading.intent, reading.confidence, reading.deciding, reading.mixed) == ("out_of_scope", 0.99, "", False)
+    assert (reading.intent, reading.confidence, reading.deciding, reading.mixed) == (
+        "out_of_scope",
+        0.99,
+        "",
+        False,
+    )
 
 
 # --- item 4: replies whose thread is unknown --------------------------------------------
@@ -99,7 +115,9 @@ def test_without_a_confident_request_the_whole_text_decides() -> None:
         ("login_qc.eml", False, False, False),
     ],
 )
-def test_a_reply_is_known_by_its_content(name: str, to_us: bool, to_auto_answer: bool, resolved: bool) -> None:
+def test_a_reply_is_known_by_its_content(
+    name: str, to_us: bool, to_auto_answer: bool, resolved: bool
+) -> None:
     signs = reply_signs(load(name), own_addresses=OWN)
     assert (signs.to_us, signs.to_auto_answer, signs.resolved) == (to_us, to_auto_answer, resolved)
     assert signs.is_reply is (name != "login_qc.eml")
@@ -133,8 +151,10 @@ def test_context_told_is_not_a_request_for_a_person() -> None:
     # long_context_browser_en.eml: a long out-of-scope sentence that asks nothing of us.
     whole = parse("out_of_scope", 1.0)
     told = "The laptops came with Edge only and I want to install whatever works best before everyone starts."
-    sentences = [(told, parse("out_of_scope", 1.0)),
-                 ("Which browser do you recommend for GEM-BOOKS?", parse("browser_recommendation", 1.0))]
+    sentences = [
+        (told, parse("out_of_scope", 1.0)),
+        ("Which browser do you recommend for GEM-BOOKS?", parse("browser_recommendation", 1.0)),
+    ]
     reading = choose_reading(whole, sentences, threshold=0.8)
     assert (reading.intent, reading.mixed) == ("browser_recommendation", False)
 
@@ -144,7 +164,9 @@ def test_a_forward_with_a_polite_thanks_closes_nothing(subject: str) -> None:
     # Same shape as fwd_gmail_client_login_fr.eml, with the "Merci" people add above a forward.
     raw = (CORPUS / "fwd_gmail_client_login_fr.eml").read_bytes()
     mail = parse_mail(raw, max_bytes=10_000_000)
-    thanked = mail.__class__(**{**mail.__dict__, "subject": subject, "text": "Voici le message de mon client. Merci\n" + mail.text})
+    thanked = mail.__class__(
+        **{**mail.__dict__, "subject": subject, "text": "Voici le message de mon client. Merci\n" + mail.text}
+    )
     signs = reply_signs(thanked, own_addresses=OWN)
     assert signs.is_reply and not signs.resolved
 

@@ -20,14 +20,30 @@ def text_of(name: str) -> str:
 @pytest.mark.parametrize(
     ("name", "asked", "gone"),
     [
-        ("sig_disclaimer_login_fr.eml", "Je n'arrive plus à me connecter", ["AVERTISSEMENT", "Expert-comptable", "Lyon"]),
-        ("sig_cabinet_password_qc.eml", "J'ai oublié mon mot de passe", ["Technicienne", "poste 223", "CONFIDENTIALITY"]),
+        (
+            "sig_disclaimer_login_fr.eml",
+            "Je n'arrive plus à me connecter",
+            ["AVERTISSEMENT", "Expert-comptable", "Lyon"],
+        ),
+        (
+            "sig_cabinet_password_qc.eml",
+            "J'ai oublié mon mot de passe",
+            ["Technicienne", "poste 223", "CONFIDENTIALITY"],
+        ),
         ("sig_tva_fin_de_mois_login_fr.eml", "je n'arrive pas à me connecter", ["KB Conseil"]),
-        ("sig_disclaimer_password_en.eml", "I forgot my password", ["Senior Accountant", "intended recipient"]),
+        (
+            "sig_disclaimer_password_en.eml",
+            "I forgot my password",
+            ["Senior Accountant", "intended recipient"],
+        ),
         ("sig_corporate_login_en.eml", "I can't log in", ["Bookkeeper |", "linkedin"]),
         # The notice shares its paragraph with the signature, no blank line between.
         ("sig_mobile_and_business_en.eml", "How do I make a new bookmark", ["Partner", "privileged"]),
-        ("fwd_outlook_tr_usercode_sig_qc.eml", "je trouve pu mon code usager", ["450 555-0110", "Lavoie Comptabilité"]),
+        (
+            "fwd_outlook_tr_usercode_sig_qc.eml",
+            "je trouve pu mon code usager",
+            ["450 555-0110", "Lavoie Comptabilité"],
+        ),
     ],
 )
 def test_the_signature_and_the_notice_are_not_read(name: str, asked: str, gone: list[str]) -> None:

@@ -86,9 +86,13 @@ async def deliver(
     """Send over SMTP to the hub's triage listener; the Message-ID (or "" for raw bytes)."""
     port = hub.app[TRIAGE_LISTENER].port
     if isinstance(message, EmailMessage):
-        await aiosmtplib.send(message, sender=envelope_from, recipients=[SUPPORT], hostname="127.0.0.1", port=port)
+        await aiosmtplib.send(
+            message, sender=envelope_from, recipients=[SUPPORT], hostname="127.0.0.1", port=port
+        )
         return str(message["Message-ID"])
-    await aiosmtplib.send(message, sender=envelope_from, recipients=[SUPPORT], hostname="127.0.0.1", port=port)
+    await aiosmtplib.send(
+        message, sender=envelope_from, recipients=[SUPPORT], hostname="127.0.0.1", port=port
+    )
     return ""
 
 
