@@ -2,7 +2,7 @@
 
 Actions never talk to accounts directly. They hand a request to an `AccountGateway`,
 which answers only "accepted", "rate limited" or "unavailable": never whether the
-account exists, so the reply to the person cannot reveal it (SECURITY.md, no account
+account exists, so the reply to the person cannot reveal it (docs/SECURITY.md, no account
 enumeration). The hub (or, behind it, the platform) decides whether mail goes out.
 """
 

@@ -90,7 +90,7 @@ class ActionSendPasswordReset(Action):
             request_id=request_id(tracker) or None,
         )
         accepted = report_outcome(dispatcher, outcome, "utter_password_reset_sent", email)
-        # The full address has done its job: keep only the masked one (SECURITY.md).
+        # The full address has done its job: keep only the masked one (docs/SECURITY.md).
         return [
             SlotSet("reset_email_sent", accepted or bool(tracker.get_slot("reset_email_sent"))),
             SlotSet("email", mask_email(email)),

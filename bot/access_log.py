@@ -1,7 +1,7 @@
 """Secrets out of the access log: reset tokens in URLs are written as ``***``.
 
 aiohttp's access log writes each request line as received, and a reset link carries its
-token in the query string (SECURITY.md: no token in logs). A filter on the
+token in the query string (docs/SECURITY.md: no token in logs). A filter on the
 ``aiohttp.access`` logger covers every runner (``web.run_app``, test servers) alike.
 
 >>> redact_query('"GET /reset?token=abc123&lang=fr HTTP/1.1" 200')

@@ -7,7 +7,7 @@ Usage::
     account = await tokens.account_for(token)       # the reset page: is the link alive?
     account = await tokens.redeem(token, "nouveau mot de passe")   # sets it, kills the link
 
-What SECURITY.md asks: 256 random bits from ``secrets`` (more than the 128 required),
+What docs/SECURITY.md asks: 256 random bits from ``secrets`` (more than the 128 required),
 only the SHA-256 hash in the database (a leaked table opens no account), bound to one
 account, spent on use, expired after the lifetime, and a new token kills the older ones.
 A plain SHA-256 suffices (no Argon2) because the token itself has full entropy.

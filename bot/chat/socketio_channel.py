@@ -18,7 +18,7 @@ with ``session_persistence: true``:
   ``Settings.socketio_payload_intents`` (default ``greet`` and ``get_started``, which
   means greet) reaches Rasa as that intent: rasa-webchat's ``initPayload``. Any other
   ``/...`` text is treated as typed text (its slashes dropped), so nobody sets intents or
-  entities by typing them (SECURITY.md).
+  entities by typing them (docs/SECURITY.md).
 - ``customData.language`` of the first message applies to the conversation as it does
   with ``session_request`` (rasa-webchat sends it only with ``user_uttered``); later it
   is a language switch, like the widget's ``set_language``.

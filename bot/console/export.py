@@ -4,7 +4,7 @@
 dashboard's query (``from``, ``to``, ``language``, ``channel``; see
 :func:`bot.console.dashboard.parse_view`) and need a signed-in agent.
 
-What leaves the console is masked as SECURITY.md asks: email addresses as ``m***@domain``
+What leaves the console is masked as docs/SECURITY.md asks: email addresses as ``m***@domain``
 (``mask_email``), user codes as ``JT***``, no reset token, no resume code and no
 conversation id (a conversation id lets whoever holds it back into the chat): rows are
 tied together by ``conversation_ref``, a one-way digest. No transcript text either.

@@ -9,7 +9,7 @@ Usage::
     await live.agents_online()                      # consoles open now, their sessions alive
     await live.to_consoles(frame, allowed=lambda agent_id: ...)
 
-One hub process; several hubs would share these through Redis pub/sub (ARCHITECTURE.md).
+One hub process; several hubs would share these through Redis pub/sub (docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations

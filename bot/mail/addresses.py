@@ -50,7 +50,7 @@ _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[
 
 
 def mask_emails_in(text: str) -> str:
-    """``text`` with every address in it masked: how agents see transcripts (SECURITY.md)."""
+    """``text`` with every address in it masked: how agents see transcripts (docs/SECURITY.md)."""
     return _EMAIL_IN_TEXT.sub(lambda found: mask_email(found.group(0)), text)
 
 

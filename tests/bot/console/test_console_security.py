@@ -1,4 +1,4 @@
-"""The console's security promises (SECURITY.md, Agent console), one test each."""
+"""The console's security promises (docs/SECURITY.md, Agent console), one test each."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The CSV exports: the range's rows, masked as SECURITY.md asks, named after the range."""
+"""The CSV exports: the range's rows, masked as docs/SECURITY.md asks, named after the range."""
 
 from __future__ import annotations
 

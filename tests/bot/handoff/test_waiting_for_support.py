@@ -144,7 +144,7 @@ async def test_with_an_agent_online_messages_go_to_the_agent_without_replies(
         assert of_type(frames, "message") == []
         while (frame := await console.receive_json(timeout=5))["type"] != "message":
             pass
-        # Masked on the console as every transcript agents see (SECURITY.md, issue 14 finding 9).
+        # Masked on the console as every transcript agents see (docs/SECURITY.md, issue 14 finding 9).
         assert frame["text"] == "c'est m***@exemple.ca"
     await asyncio.sleep(0.3)
     assert smtp.messages == []

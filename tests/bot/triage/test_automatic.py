@@ -1,4 +1,4 @@
-"""Mail we never answer automatically (RFC 3834, SECURITY.md "Email triage")."""
+"""Mail we never answer automatically (RFC 3834, docs/SECURITY.md "Email triage")."""
 
 from __future__ import annotations
 
