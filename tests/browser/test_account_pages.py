@@ -16,66 +16,30 @@ CSRF check refuses. The reset link's token still must not reach another site in 
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from aiohttp import web
 from playwright.sync_api import Browser, Page, expect
 
-from bot.app import init_app
 from bot.settings import Settings
 from tests.bot.conftest import closed_port_url
 from tools.stack import free_port
 
 from .conftest import DESKTOP, screenshot
+from .live_hub import HubThread
 
 _RESET_LINK = re.compile(r"^https?://[^/]+/reset\?token=[^\s\"<>]+$")
 NEW_PASSWORD = {"fr": "Érable-sucré-2026", "en": "Maple-syrup-2026"}
 
 
-class AccountsHub:
+class AccountsHub(HubThread):
     """The hub alone (no Rasa) in development mode on a loopback port: demo accounts, mail sink."""
 
-    def __init__(self, work_dir: Path) -> None:
-        self.work_dir = work_dir
-        self.url = ""
-        self.port = 0
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="accounts-hub", daemon=True)
-
-    def __enter__(self) -> AccountsHub:
-        self._thread.start()
-        if not self._ready.wait(120) or self._error is not None:
-            raise RuntimeError(f"the hub did not start: {self._error}")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout=60)
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as exc:  # noqa: BLE001 - reported by __enter__
-            self._error = exc
-        finally:
-            self._ready.set()
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        self.port = free_port()
-        settings = Settings(
+    def settings(self) -> Settings:
+        return Settings(
             host="127.0.0.1",
-            port=self.port,
+            port=free_port(),
             internal_port=free_port(),
             environment="development",
             database_url=f"sqlite+aiosqlite:///{self.work_dir / 'hub.db'}",
@@ -86,15 +50,6 @@ class AccountsHub:
             mail_sink_port=free_port(),
             outbox_poll_seconds=0.2,
         )
-        runner = web.AppRunner(init_app(settings))
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, settings.host, settings.port).start()
-            self.url = settings.public_base_url
-            self._ready.set()
-            await self._stop.wait()
-        finally:
-            await runner.cleanup()
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,13 @@ is shown. A screenshot goes to tests/screenshots/dashboard*.png for a person to 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from aiohttp import web
 from playwright.sync_api import Page, expect
 
-from bot.app import init_app
 from bot.appkeys import AGENTS, ENGINE
 from bot.settings import Settings
 from tests.bot.conftest import closed_port_url
@@ -26,45 +22,18 @@ from tools.dashboard_data import Volume, generate
 from tools.stack import free_port
 
 from .conftest import screenshot
+from .live_hub import HubThread
 
 AGENT = ("lead@example.com", "Chef d'équipe", "lead-password-1")
 
 
-class DashboardHub:
+class DashboardHub(HubThread):
     """The hub alone (no Rasa) on a loopback port, its database filled with traffic."""
 
-    def __init__(self, work_dir: Path) -> None:
-        self.work_dir = work_dir
-        self.url = ""
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="dashboard-hub", daemon=True)
+    startup_timeout = 150.0
 
-    def __enter__(self) -> DashboardHub:
-        self._thread.start()
-        if not self._ready.wait(180) or self._error is not None:
-            raise RuntimeError(f"the hub did not start: {self._error}")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout=60)
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as exc:  # noqa: BLE001 - reported by __enter__
-            self._error = exc
-        finally:
-            self._ready.set()
-
-    async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        settings = Settings(
+    def settings(self) -> Settings:
+        return Settings(
             host="127.0.0.1",
             port=free_port(),
             internal_port=free_port(),
@@ -73,19 +42,10 @@ class DashboardHub:
             action_server_url=closed_port_url(),
             triage_smtp_port=0,
         )
-        runner = web.AppRunner(init_app(settings))
-        await runner.setup()
-        try:
-            await generate(
-                runner.app[ENGINE], Volume(conversations=4000, handoffs=400, days=45), today=dt.date.today()
-            )
-            await runner.app[AGENTS].create(*AGENT)
-            await web.TCPSite(runner, settings.host, settings.port).start()
-            self.url = settings.public_base_url
-            self._ready.set()
-            await self._stop.wait()
-        finally:
-            await runner.cleanup()
+
+    async def prepare(self, app: web.Application) -> None:
+        await generate(app[ENGINE], Volume(conversations=4000, handoffs=400, days=45), today=dt.date.today())
+        await app[AGENTS].create(*AGENT)
 
 
 @pytest.fixture(scope="module")
