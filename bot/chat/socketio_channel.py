@@ -186,14 +186,20 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
         if conversation_id is not None:
             await sio.emit("session_confirm", conversation_id, to=sid)
 
+    async def flooded(sid: str, session: ChatSession) -> bool:
+        """True when this frame is one too many (the flood is reported once per burst)."""
+        if session.allow_frame():
+            return False
+        if session.should_report_flood():
+            await emit_problem(sid, session, Problem("rate_limited"))
+        return True
+
     @sio.on(UNREADABLE)
     async def unreadable(sid: str, *args: Any) -> None:
         session = sessions.get(sid)
         if session is None:
             return
-        if not session.allow_frame():
-            if session.should_report_flood():
-                await emit_problem(sid, session, Problem("rate_limited"))
+        if await flooded(sid, session):
             return
         await emit_problem(sid, session, Problem("bad_request"))
 
@@ -202,9 +208,7 @@ def attach_socketio(app: web.Application) -> socketio.AsyncServer:
         session = sessions.get(sid)
         if session is None:
             return
-        if not session.allow_frame():
-            if session.should_report_flood():
-                await emit_problem(sid, session, Problem("rate_limited"))
+        if await flooded(sid, session):
             return
         if not isinstance(data, dict):
             await emit_problem(sid, session, Problem("bad_request"))

@@ -27,7 +27,21 @@ from bot.clock import Clock, system_clock
 from bot.db.mail_models import OutboxMail
 from bot.jobs import LeasedJobs
 
-__all__ = ["Outbox"]
+__all__ = ["Outbox", "queued_mail"]
+
+
+def queued_mail(key: str, kind: str, params: dict[str, Any], now: dt.datetime) -> OutboxMail:
+    """A new row of the outbox, due at once. Added in the caller's transaction, it goes out
+    only if that transaction commits (the triage files a mail and queues its answer at once)."""
+    return OutboxMail(
+        key=key,
+        kind=kind,
+        params=params,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
 
 
 class Outbox:
@@ -46,17 +60,7 @@ class Outbox:
         now = self._clock()
         try:
             async with self._sessions() as session, session.begin():
-                session.add(
-                    OutboxMail(
-                        key=key,
-                        kind=kind,
-                        params=params,
-                        status="pending",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
+                session.add(queued_mail(key, kind, params, now))
         except IntegrityError:
             return False
         self.wakeup.set()

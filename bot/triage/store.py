@@ -27,13 +27,13 @@ from sqlalchemy.orm import defer, sessionmaker
 from bot.clock import Clock, system_clock
 from bot.db.conversations import new_conversation_id
 from bot.db.handoff_models import Handoff
-from bot.db.mail_models import OutboxMail
 from bot.db.models import Conversation, Message
 from bot.db.resume_codes import new_code
 from bot.db.triage_models import InboundMail, MailThreadId
 from bot.handoff.packet import Packet
 from bot.handoff.store import new_handoff
 from bot.jobs import LeasedJobs
+from bot.mail.outbox import queued_mail
 from bot.triage.parsed import ParsedMail
 
 __all__ = ["QUARANTINE_KEEP_BYTES", "Applied", "Outcome", "TriageStore", "message_key"]
@@ -227,17 +227,7 @@ class TriageStore:
             await _add_thread_ids(session, conversation.id, outcome.thread_ids, now)
             if outcome.mail is not None:
                 key, kind, params = outcome.mail
-                session.add(
-                    OutboxMail(
-                        key=key,
-                        kind=kind,
-                        params=params,
-                        status="pending",
-                        attempts=0,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
+                session.add(queued_mail(key, kind, params, now))
             handoff, created = None, False
             if outcome.ticket is not None:
                 handoff = await session.scalar(select(Handoff).where(Handoff.open_key == conversation.id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,11 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import init_app
 from bot.appkeys import SETTINGS
+from bot.db.engine import create_engine, upgrade_to_head
 from bot.settings import Settings
 from tests.bot.fake_rasa import TOKEN, FakeRasa
 from tests.bot.real_rasa import background_stack
@@ -60,6 +62,15 @@ def settings(tmp_path: Path) -> Settings:
         triage_smtp_port=0,
         internal_port=free_port(),
     )
+
+
+@pytest_asyncio.fixture
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """The hub's database (a SQLite file in the test's folder), migrated to the newest schema."""
+    engine = create_engine(settings)
+    await upgrade_to_head(engine)
+    yield engine
+    await engine.dispose()
 
 
 @pytest_asyncio.fixture

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
@@ -21,14 +19,6 @@ from tests.bot.accounts.conftest import MovableClock
 pytestmark = pytest.mark.asyncio
 
 LEASE = dt.timedelta(minutes=5)
-
-
-@pytest_asyncio.fixture
-async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(settings)
-    await upgrade_to_head(engine)
-    yield engine
-    await engine.dispose()
 
 
 def raw_mail(n: int) -> bytes:

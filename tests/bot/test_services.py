@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 import pytest
-import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.chat.relay import ChatRelay
 from bot.db.conversations import ConversationStore
-from bot.db.engine import create_engine, session_factory, upgrade_to_head
+from bot.db.engine import session_factory
 from bot.handoff.live import LiveChannels
 from bot.handoff.service import Handoffs
 from bot.handoff.store import HandoffStore
@@ -25,14 +22,6 @@ from bot.triage.store import TriageStore
 from tests.bot.accounts.conftest import MovableClock
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest_asyncio.fixture
-async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(settings)
-    await upgrade_to_head(engine)
-    yield engine
-    await engine.dispose()
 
 
 async def test_the_relay_cannot_be_built_without_the_way_to_agents(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.engine import create_engine, session_factory, upgrade_to_head
+from bot.db.engine import create_engine, session_factory
 from bot.limits.database import Rule, SharedRateLimits
 from bot.settings import Settings
 from tests.bot.accounts.conftest import MovableClock
@@ -16,14 +13,6 @@ from tests.bot.accounts.conftest import MovableClock
 pytestmark = pytest.mark.asyncio
 
 HOUR = 3600.0
-
-
-@pytest_asyncio.fixture
-async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(settings)
-    await upgrade_to_head(engine)
-    yield engine
-    await engine.dispose()
 
 
 async def test_two_processes_share_one_budget(

@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.engine import create_engine, session_factory, upgrade_to_head
+from bot.db.engine import create_engine, session_factory
 from bot.mail.messages import build_message
 from bot.mail.outbox import Outbox
 from bot.mail.worker import OutboxWorker, SmtpSender
@@ -23,14 +22,6 @@ from tests.bot.smtp_server import SmtpRecorder
 from tools.stack import free_port
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest_asyncio.fixture
-async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(settings)
-    await upgrade_to_head(engine)
-    yield engine
-    await engine.dispose()
 
 
 async def note(params: Mapping[str, Any]) -> EmailMessage | None:
