@@ -128,7 +128,7 @@ async def queue(request: web.Request, who: SignedIn) -> web.StreamResponse:
     handoffs = request.app[HANDOFFS]
     now = request.app[CLOCK]()
     page = _page_number(request.query.get("page"))
-    found, total = await handoffs.store.queue_page(
+    found, total = await handoffs.queue_page(
         who.agent.id, offset=(page - 1) * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE
     )
     pages = max(1, math.ceil(total / QUEUE_PAGE_SIZE))
@@ -167,7 +167,7 @@ async def _visible(request: web.Request, who: SignedIn) -> Handoff:
     handoff_id = path_id(request, "id")
     if handoff_id is None:
         raise failure(request, web.HTTPNotFound, "not_found")
-    handoff = await request.app[HANDOFFS].store.get(handoff_id)
+    handoff = await request.app[HANDOFFS].get(handoff_id)
     if handoff is None or not may_see(handoff, who.agent.id):
         raise failure(request, web.HTTPNotFound, "not_found")
     return handoff
@@ -192,7 +192,7 @@ async def conversation(request: web.Request, who: SignedIn) -> web.StreamRespons
             packet["email"] = mask_email(packet["email"])
         contact = mask_email(contact) if contact else ""
     transcript = await handoffs.conversations.transcript(handoff.conversation_id)
-    corrections = {c.message_id: c for c in await handoffs.store.corrections(handoff.conversation_id)}
+    corrections = {c.message_id: c for c in await handoffs.corrections(handoff)}
     lines = [
         {
             "message": m,
@@ -211,7 +211,7 @@ async def conversation(request: web.Request, who: SignedIn) -> web.StreamRespons
         "packet": packet,
         "contact": contact,
         "lines": lines,
-        "notes": await handoffs.store.notes(handoff.id) if mine else [],
+        "notes": await handoffs.notes(handoff) if mine else [],
         # An agent correcting an intent chooses among the domain's (bot.domain).
         "intents": load_domain().intents,
         "outcomes": OUTCOMES,
@@ -275,8 +275,8 @@ async def _claimed(request: web.Request, who: SignedIn) -> Handoff:
 async def claim(request: web.Request, who: SignedIn, form: Mapping[str, Any]) -> web.StreamResponse:
     """POST /console/c/{id}/claim: assign to me."""
     handoff = await _visible(request, who)
-    if handoff.agent_id is None and await request.app[HANDOFFS].store.claim(handoff.id, who.agent.id):
-        await request.app[HANDOFFS].live.to_consoles({"type": "queue"}, allowed=lambda _a: True)
+    if handoff.agent_id is None:
+        await request.app[HANDOFFS].claim(handoff, who.agent.id)  # the consoles' queues reload
     raise _back_to(request, handoff)
 
 
@@ -292,7 +292,7 @@ async def reply(request: web.Request, who: SignedIn, form: Mapping[str, Any]) ->
 async def note(request: web.Request, who: SignedIn, form: Mapping[str, Any]) -> web.StreamResponse:
     """POST /console/c/{id}/note: an internal note (never shown to the person)."""
     handoff = await _claimed(request, who)
-    await request.app[HANDOFFS].store.add_note(handoff.id, who.agent.id, _text(request, form, 4000))
+    await request.app[HANDOFFS].add_note(handoff, who.agent.id, _text(request, form, 4000))
     raise _back_to(request, handoff)
 
 
@@ -323,14 +323,12 @@ async def correct(request: web.Request, who: SignedIn, form: Mapping[str, Any]) 
     handoff = await _visible(request, who)
     handoffs = request.app[HANDOFFS]
     message_id = path_id(request, "message")
-    message = await handoffs.store.message(message_id) if message_id is not None else None
+    message = await handoffs.message(message_id) if message_id is not None else None
     if message is None or message.conversation_id != handoff.conversation_id or message.author != "person":
         raise failure(request, web.HTTPNotFound, "not_found")
     intent = str(form.get("intent", ""))
     if intent not in load_domain().intents:
         raise failure(request, web.HTTPBadRequest, "bad_intent")
     language = message.language or handoff.language
-    await handoffs.store.correct(
-        message, who.agent.id, intent, language if language in ("fr", "en") else "fr"
-    )
+    await handoffs.correct(message, who.agent.id, intent, language if language in ("fr", "en") else "fr")
     raise _back_to(request, handoff)

@@ -127,7 +127,7 @@ async def review_verdict(request: web.Request, who: SignedIn, form: Mapping[str,
         language = (
             message.language if message.language in ("fr", "en") else request.app[SETTINGS].default_language
         )
-        await request.app[HANDOFFS].store.correct(message, who.agent.id, choice, language)
+        await request.app[HANDOFFS].correct(message, who.agent.id, choice, language)
         await reviews.undismiss(message.id)
     else:
         raise failure(request, web.HTTPBadRequest, "bad_intent")

@@ -7,6 +7,7 @@ Usage::
     said = await handoffs.person_wrote(conversation, msg)  # the relay, while a handoff is open
     await handoffs.agent_reply(handoff, agent_id, "Bonjour, ...")
     await handoffs.hand_back(handoff)               # the assistant resumes, in the person's language
+    await handoffs.claim(handoff, agent_id)         # the console pages: these methods, never .store/.live
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.db.conversations import ConversationStore, transcript_line
-from bot.db.handoff_models import Handoff
+from bot.db.handoff_models import Handoff, HandoffNote, IntentCorrection
 from bot.db.models import Conversation, Message
 from bot.handoff.live import LiveChannels
 from bot.handoff.packet import Packet
-from bot.handoff.store import HandoffStore, may_see
+from bot.handoff.store import HandoffStore, QueueRow, may_see
 from bot.handoff.waiting import WaitingState, person_messages_waiting, waiting_reply
 from bot.mail.addresses import find_email
 from bot.mail.outbox import Outbox
@@ -107,6 +108,46 @@ class Handoffs:
         # Told (handoff, outcome, person's language) after an agent resolves a handoff:
         # "Did this help?" (bot.satisfaction.chat).
         self._on_resolved = on_resolved
+
+    # ------------------------------------------------------------- what the console pages ask
+    # The pages (bot.console) call these, never ``store`` or ``live`` themselves.
+
+    async def queue_page(self, agent_id: int, *, offset: int, limit: int) -> tuple[list[QueueRow], int]:
+        """One page of the open handoffs this agent may see, and how many there are in all."""
+        return await self.store.queue_page(agent_id, offset=offset, limit=limit)
+
+    async def get(self, handoff_id: int) -> Handoff | None:
+        """The handoff with this number, or None."""
+        return await self.store.get(handoff_id)
+
+    async def corrections(self, handoff: Handoff) -> list[IntentCorrection]:
+        """The intent corrections agents made in the handoff's conversation."""
+        return await self.store.corrections(handoff.conversation_id)
+
+    async def notes(self, handoff: Handoff) -> list[tuple[HandoffNote, str]]:
+        """The handoff's internal notes, each with its author's name."""
+        return await self.store.notes(handoff.id)
+
+    async def claim(self, handoff: Handoff, agent_id: int) -> bool:
+        """Assign the handoff to this agent if nobody has it; the consoles reload their queue."""
+        if not await self.store.claim(handoff.id, agent_id):
+            return False
+        await self._tell_consoles({"type": "queue"}, handoff)
+        return True
+
+    async def add_note(self, handoff: Handoff, agent_id: int, text: str) -> None:
+        """An internal note on the handoff (never shown to the person)."""
+        await self.store.add_note(handoff.id, agent_id, text)
+
+    async def message(self, message_id: int) -> Message | None:
+        """A stored message of any conversation, or None."""
+        return await self.store.message(message_id)
+
+    async def correct(self, message: Message, agent_id: int, intent: str, language: str) -> None:
+        """Record the intent this message really had (exported as NLU data)."""
+        await self.store.correct(message, agent_id, intent, language)
+
+    # ------------------------------------------------------------- a handoff's life
 
     async def open(self, packet: Packet, *, notify_by_mail: bool = True) -> Opened:
         """Open the conversation's handoff (once, however often the action is retried).
