@@ -21,9 +21,16 @@ from .conftest import screenshot
 from .live_hub import Hub, LiveHub
 
 
-def deliver(hub: LiveHub, subject: str, body: str) -> EmailMessage:
+def deliver(
+    hub: LiveHub, subject: str, body: str, sender: str = "Lucie Bergeron <lucie.bergeron@exemple.ca>"
+) -> EmailMessage:
+    """Mail ``sender`` writes to support, handed to the hub's triage listener over SMTP.
+
+    The hub is shared by the package's tests, and a sender's new mail joins their open
+    ticket (a flood is one ticket): tests that need their own thread use their own sender.
+    """
     message = EmailMessage()
-    message["From"] = "Lucie Bergeron <lucie.bergeron@exemple.ca>"
+    message["From"] = sender
     message["To"] = "soutien@gem-books.com"
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="exemple.ca")

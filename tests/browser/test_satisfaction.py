@@ -178,7 +178,8 @@ def test_a_mail_answers_still_need_help_link_reopens_a_ticket(
     original = deliver(
         own_hub,
         "Connexion impossible",
-        "Bonjour, je ne suis plus capable de me connecter à GEM-BOOKS depuis hier. Merci, Lucie",
+        "Bonjour, je ne suis plus capable de me connecter à GEM-BOOKS depuis hier. Merci, Hélène",
+        sender="Hélène Côté <helene.cote@exemple.ca>",
     )
     deadline = time.monotonic() + 60
     answer = None
