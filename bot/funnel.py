@@ -16,12 +16,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["STEP_NAMES", "STEP_NUMBER", "funnel_columns", "funnel_position"]
+__all__ = ["STEP_NAMES", "STEP_NUMBER", "funnel_columns", "funnel_position", "solved_step"]
 
 # The article's steps in order, numbered from 1 (tests/bot/test_funnel.py keeps them equal
 # to actions.troubleshooting.STEPS: the hub does not import the action server's code).
 STEP_NAMES: tuple[str, ...] = ("main_site", "browsers", "clear_data", "restart")
 STEP_NUMBER = {name: number for number, name in enumerate(STEP_NAMES, start=1)}
+
+
+def solved_step(steps_tried: Iterable[Any] | None) -> str | None:
+    """The step that solved the problem ("browsers" for "browsers:solved"), the last one if
+    several did; None if none did. The chat asks "Did this help?" after such a turn."""
+    for entry in reversed(list(steps_tried or [])):
+        name, _, outcome = str(entry).partition(":")
+        if outcome == "solved":
+            return name[:32]
+    return None
 
 
 def funnel_position(steps_tried: Iterable[Any], shown: int | None = None) -> tuple[int | None, int | None]:

@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from bot.chat.errors import ErrorCode
 from bot.db.conversations import Button, ConversationStore
 from bot.db.models import Conversation, Message
+from bot.funnel import solved_step
 from bot.rasa_client import AssistantUnavailable, RasaClient
 from bot.required import required
 
@@ -151,7 +152,7 @@ class ChatRelay:
             person.language = understood.language
             turn.language = understood.language
             turn.handoff_reason = answer.handoff_reason
-            turn.solved = any(str(step).endswith(":solved") for step in understood.steps_tried)
+            turn.solved = solved_step(understood.steps_tried) is not None
             # One transaction for the NLU result, the steps and the replies.
             turn.replies = await self._store.finish_turn(
                 conversation.id,

@@ -15,7 +15,6 @@ is unique per conversation and per mail): a second answer is refused, never stor
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from typing import Literal
 
 from sqlalchemy import select
@@ -26,8 +25,9 @@ from sqlalchemy.orm import sessionmaker
 from bot.clock import Clock, system_clock
 from bot.db.feedback_models import HubSecret, Satisfaction, SatisfactionQuestion
 from bot.db.models import Conversation, Message
+from bot.funnel import solved_step
 
-__all__ = ["CHAT_CHANNELS", "TOPIC_INTENTS", "Answered", "SatisfactionStore", "solved_step"]
+__all__ = ["CHAT_CHANNELS", "TOPIC_INTENTS", "Answered", "SatisfactionStore"]
 
 CHAT_CHANNELS = ("widget", "socketio")
 # Intents that name what a conversation is about (not "yes", "thanks" or "Chrome").
@@ -46,15 +46,6 @@ TOPIC_INTENTS = (
 MAX_COMMENT_CHARS = 1000
 
 Answered = Literal["recorded", "not_asked", "already_answered"]
-
-
-def solved_step(steps_tried: Sequence[object] | None) -> str | None:
-    """The troubleshooting step that solved the problem ("browsers" for "browsers:solved")."""
-    for entry in reversed(list(steps_tried or [])):
-        name, _, outcome = str(entry).partition(":")
-        if outcome == "solved":
-            return name[:32]
-    return None
 
 
 async def _topic(session: AsyncSession, conversation_id: str) -> str | None:
