@@ -94,15 +94,19 @@ def no_referer_off_site(page: Page, hub: AccountsHub) -> None:
     assert "token=" in page.url
     # "localhost" is another origin than "127.0.0.1": a real server, another site.
     elsewhere = f"http://localhost:{hub.port}/static/accounts.css"
+    # The link opens in a new tab, so the reset page stays where it is: navigating it away
+    # to another site and back made Chromium swap its renderer under Playwright, which
+    # then lost the page now and then ("Not attached to an active page").
     page.evaluate(
         "url => { const a = document.createElement('a'); a.href = url; a.id = 'elsewhere';"
-        " a.textContent = 'elsewhere'; document.body.append(a); }",
+        " a.target = '_blank'; a.textContent = 'elsewhere'; document.body.append(a); }",
         elsewhere,
     )
-    with page.expect_request(elsewhere) as request:
-        page.locator("#elsewhere").click()
+    with page.context.expect_event("request", predicate=lambda r: r.url == elsewhere) as request:
+        with page.context.expect_page() as opened:
+            page.locator("#elsewhere").click()
     assert request.value.header_value("referer") is None
-    page.go_back()
+    opened.value.close()
 
 
 def test_a_person_resets_a_forgotten_password_in_french(page: Page, accounts_hub: AccountsHub) -> None:
