@@ -4,8 +4,10 @@
 # to date. requirements.txt says what we depend on and why; `make lock` regenerates the
 # lock from it. With --browser, also make sure Debian's Chromium is installed
 # (the browser tests drive it with Playwright; Playwright's own download can't work here)
-# Debian's Dovecot (the IMAP poller's tests run a private instance of it) and Debian's
-# nginx (the reverse-proxy test runs deploy/nginx/gem-books.conf on private ports).
+# Debian's Dovecot (the IMAP poller's tests run a private instance of it), Debian's
+# nginx (the reverse-proxy test runs deploy/nginx/gem-books.conf on private ports), and
+# PostgreSQL, Redis and haproxy (the scaled-out stack and its tests run private instances:
+# tools/local_services.py, tools/serve_scaled.py).
 # apt waits for its lock (another apt or unattended-upgrades) instead of failing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +49,9 @@ if [ "${1:-}" = "--browser" ]; then
   [ -x /usr/bin/chromium ] || missing=" chromium"
   [ -x /usr/sbin/dovecot ] || missing="$missing dovecot-imapd"
   [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
+  [ -x /usr/bin/redis-server ] || missing="$missing redis-server"
+  [ -x /usr/sbin/haproxy ] || missing="$missing haproxy"
   if [ -n "$missing" ]; then
     echo "==> installing Debian's$missing for the tests"
     if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
@@ -64,13 +69,16 @@ if [ "${1:-}" = "--browser" ]; then
         $sudo service dovecot stop >/dev/null 2>&1 || true
       fi
     esac
-    case "$missing" in *nginx*)
-      # Likewise: the test starts its own nginx; the packaged one would only hold port 80.
-      if [ -d /run/systemd/system ]; then
-        $sudo systemctl disable --now --quiet nginx.service 2>/dev/null || true
-      elif [ -f /run/nginx.pid ]; then
-        $sudo service nginx stop >/dev/null 2>&1 || true
-      fi
-    esac
+    # Likewise for the others: tests and the scaled-out stack start their own instances on
+    # free ports; the packaged services would only hold 80, 5432, 6379.
+    for service in nginx postgresql redis-server haproxy; do
+      case "$missing" in *"$service"*)
+        if [ -d /run/systemd/system ]; then
+          $sudo systemctl disable --now --quiet "$service.service" 2>/dev/null || true
+        else
+          $sudo service "$service" stop >/dev/null 2>&1 || true
+        fi
+      esac
+    done
   fi
 fi
