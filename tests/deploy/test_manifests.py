@@ -613,3 +613,34 @@ def test_pods_are_locked_down_replicated_and_budgeted() -> None:
             assert {"cpu", "memory"} <= set(spec["resources"]["requests"]), name
             assert "memory" in spec["resources"]["limits"], name
             assert {"readinessProbe", "livenessProbe"} <= set(spec), name
+
+
+# F5 NGINX Ingress Controller's rules for one host spread over several Ingresses: the
+# master has the host and TLS, no paths; minions have paths, no TLS; some annotations
+# belong to one kind only (the controller ignores or rejects the Ingress otherwise).
+MASTER_ONLY = {
+    "nginx.org/hsts",
+    "nginx.org/server-tokens",
+    "nginx.org/redirect-to-https",
+    "nginx.org/ssl-redirect",
+}
+MINION_ONLY = {"nginx.org/websocket-services", "nginx.org/rewrites", "nginx.org/ssl-services"}
+
+
+def test_ingresses_are_one_master_and_its_minions() -> None:
+    kinds, hosts = {}, set()
+    for ingress in objects("Ingress"):
+        name, annotations = ingress["metadata"]["name"], ingress["metadata"].get("annotations", {})
+        kind = kinds[name] = annotations.get("nginx.org/mergeable-ingress-type")
+        has_paths = any("http" in rule for rule in ingress["spec"]["rules"])
+        if kind == "master":
+            assert ingress["spec"].get("tls") and not has_paths, name
+            assert not MINION_ONLY & set(annotations), name
+        else:
+            assert kind == "minion" and has_paths and not ingress["spec"].get("tls"), name
+            assert not MASTER_ONLY & set(annotations), name
+        hosts |= {rule["host"] for rule in ingress["spec"]["rules"]}
+    assert list(kinds.values()).count("master") == 1
+    assert len(hosts) == 1, f"the master and its minions must name one host, not {sorted(hosts)}"
+    chat = named("Ingress", "gem-books-chat")["metadata"]["annotations"]
+    assert chat["nginx.org/websocket-services"] == "gem-books-hub"
