@@ -10,6 +10,10 @@ valid for the API server, and true to the code they run.
   and nothing of the internal API or the development pages; commands name modules that
   exist and that the image copies; Rasa's endpoints.yml names classes and options that
   exist, and the Services the pods talk to.
+- The files each Dockerfile copies are enough: laid out as the image's /app, the hub starts
+  from them (migrations on SQLite, pages, static files), the action server loads its
+  actions, and Rasa's side imports the project's components and add-ons. No image is built
+  (no registry here).
 
 Usage::
 
@@ -23,8 +27,12 @@ import fnmatch
 import functools
 import inspect
 import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +43,7 @@ import pytest
 import yaml
 
 from bot.settings import PROJECT_ROOT, Settings, env_vars
+from tools.stack import free_port
 
 K8S = PROJECT_ROOT / "deploy" / "k8s"
 CONTAINER = PROJECT_ROOT / "deploy" / "container"
@@ -644,3 +653,92 @@ def test_ingresses_are_one_master_and_its_minions() -> None:
     assert len(hosts) == 1, f"the master and its minions must name one host, not {sorted(hosts)}"
     chat = named("Ingress", "gem-books-chat")["metadata"]["annotations"]
     assert chat["nginx.org/websocket-services"] == "gem-books-hub"
+
+
+# --- the images contain what runs -----------------------------------------------------------
+
+
+def assemble(image: str, root: Path) -> Path:
+    """The image's /app as its Dockerfile's COPY lines lay it out (the model left out)."""
+    app = root / "app"
+    for line in dockerfile(image).splitlines():
+        if not line.startswith("COPY ") or "--from" in line:
+            continue
+        *sources, destination = [w for w in shlex.split(line)[1:] if not w.startswith("--")]
+        target = app / destination.removeprefix("/app/").removeprefix("/app")
+        for source in sources:
+            path = PROJECT_ROOT / source.rstrip("/")
+            if source.startswith("models/") or source == "requirements.lock":
+                continue
+            place = target / path.name if destination.endswith("/") and path.is_file() else target
+            if path.is_dir():
+                shutil.copytree(path, place, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                place.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, place)
+    return app
+
+
+HUB_IN_IMAGE = """
+import asyncio
+from pathlib import Path
+from aiohttp.test_utils import TestClient, TestServer
+from bot.app import init_app
+from bot.settings import Settings
+from tools.action_server import create_app
+
+async def main():
+    settings = Settings.from_env()
+    # The review page's NLU files, and alembic.ini for `alembic upgrade head` (docs/SCALING.md).
+    assert any(Path(settings.nlu_data_dir).rglob("*.yml")), settings.nlu_data_dir
+    assert Path("alembic.ini").is_file()
+    app = init_app(settings)
+    async with TestClient(TestServer(app)) as client:   # migrations, services, workers
+        for path in ("/static/widget.css", "/login", "/console/login"):
+            response = await client.get(path)
+            assert response.status == 200, (path, response.status)
+    create_app("token")                                   # the action server's actions
+    print("ok")
+
+asyncio.run(main())
+"""
+
+RASA_IN_IMAGE = """
+import components.language_detector, components.person_request
+import rasa_addons.hub_channel, rasa_addons.tracker_store, tools.rasa_server
+print("ok")
+"""
+
+
+def run_in(app: Path, script: str, env: dict[str, str]) -> None:
+    """``script`` in the assembled /app, importing nothing from the repository itself."""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=app,
+        env={"PATH": os.environ.get("PATH", ""), "SQLALCHEMY_SILENCE_UBER_WARNING": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
+
+
+def test_the_app_image_has_everything_the_hub_and_action_server_need(tmp_path: Path) -> None:
+    """The hub starts (migrations, templates, static files, domain.yml) and the action server
+    loads its actions from the files the Dockerfile copies, and from nothing else."""
+    app = assemble("Dockerfile", tmp_path)
+    env = environment(container("gem-books-hub"))
+    env.pop("GEM_REDIS_URL", None)  # no Redis here: one hub
+    env |= {
+        "GEM_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
+        "GEM_INTERNAL_HOST": "127.0.0.1",
+        "GEM_INTERNAL_PORT": str(free_port()),
+        "GEM_RASA_URL": "http://127.0.0.1:9",
+        "GEM_ACTIONS_URL": "http://127.0.0.1:9",
+        "GEM_ACTION_TOKEN": "token",
+    }
+    run_in(app, HUB_IN_IMAGE, env)
+
+
+def test_the_rasa_image_has_the_projects_rasa_side_code(tmp_path: Path) -> None:
+    run_in(assemble("rasa.Dockerfile", tmp_path), RASA_IN_IMAGE, {})
