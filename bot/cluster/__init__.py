@@ -18,6 +18,9 @@ import dataclasses
 import secrets
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.cluster import keys
 from bot.cluster.bus import Bus, LocalBus, RedisBus
@@ -70,6 +73,9 @@ def build_cluster(settings: Settings) -> Cluster:
         settings.redis_url,
         socket_timeout=_REDIS_SOCKET_SECONDS,
         socket_connect_timeout=_REDIS_SOCKET_SECONDS,
+        # Once more on a new connection: after Redis restarts, the pooled ones are dead.
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[RedisConnectionError],
     )
     hub_id = secrets.token_hex(8)  # this process, for its own messages and presence entries
     expiry = settings.rasa_timeout_seconds + settings.health_timeout_seconds + _TURN_MARGIN_SECONDS

@@ -14,8 +14,9 @@ database which of these sessions are alive (an agent logged out or idle is not o
 
 In Redis, one sorted set (:data:`bot.cluster.keys.CONSOLES`) holds every hub's consoles,
 each scored by when its entry expires; each hub refreshes its own every
-``ttl_seconds / 3`` (:meth:`RedisPresence.start`), so the consoles of a hub that was killed
-drop out within ``ttl_seconds``. Redis unreachable: this hub's consoles only.
+``ttl_seconds / 6`` (:meth:`RedisPresence.start`; one ZADD), so the consoles of a hub that
+was killed drop out within ``ttl_seconds``, and a Redis restarted empty has them back within
+seconds. Redis unreachable: this hub's consoles only.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class LocalPresence(Presence):
 
 
 class RedisPresence(Presence):
-    def __init__(self, redis: Redis, *, hub_id: str, ttl_seconds: float = 90.0) -> None:
+    def __init__(self, redis: Redis, *, hub_id: str, ttl_seconds: float = 30.0) -> None:
         super().__init__()
         self._redis = redis
         self._hub_id = hub_id
@@ -143,5 +144,5 @@ class RedisPresence(Presence):
 
     async def _refresh_forever(self) -> None:
         while True:
-            await asyncio.sleep(self._ttl / 3)
+            await asyncio.sleep(self._ttl / 6)
             await self.refresh()
