@@ -73,6 +73,9 @@ def build_cluster(settings: Settings) -> Cluster:
         settings.redis_url,
         socket_timeout=_REDIS_SOCKET_SECONDS,
         socket_connect_timeout=_REDIS_SOCKET_SECONDS,
+        # A connection idle this long is checked first: the live bus's subscription
+        # notices a Redis that vanished without closing its connections.
+        health_check_interval=15,
         # Once more on a new connection: after Redis restarts, the pooled ones are dead.
         retry=Retry(NoBackoff(), 1),
         retry_on_error=[RedisConnectionError],

@@ -147,6 +147,11 @@ class RedisBus(LocalBus):
             except (RedisError, OSError) as exc:
                 self._subscribed.clear()
                 self._outage.down(exc)
+            except Exception as exc:  # a bug must not end cross-hub delivery for good
+                self._subscribed.clear()
+                if not self._outage.is_down:
+                    log.exception("live bus: subscriber failed, retrying")
+                self._outage.down(exc)
             finally:
                 with contextlib.suppress(RedisError, OSError):
                     await pubsub.reset()
