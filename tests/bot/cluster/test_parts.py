@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -148,3 +149,27 @@ async def test_a_person_whose_conversation_stays_busy_is_told_and_their_message_
         assert fake.webhook_calls == []  # Rasa was not asked while the other turn ran
     finally:
         await client.close()
+
+
+async def test_build_services_gives_every_service_the_same_cluster(
+    engine: AsyncEngine, settings: Settings, redis_url: str
+) -> None:
+    from bot.cluster.locks import LocalTurnLocks
+    from bot.services import build_services
+    from tests.bot.accounts.conftest import MovableClock
+
+    for shared, kinds in (
+        (settings, (LocalTurnLocks, LocalBus)),
+        (replace(settings, redis_url=redis_url), (RedisTurnLocks, RedisBus)),
+    ):
+        async with aiohttp.ClientSession() as http:
+            services = build_services(
+                shared, engine, http, MovableClock(), link_secret="a-test-link-secret-of-32-chars!!"
+            )
+        cluster = services.cluster
+        assert isinstance(cluster.locks, kinds[0]) and isinstance(cluster.bus, kinds[1])
+        assert services.relay._locks is cluster.locks
+        assert services.live._bus is cluster.bus and services.consoles._bus is cluster.bus
+        assert services.live._presence is cluster.presence
+        assert services.satisfaction._due is cluster.satisfaction_due
+        await cluster.stop()
