@@ -15,7 +15,7 @@ import dataclasses
 
 from bot.accounts.demo import describe_demo_accounts
 from bot.console.demo import describe_demo_agent
-from bot.settings import Settings
+from bot.settings import Settings, mask_password
 
 __all__ = ["StackUrls", "banner"]
 
@@ -57,6 +57,9 @@ def banner(settings: Settings, *, stack: StackUrls | None = None) -> str:
                 "         .venv/bin/python -m bot triage tests/data/mail   (what it would do, nothing sent)"
             )
     lines.append(f"  Hub health:        {base}/healthz")
+    if settings.redis_url:
+        # Turn locks and live frames shared with the other hubs (bot/cluster); no password.
+        lines.append(f"  Shared with hubs:  {mask_password(settings.redis_url)}")
     if stack is not None:
         lines += [
             f"  Rasa REST channel: {stack.rasa_url}/webhooks/rest/webhook",

@@ -3,7 +3,7 @@
 Usage (``bot.app`` does this at start-up)::
 
     services = build_services(settings, engine, http, clock, link_secret=secret)
-    await services.start_workers()      # mail sink, outbox worker, triage, IMAP poller
+    await services.start_workers()      # live bus, mail sink, outbox worker, triage, IMAP poller
     ...
     await services.stop_workers()
 
@@ -12,7 +12,8 @@ object after it is built, and a missing collaborator fails here, at start
 (:class:`bot.required.MissingDependency`), not later as a message silently sent the
 wrong way. The order below is the dependency graph:
 
-    conversations, Rasa, limits, outbox, accounts
+    cluster (turn locks, live bus, presence: memory or Redis)
+    -> conversations, Rasa, limits, outbox, accounts
     -> triage store -> mail replies (agents' answers to mailbox tickets)
     -> agents, live channels -> handoffs -> chat relay, triage
     -> composers -> outbox worker; triage SMTP listener, IMAP poller
@@ -36,6 +37,7 @@ from bot.accounts.reset_tokens import ResetTokens
 from bot.chat.relay import ChatRelay
 from bot.chat.resume_attempts import ResumeAttempts
 from bot.clock import Clock
+from bot.cluster import Cluster, build_cluster
 from bot.console.agents import AgentDirectory
 from bot.console.review_store import ReviewStore
 from bot.console.sockets import ConsoleSockets
@@ -75,6 +77,8 @@ class Services:
     clock: Clock
     engine: AsyncEngine
     http: aiohttp.ClientSession
+    # What hub processes share (bot/cluster): in memory, or Redis with GEM_REDIS_URL.
+    cluster: Cluster
     store: ConversationStore
     rasa: RasaClient
     limits: SharedRateLimits
@@ -103,6 +107,9 @@ class Services:
         """Start the background work, in the order it is needed; stop what started if one fails."""
         started = []
         try:
+            # First: the live bus subscribes before any worker or request sends a frame.
+            await self.cluster.start()
+            started.append(self.cluster.stop)
             if self.mail_sink is not None:
                 await self.mail_sink.start()
                 started.append(self.mail_sink.stop)
@@ -132,6 +139,7 @@ class Services:
         await self.outbox_worker.stop()
         if self.mail_sink is not None:
             await self.mail_sink.stop()
+        await self.cluster.stop()
 
 
 def build_services(
@@ -146,6 +154,7 @@ def build_services(
     # so that a missing or broken file stops the start instead of a mail or a page later.
     load_domain()
     sessions = session_factory(engine)
+    cluster = build_cluster(settings)
     store = ConversationStore(sessions, settings)
     rasa = RasaClient(http, settings)
     limits = SharedRateLimits(sessions, clock)
@@ -168,9 +177,11 @@ def build_services(
     triage_store = TriageStore(sessions, clock)
     agents = AgentDirectory(sessions, clock, idle=dt.timedelta(minutes=settings.agent_idle_minutes))
     # "An agent is online" counts only consoles whose sign-in session is alive.
-    live = LiveChannels(live_sessions=agents.live_sessions)
+    live = LiveChannels(cluster.bus, cluster.presence, live_sessions=agents.live_session_keys)
     # "Did this help?": asked after solved flows (chat turns) and after an agent resolves.
-    satisfaction = ChatSatisfaction(SatisfactionStore(sessions, clock), live, settings)
+    satisfaction = ChatSatisfaction(
+        SatisfactionStore(sessions, clock), live, settings, due=cluster.satisfaction_due
+    )
     handoff_store = HandoffStore(sessions, clock)
     handoffs = Handoffs(
         handoff_store,
@@ -184,7 +195,7 @@ def build_services(
     # The two links at the end of automatic mail answers; "still need help" reopens a ticket.
     feedback = MailFeedback(sessions, FeedbackLinks(link_secret, settings, clock), handoffs, settings, clock)
     # While a handoff is open the relay gives the person's messages to people, not Rasa.
-    relay = ChatRelay(store, rasa, to_agents=handoffs.person_wrote)
+    relay = ChatRelay(store, rasa, to_agents=handoffs.person_wrote, locks=cluster.locks)
     triage = Triage(
         triage_store,
         rasa,
@@ -212,6 +223,7 @@ def build_services(
         clock=clock,
         engine=engine,
         http=http,
+        cluster=cluster,
         store=store,
         rasa=rasa,
         limits=limits,
@@ -221,7 +233,7 @@ def build_services(
         reset_tokens=reset_tokens,
         account_requests=account_requests,
         agents=agents,
-        consoles=ConsoleSockets(),
+        consoles=ConsoleSockets(cluster.bus),
         live=live,
         satisfaction=satisfaction,
         handoffs=handoffs,

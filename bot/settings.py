@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["PROJECT_ROOT", "Settings", "env_vars"]
+__all__ = ["PROJECT_ROOT", "Settings", "env_vars", "mask_password"]
 
 PROJECT_ROOT = Path(__file__).absolute().parent.parent
 
@@ -46,6 +46,10 @@ class Settings:
     # Where people reach the hub; used for the default allowed origin and printed at start.
     public_base_url: str = ""
     database_url: str = DEFAULT_DATABASE_URL
+    # Redis shared by several hub processes (redis:// or rediss://, password in the URL):
+    # per-conversation turn locks, live frames between hubs, consoles online, "Did this
+    # help?" due after a mail (bot/cluster/). Empty: one hub process, all of it in memory.
+    redis_url: str = dataclasses.field(default="", repr=False)
     # SQLite: how long a unit of work waits for another connection's write transaction
     # before "database is locked" (the person is then told to try again).
     database_busy_timeout_seconds: float = 30.0
@@ -185,6 +189,7 @@ class Settings:
         object.__setattr__(self, "database_url", _absolute_sqlite_url(self.database_url))
         if "*" in self.allowed_origins:
             raise ValueError("GEM_ALLOWED_ORIGINS must list origins; '*' is not allowed")
+        _check_redis_url(self.redis_url)
         _check_choice("GEM_DEFAULT_LANGUAGE", self.default_language, ("fr", "en"))
         self.socketio_intent_payloads  # noqa: B018 -- fails now on a malformed list
         if not self.smtp_port:
@@ -316,6 +321,29 @@ def _parse(var: str, raw: str, kind: Any) -> object:
 def _check_choice(var: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ValueError(f"{var}={value!r}: expected one of {', '.join(choices)}")
+
+
+def _check_redis_url(url: str) -> None:
+    if not url:
+        return
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises on a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        # The URL may carry a password: name the variable, never echo the value.
+        raise ValueError("GEM_REDIS_URL: expected redis://[:password@]host[:port][/db] or rediss://...")
+
+
+def mask_password(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for banners and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
 
 
 def _is_loopback_host(host: str) -> bool:

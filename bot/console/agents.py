@@ -8,7 +8,7 @@ Usage::
     session_id, csrf = await agents.start_session(agent.id) # a new id at every login
     found = await agents.session(session_id)                # None when unknown or idle too long
     await agents.expires_at(session_id)                     # when it ends unless used; no touch
-    await agents.live_sessions(ids)                         # which of these are still signed in
+    await agents.live_session_keys({session_key(session_id)})  # which are still signed in
 
 Session ids are 256-bit secrets; the table keeps only their SHA-256, so a leaked database
 does not sign anyone in.
@@ -31,7 +31,7 @@ from bot.db.handoff_models import Agent, AgentSession
 from bot.mail.addresses import is_valid_email
 from bot.passwords import MIN_PASSWORD_CHARS, hash_password, verify_password
 
-__all__ = ["AgentDirectory", "AgentError", "SignedIn"]
+__all__ = ["AgentDirectory", "AgentError", "SignedIn", "session_key"]
 
 
 class AgentError(Exception):
@@ -44,8 +44,13 @@ class SignedIn:
     csrf_token: str
 
 
-def _hash(session_id: str) -> str:
+def session_key(session_id: str) -> str:
+    """What the table keeps of a session id (its SHA-256), and what names a session to
+    other hub processes (live presence, sign-outs) without giving it away."""
     return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
+
+
+_hash = session_key
 
 
 class AgentDirectory:
@@ -153,19 +158,20 @@ class AgentDirectory:
             return None
         return last_seen + self.idle
 
-    async def live_sessions(self, session_ids: Collection[str]) -> set[str]:
-        """Those of ``session_ids`` that are signed in now (no activity recorded)."""
-        by_hash = {_hash(s): s for s in session_ids if s and len(s) <= 100}
-        if not by_hash:
+    async def live_session_keys(self, keys: Collection[str]) -> set[str]:
+        """Those of these :func:`session_key` values whose session is signed in now (no
+        activity recorded)."""
+        wanted = {key for key in keys if key}
+        if not wanted:
             return set()
         since = self._clock() - self.idle
         async with self._sessions() as session:
             rows = await session.execute(
                 select(AgentSession.id_hash).where(
-                    AgentSession.id_hash.in_(by_hash), AgentSession.last_seen_at >= since
+                    AgentSession.id_hash.in_(wanted), AgentSession.last_seen_at >= since
                 )
             )
-            return {by_hash[found] for found in rows.scalars()}
+            return set(rows.scalars())
 
     async def end_session(self, session_id: str) -> None:
         async with self._sessions() as session, session.begin():

@@ -20,6 +20,7 @@ from aiohttp import WSMsgType, web
 
 from bot.appkeys import AGENTS, CLOCK, CONSOLES, LIVE, SETTINGS, WEBSOCKETS
 from bot.chat.ws import origin_allowed
+from bot.console.agents import session_key
 from bot.console.auth import SESSION_COOKIE
 from bot.console.sockets import close_signed_out
 from bot.mail.addresses import mask_emails_in
@@ -68,16 +69,16 @@ async def console_websocket(request: web.Request) -> web.StreamResponse:
                 await sockets.sign_out(ws)
                 return
 
-    live.attach_console(who.agent.id, send, session_id)
     sockets.add(session_id, ws)
     app[WEBSOCKETS].add(ws)
     watcher = asyncio.create_task(watch())
+    console_id = await live.attach_console(who.agent.id, send, session_key(session_id))
     try:
         async for message in ws:
             if message.type == WSMsgType.ERROR:
                 break
     finally:
-        live.detach_console(who.agent.id, send)
+        await live.detach_console(console_id)
         sockets.discard(session_id, ws)
         app[WEBSOCKETS].discard(ws)
         if sockets.signed_out(ws):

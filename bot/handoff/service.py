@@ -19,9 +19,9 @@ from typing import Any
 from bot.db.conversations import ConversationStore, transcript_line
 from bot.db.handoff_models import Handoff, HandoffNote, IntentCorrection
 from bot.db.models import Conversation, Message
-from bot.handoff.live import LiveChannels
+from bot.handoff.live import Audience, LiveChannels
 from bot.handoff.packet import Packet
-from bot.handoff.store import HandoffStore, QueueRow, may_see
+from bot.handoff.store import HandoffStore, QueueRow, audience
 from bot.handoff.waiting import WaitingState, person_messages_waiting, waiting_reply
 from bot.mail.addresses import find_email
 from bot.mail.outbox import Outbox
@@ -280,6 +280,6 @@ class Handoffs:
         # Queue changes go to everyone (they only say "reload"); message text only to
         # those who may see the conversation.
         if frame["type"] == "queue":
-            await self.live.to_consoles(frame, allowed=lambda _agent: True)
+            await self.live.to_consoles(frame, Audience.everyone())
         else:
-            await self.live.to_consoles(frame, allowed=lambda agent_id: may_see(handoff, agent_id))
+            await self.live.to_consoles(frame, audience(handoff))

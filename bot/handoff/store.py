@@ -24,9 +24,10 @@ from bot.clock import Clock, system_clock
 from bot.db.handoff_models import Agent, Handoff, HandoffNote, IntentCorrection
 from bot.db.models import Conversation, Message
 from bot.funnel import funnel_columns
+from bot.handoff.live import Audience
 from bot.handoff.packet import Packet
 
-__all__ = ["HandoffStore", "QueueRow", "may_see", "new_handoff"]
+__all__ = ["HandoffStore", "QueueRow", "audience", "may_see", "new_handoff"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,9 +58,14 @@ def new_handoff(packet: Packet, now: dt.datetime, *, agent_online: bool) -> Hand
 def may_see(handoff: Handoff, agent_id: int) -> bool:
     """The console's access rule: an open handoff nobody claimed yet (the shared queue),
     or any handoff claimed by this agent. Other agents' conversations stay theirs."""
+    return audience(handoff).includes(agent_id)
+
+
+def audience(handoff: Handoff) -> Audience:
+    """:func:`may_see` as data, for live frames that cross hub processes."""
     if handoff.agent_id is None:
-        return handoff.status == "open"
-    return bool(handoff.agent_id == agent_id)
+        return Audience.everyone() if handoff.status == "open" else Audience.only()
+    return Audience.only(int(handoff.agent_id))
 
 
 class HandoffStore:

@@ -7,7 +7,7 @@ resolves a chat's handoff. Once per conversation, in the person's language.
 
 Usage::
 
-    satisfaction = ChatSatisfaction(store, live, settings)
+    satisfaction = ChatSatisfaction(store, live, settings, due=cluster.satisfaction_due)
     frame = await satisfaction.after_turn(conversation_id, "fr", solved=True)   # None: nothing to ask
     await satisfaction.handoff_resolved(handoff, "solved", "fr")   # pushed to open widgets
     reply = await satisfaction.answer(conversation_id, "widget", {"answer": "yes", "comment": ""})
@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from bot.cluster.marks import LocalMarks, Marks
 from bot.db.feedback_models import SatisfactionQuestion
 from bot.db.handoff_models import Handoff
 from bot.handoff.live import LiveChannels
@@ -94,30 +95,33 @@ class Reply:
 
 
 class ChatSatisfaction:
-    def __init__(self, store: SatisfactionStore, live: LiveChannels, settings: Settings) -> None:
+    def __init__(
+        self, store: SatisfactionStore, live: LiveChannels, settings: Settings, *, due: Marks | None = None
+    ) -> None:
         self.store = store
         self._live = live
         self._settings = settings
         # Chats whose turn sent a reset or user-code mail (the question is due after it).
-        self._due: set[str] = set()
+        # Shared by every hub when they share Redis (bot.cluster): the action server may
+        # call another hub's internal API than the one running the turn.
+        self._due = due or LocalMarks()
 
     async def flow_completed(self, conversation_id: str, topic: str, language: str) -> None:
         """A reset or user-code mail was accepted for this chat (the internal API)."""
         await self.store.flow_completed(conversation_id, topic, language)
-        self._due.add(conversation_id)
+        await self._due.put(conversation_id)
 
     async def after_turn(self, conversation_id: str, language: str, *, solved: bool) -> dict[str, Any] | None:
         """The question frame to send after this turn's replies, or None.
 
         Only a turn that may have ended a flow reads the database (its steps say one was
         solved, or a mail went out for this chat during the turn): the rest of the turns
-        cost nothing here. One hub process: a mail accepted by another hub's internal API
-        is asked about when the person next opens the chat (:meth:`on_open`).
+        cost nothing more than the due mark. A mark that did not reach this hub (Redis
+        away) is asked about when the person next opens the chat (:meth:`on_open`).
         """
-        due = conversation_id in self._due
+        due = await self._due.take(conversation_id)
         if not (solved or due):
             return None
-        self._due.discard(conversation_id)
         question = await self.store.ask_after_turn(conversation_id, language)
         return question_frame(language) if question is not None else None
 

@@ -9,6 +9,7 @@ test_with_rasa.py and test_hub_channel.py.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
@@ -37,6 +38,11 @@ class FakeRasa:
     steps_tried: list[str] = dataclasses.field(default_factory=list)
     # More slots for the tracker to report ("steps_tried", "troubleshooting_step", ...).
     slots: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # How long a turn takes, and the most turns it was ever processing at once (one
+    # conversation's turns must never overlap, whichever hub sent them).
+    turn_seconds: float = 0.0
+    turns_running: int = 0
+    most_turns_at_once: int = 0
 
     def replies(self, message: str, language: str) -> list[dict[str, Any]]:
         if self.reply_with_nothing:
@@ -57,6 +63,12 @@ class FakeRasa:
                 return web.json_response({"error": "unauthorized"}, status=401)
             body = await request.json()
             self.webhook_calls.append(body)
+            self.turns_running += 1
+            self.most_turns_at_once = max(self.most_turns_at_once, self.turns_running)
+            try:
+                await asyncio.sleep(self.turn_seconds)
+            finally:
+                self.turns_running -= 1
             message = body["message"]
             language = "en" if message.lower().startswith(("i ", "hello", "my ")) else "fr"
             return web.json_response(

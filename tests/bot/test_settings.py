@@ -149,6 +149,7 @@ VALID = {
     "link_secret": ("a-link-secret-of-24-chars", "a-link-secret-of-24-chars"),
     "review_confidence_threshold": ("0.5", 0.5),
     "nlu_data_dir": ("/srv/gem-books/nlu", "/srv/gem-books/nlu"),
+    "redis_url": ("redis://:pw@redis:6379/0", "redis://:pw@redis:6379/0"),
 }
 CHOICES = [
     "environment",
@@ -219,3 +220,23 @@ def test_satisfaction_settings_are_checked_and_the_link_secret_stays_out_of_repr
     ):
         with pytest.raises(ValueError, match=variable):
             Settings.from_env(env)
+
+
+def test_the_redis_url_is_checked_without_showing_it() -> None:
+    assert Settings().redis_url == ""  # one process, as ``make run``
+    for good in ("redis://127.0.0.1:6379/0", "rediss://:s3cret@redis.internal:6380/2", "redis://redis"):
+        assert Settings(redis_url=good).redis_url == good
+    for bad in ("http://redis:6379", "127.0.0.1:6379", "redis://", "redis://:s3cret@host:port/0"):
+        with pytest.raises(ValueError, match="^GEM_REDIS_URL: expected redis://") as caught:
+            Settings.from_env({"GEM_REDIS_URL": bad})
+        assert "s3cret" not in str(caught.value)
+    assert "s3cret" not in repr(Settings(redis_url="redis://:s3cret@redis:6379/0"))
+
+
+def test_the_banner_names_the_shared_redis_without_its_password() -> None:
+    from bot.banner import banner
+
+    text = banner(Settings(redis_url="redis://hub:s3cret@redis.internal:6379/0"))
+    assert "redis://hub:***@redis.internal:6379/0" in text
+    assert "s3cret" not in text
+    assert "redis" not in banner(Settings())
