@@ -11,12 +11,13 @@ Usage::
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import sessionmaker
@@ -25,6 +26,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from bot.settings import Settings
 
 __all__ = [
+    "MIGRATION_LOCK_KEY",
     "SessionFactory",
     "alembic_config",
     "create_engine",
@@ -53,7 +55,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
             # several (tools/bench.py: the hub's p50 overhead went from ~35 to ~14 ms).
             kwargs["poolclass"] = AsyncAdaptedQueuePool
     else:
+        # A server database (PostgreSQL over asyncpg): a bounded pool per hub, and a
+        # connection the server dropped (restart, idle timeout, failover) is noticed and
+        # replaced before a unit of work uses it instead of failing a person's turn.
+        kwargs["pool_size"] = settings.database_pool_size
+        kwargs["max_overflow"] = settings.database_max_overflow
         kwargs["pool_pre_ping"] = True
+        # A connection older than this is replaced: no hub holds one across a server's
+        # configuration reload or a proxy's idle cut for ever.
+        kwargs["pool_recycle"] = 1800
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
@@ -84,11 +94,25 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
     return config
 
 
+# pg_advisory_xact_lock's key for "migrating the hub's schema": any fixed 64-bit number no
+# other lock of this database uses (the first 8 bytes of sha256("gem-books hub migrations")).
+MIGRATION_LOCK_KEY = int.from_bytes(hashlib.sha256(b"gem-books hub migrations").digest()[:8], "big", signed=True)
+
+
 async def upgrade_to_head(engine: AsyncEngine) -> None:
-    """Apply every pending migration on ``engine`` (what ``alembic upgrade head`` does)."""
+    """Apply every pending migration on ``engine`` (what ``alembic upgrade head`` does).
+
+    Several hubs may start at once on one PostgreSQL database: the first takes a
+    transaction-level advisory lock and migrates, the others wait for its commit, then
+    read the new version and find nothing to do. PostgreSQL's DDL is transactional, so a
+    hub that dies half-way leaves the schema as it was and the lock free. SQLite needs no
+    lock: its write transaction already lets one migrator in at a time.
+    """
 
     def _upgrade(connection: Connection) -> None:
         command.upgrade(alembic_config(connection), "head")
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         await connection.run_sync(_upgrade)
