@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from bot.app import init_app
 from bot.appkeys import SETTINGS
 from bot.db.engine import create_engine, upgrade_to_head
 from bot.settings import Settings
-from tests.bot.databases import PostgresDatabases, both_backends, database_url, postgres_databases_fixture
+from tests.bot.databases import both_backends, database_url
 from tests.bot.fake_rasa import TOKEN, FakeRasa
 from tests.bot.real_rasa import background_stack
 from tools.stack import free_port
@@ -59,12 +59,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     both_backends(metafunc)
-
-
-@pytest.fixture(scope="session")
-def postgres_databases() -> Iterator[PostgresDatabases]:
-    """A private PostgreSQL server for the session, started by the first test that needs it."""
-    yield from postgres_databases_fixture()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 Usage::
 
-    # tests/bot/conftest.py
+    # tests/conftest.py: the session's server; tests/bot/conftest.py:
     @pytest.fixture
     def database_backend(request) -> str: ...        # "sqlite" unless parametrized
 
@@ -58,9 +58,13 @@ class PostgresDatabases:
         finally:
             connection.close()
 
+    def new_name(self, prefix: str) -> str:
+        """A database name no test used yet (the caller creates the database)."""
+        return f"{prefix}_{next(self._numbers)}"
+
     def empty(self, prefix: str = "empty") -> str:
         """A new database without any table (for migration tests); its asyncpg URL."""
-        return self.server.create_database(f"{prefix}_{next(self._numbers)}")
+        return self.server.create_database(self.new_name(prefix))
 
     def migrated(self) -> str:
         """A new database at the newest schema, copied from the template; its asyncpg URL."""
@@ -70,7 +74,7 @@ class PostgresDatabases:
             with concurrent.futures.ThreadPoolExecutor(1) as thread:
                 thread.submit(asyncio.run, _migrate(url)).result()
             self._migrated = True
-        name = f"hub_{next(self._numbers)}"
+        name = self.new_name("hub")
         # FILE_COPY: copies the template's few files instead of WAL-logging every block.
         self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY FILE_COPY')
         return self.server.url(name)
