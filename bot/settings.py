@@ -46,8 +46,9 @@ class Settings:
     # Where people reach the hub; used for the default allowed origin and printed at start.
     public_base_url: str = ""
     database_url: str = DEFAULT_DATABASE_URL
-    # SQLite: how long a unit of work waits for another connection's write transaction
-    # before "database is locked" (the person is then told to try again).
+    # How long a unit of work waits for another connection's write transaction (SQLite's
+    # busy timeout, PostgreSQL's lock_timeout) before giving up (the person is then told
+    # to try again).
     database_busy_timeout_seconds: float = 30.0
     # PostgreSQL: connections each hub keeps open, and how many more it may open at a peak.
     # Every hub's pool_size + max_overflow together must stay under the server's

@@ -64,6 +64,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # A connection older than this is replaced: no hub holds one across a server's
         # configuration reload or a proxy's idle cut for ever.
         kwargs["pool_recycle"] = 1800
+        if url.get_backend_name() == "postgresql":
+            # Like SQLite's busy timeout: a unit of work blocked by another transaction's
+            # lock gives up after this long (the person is told to try again) instead of
+            # waiting for ever.
+            lock_ms = str(max(1, int(settings.database_busy_timeout_seconds * 1000)))
+            kwargs["connect_args"] = {"server_settings": {"lock_timeout": lock_ms}}
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
@@ -114,5 +120,7 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
 
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
+            # However long another hub's migration takes: no lock_timeout while we wait.
+            await connection.execute(text("SET LOCAL lock_timeout = 0"))
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         await connection.run_sync(_upgrade)
