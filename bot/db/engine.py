@@ -102,7 +102,9 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
 
 # pg_advisory_xact_lock's key for "migrating the hub's schema": any fixed 64-bit number no
 # other lock of this database uses (the first 8 bytes of sha256("gem-books hub migrations")).
-MIGRATION_LOCK_KEY = int.from_bytes(hashlib.sha256(b"gem-books hub migrations").digest()[:8], "big", signed=True)
+MIGRATION_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"gem-books hub migrations").digest()[:8], "big", signed=True
+)
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:

@@ -50,7 +50,9 @@ class PostgresDatabases:
     def _execute(self, sql: str) -> None:
         import psycopg2
 
-        connection = psycopg2.connect(self.server.url(driver="psycopg2").replace("postgresql+psycopg2", "postgresql"))
+        connection = psycopg2.connect(
+            self.server.url(driver="psycopg2").replace("postgresql+psycopg2", "postgresql")
+        )
         try:
             connection.autocommit = True
             with connection.cursor() as cursor:

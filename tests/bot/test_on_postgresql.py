@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.settings import Settings
 from tests.bot.accounts.conftest import (
     account_settings,
     accounts_hub,
@@ -56,5 +57,5 @@ __all__ = [
 ]
 
 
-def test_the_flows_above_really_run_on_postgresql(settings: object) -> None:
-    assert str(getattr(settings, "database_url")).startswith("postgresql+asyncpg://")
+def test_the_flows_above_really_run_on_postgresql(settings: Settings) -> None:
+    assert settings.database_url.startswith("postgresql+asyncpg://")

@@ -87,7 +87,9 @@ async def test_memory_serves_what_the_database_holds(database: dict[str, Any], d
     assert len(as_dicts(await plain.retrieve_full_tracker("c1"))) == 3 + 5 * 4
 
 
-async def test_a_write_by_another_server_is_read_from_the_database(database: dict[str, Any], domain: Domain) -> None:
+async def test_a_write_by_another_server_is_read_from_the_database(
+    database: dict[str, Any], domain: Domain
+) -> None:
     here = CachingSQLTrackerStore(domain, **database)
     elsewhere = SQLTrackerStore(domain, **database)
     await here.save(DialogueStateTracker.from_events("c2", session(0.0) + turn(1, 0.0), domain.slots))

@@ -11,6 +11,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -91,4 +92,5 @@ async def test_hubs_starting_together_on_postgresql_migrate_once(
         for engine in engines:
             await engine.dispose()
     ran = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Running upgrade")]
-    assert len(ran) == 9 and ran[0].startswith("Running upgrade  -> 0001"), ran
+    revisions = list(ScriptDirectory.from_config(alembic_config()).walk_revisions())
+    assert len(ran) == len(revisions) and ran[0].startswith("Running upgrade  -> 0001"), ran

@@ -70,7 +70,7 @@ async def test_two_hubs_send_a_thousand_queued_mails_each_exactly_once(settings:
             senders = [CountingSender(configured) for _ in engines]
             workers = [
                 OutboxWorker(Outbox(session_factory(engine)), {"numbered": numbered}, sender, configured)
-                for engine, sender in zip(engines, senders)
+                for engine, sender in zip(engines, senders, strict=True)
             ]
             started = time.monotonic()
             for worker in workers:
