@@ -11,7 +11,6 @@ Usage::
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from bot.db.dialect import advisory_key
 from bot.settings import Settings
 
 __all__ = [
@@ -100,11 +100,8 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
     return config
 
 
-# pg_advisory_xact_lock's key for "migrating the hub's schema": any fixed 64-bit number no
-# other lock of this database uses (the first 8 bytes of sha256("gem-books hub migrations")).
-MIGRATION_LOCK_KEY = int.from_bytes(
-    hashlib.sha256(b"gem-books hub migrations").digest()[:8], "big", signed=True
-)
+# pg_advisory_xact_lock's key for "migrating the hub's schema" (bot.db.dialect's numbering).
+MIGRATION_LOCK_KEY = advisory_key("gem-books hub migrations")
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:
