@@ -219,3 +219,20 @@ def test_satisfaction_settings_are_checked_and_the_link_secret_stays_out_of_repr
     ):
         with pytest.raises(ValueError, match=variable):
             Settings.from_env(env)
+
+
+def test_the_database_pool_is_checked_and_reaches_the_postgresql_engine() -> None:
+    for env in ({"GEM_DATABASE_POOL_SIZE": "0"}, {"GEM_DATABASE_MAX_OVERFLOW": "-1"}):
+        with pytest.raises(ValueError, match="^GEM_DATABASE_POOL_SIZE=.* expected at least 1 and at least 0"):
+            Settings.from_env(env)
+    from bot.db.engine import create_engine
+
+    settings = Settings.from_env(
+        {
+            "GEM_DATABASE_URL": "postgresql+asyncpg://gem:pw@127.0.0.1:1/hub",
+            "GEM_DATABASE_POOL_SIZE": "7",
+            "GEM_DATABASE_MAX_OVERFLOW": "3",
+        }
+    )
+    pool = create_engine(settings).sync_engine.pool  # no connection is opened yet
+    assert (pool.size(), pool._max_overflow) == (7, 3)  # type: ignore[attr-defined]
