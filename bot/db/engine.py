@@ -30,6 +30,7 @@ __all__ = [
     "SessionFactory",
     "alembic_config",
     "create_engine",
+    "lock_migrations",
     "session_factory",
     "upgrade_to_head",
 ]
@@ -115,11 +116,24 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
     """
 
     def _upgrade(connection: Connection) -> None:
+        # Locked before Alembic starts: its context is one global per process, which two
+        # upgrades interleaving in one event loop (tests, a CLI in the hub) would share.
+        # env.py locks again (the same transaction already holds it: no wait).
+        lock_migrations(connection)
         command.upgrade(alembic_config(connection), "head")
 
     async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # However long another hub's migration takes: no lock_timeout while we wait.
-            await connection.execute(text("SET LOCAL lock_timeout = 0"))
-            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         await connection.run_sync(_upgrade)
+
+
+def lock_migrations(connection: Connection) -> None:
+    """Wait until no other migrator holds the schema; hold it until this transaction ends.
+
+    Called by ``bot/migrations/env.py`` before Alembic reads the current version, so the
+    hub at start and ``alembic upgrade``/``downgrade`` by hand queue behind each other.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    # However long another hub's migration takes: no lock_timeout while we wait.
+    connection.execute(text("SET LOCAL lock_timeout = 0"))
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
