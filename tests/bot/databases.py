@@ -72,9 +72,14 @@ class PostgresDatabases:
         """A new database at the newest schema, copied from the template; its asyncpg URL."""
         if not self._migrated:
             url = self.server.create_database(TEMPLATE)
-            # In a thread of its own: asyncio.run would unset the test's event loop.
-            with concurrent.futures.ThreadPoolExecutor(1) as thread:
-                thread.submit(asyncio.run, _migrate(url)).result()
+            try:
+                # In a thread of its own: asyncio.run would unset the test's event loop.
+                with concurrent.futures.ThreadPoolExecutor(1) as thread:
+                    thread.submit(asyncio.run, _migrate(url)).result()
+            except BaseException:
+                # The next test then reports the migration's own error again, not "exists".
+                self._execute(f'DROP DATABASE "{TEMPLATE}"')
+                raise
             self._migrated = True
         name = self.new_name("hub")
         # FILE_COPY: copies the template's few files instead of WAL-logging every block.
