@@ -140,3 +140,25 @@ async def test_two_caching_servers_take_turns_and_neither_serves_a_stale_tracker
         assert [e.get("text") for e in as_dicts(seen) if e["event"] == "user"] == [
             f"message {n}" for n in range(1, len(servers) + 2)
         ]
+
+
+async def test_on_postgresql_each_server_keeps_a_small_checked_pool(
+    postgres_databases: PostgresDatabases, domain: Domain
+) -> None:
+    server = postgres_databases.server
+    options = {
+        "dialect": "postgresql",
+        "host": "127.0.0.1",
+        "port": server.port,
+        "db": postgres_databases.new_name("rasa"),
+        "username": server.user,
+        "password": server.password,
+    }
+    # Without login_db the database must exist (an operator created it).
+    postgres_databases.server.create_database(options["db"])
+    store = CachingSQLTrackerStore(domain, pool_size=3, max_overflow=2, **options)
+    pool = store.engine.pool
+    assert (pool.size(), pool._max_overflow, pool._pre_ping) == (3, 2, True)  # type: ignore[attr-defined]
+    await store.save(DialogueStateTracker.from_events("c5", session(0.0) + turn(1, 0.0), domain.slots))
+    other = SQLTrackerStore(domain, **options)
+    assert as_dicts(await other.retrieve("c5")) == as_dicts(await store.retrieve("c5"))
