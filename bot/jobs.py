@@ -12,6 +12,10 @@ Usage::
     worker.wake()
     await worker.stop()
 
+    lease = Lease(sessions, "imap-poller", dt.timedelta(minutes=5))
+    if await lease.hold():  # one hub at a time does the task; another takes over if it dies
+        ...
+
 The rule. A job row has ``status``, ``attempts``, ``next_attempt_at``, ``claim`` and
 ``claimed_until``. It is *due* when its status is the waiting one, ``next_attempt_at`` has
 come, and no live lease holds it (``claimed_until`` empty or past). A claim is one UPDATE
@@ -34,11 +38,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.clock import Clock, system_clock
+from bot.db.lease_models import LeaseRow
 
-__all__ = ["LeasedJobs", "Worker", "backoff"]
+__all__ = ["Lease", "LeasedJobs", "Worker", "backoff"]
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +119,57 @@ class LeasedJobs(Generic[Job]):
                 .execution_options(synchronize_session=False)
             )
             return bool(done.rowcount == 1)
+
+
+class Lease:
+    """A task one hub at a time does (polling the support mailbox), taken over when its holder dies.
+
+    ``await lease.hold()`` before each round of the task: True while this process holds
+    the lease (and renews it for ``duration``), False while another live hub does. One
+    UPDATE (or the first INSERT) decides, so two hubs asking at once never both get True.
+    The duration must outlast one round of the task, or two hubs may overlap.
+    """
+
+    def __init__(
+        self, sessions: sessionmaker, name: str, duration: dt.timedelta, *, clock: Clock = system_clock
+    ) -> None:
+        self._sessions = sessions
+        self.name = name
+        self.holder = secrets.token_hex(8)
+        self._duration = duration
+        self._clock = clock
+
+    async def hold(self) -> bool:
+        now = self._clock()
+        held_until = now + self._duration
+        async with self._sessions() as session, session.begin():
+            taken = await session.execute(
+                update(LeaseRow)
+                .where(
+                    LeaseRow.name == self.name,
+                    or_(LeaseRow.holder == self.holder, LeaseRow.held_until < now),
+                )
+                .values(holder=self.holder, held_until=held_until)
+                .execution_options(synchronize_session=False)
+            )
+            if taken.rowcount == 1:
+                return True
+        try:
+            async with self._sessions() as session, session.begin():
+                session.add(LeaseRow(name=self.name, holder=self.holder, held_until=held_until))
+        except IntegrityError:
+            return False  # another hub holds it (or just created it)
+        return True
+
+    async def release(self) -> None:
+        """Let another hub take over at once (a clean stop)."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(LeaseRow)
+                .where(LeaseRow.name == self.name, LeaseRow.holder == self.holder)
+                .values(held_until=self._clock() - dt.timedelta(seconds=1))
+                .execution_options(synchronize_session=False)
+            )
 
 
 Step = Callable[[], Awaitable[bool]]

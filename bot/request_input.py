@@ -21,9 +21,10 @@ __all__ = ["MAX_ROW_ID", "path_id", "read_form"]
 
 log = logging.getLogger(__name__)
 
-# SQLite (and PostgreSQL's bigint) integers are signed 64-bit.
-MAX_ROW_ID = 2**63 - 1
-_DIGITS = re.compile(r"[0-9]{1,19}")
+# The id columns are SQL INTEGER: signed 32-bit on PostgreSQL (SQLite's go to 2**63 - 1, but
+# the hub never issues ids that high). A larger id in a query is an error on PostgreSQL.
+MAX_ROW_ID = 2**31 - 1
+_DIGITS = re.compile(r"[0-9]{1,10}")
 
 Form = MultiDictProxy[str | bytes | web.FileField]
 

@@ -58,7 +58,7 @@ from bot.satisfaction.links import FeedbackLinks
 from bot.satisfaction.mail import MailFeedback
 from bot.satisfaction.store import SatisfactionStore
 from bot.settings import Settings
-from bot.triage.imap import ImapPoller
+from bot.triage.imap import ImapPoller, imap_lease
 from bot.triage.replies import MailReplies
 from bot.triage.service import Triage
 from bot.triage.smtp import TriageListener
@@ -216,7 +216,11 @@ def build_services(
     mail_sink = MailSink(sessions, settings.mail_sink_port, clock) if settings.is_development else None
     triage_on = settings.triage_mode != "off"
     listener = TriageListener(triage, settings) if triage_on and settings.triage_smtp_port else None
-    poller = ImapPoller(settings, triage.intake_from_imap) if triage_on and settings.imap_host else None
+    poller = (
+        ImapPoller(settings, triage.intake_from_imap, lease=imap_lease(sessions, settings, clock))
+        if triage_on and settings.imap_host
+        else None
+    )
 
     return Services(
         settings=settings,

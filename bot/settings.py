@@ -50,9 +50,15 @@ class Settings:
     # per-conversation turn locks, live frames between hubs, consoles online, "Did this
     # help?" due after a mail (bot/cluster/). Empty: one hub process, all of it in memory.
     redis_url: str = dataclasses.field(default="", repr=False)
-    # SQLite: how long a unit of work waits for another connection's write transaction
-    # before "database is locked" (the person is then told to try again).
+    # How long a unit of work waits for another connection's write transaction (SQLite's
+    # busy timeout, PostgreSQL's lock_timeout) before giving up (the person is then told
+    # to try again).
     database_busy_timeout_seconds: float = 30.0
+    # PostgreSQL: connections each hub keeps open, and how many more it may open at a peak.
+    # Every hub's pool_size + max_overflow together must stay under the server's
+    # max_connections (100 by default), with room for Rasa's tracker store.
+    database_pool_size: int = 5
+    database_max_overflow: int = 10
     rasa_url: str = "http://127.0.0.1:5005"
     # Rasa's HTTP API token (Rasa started by ``tools.rasa_server``, which reads the same
     # GEM_RASA_TOKEN: never on a command line); empty = no auth.
@@ -231,6 +237,11 @@ class Settings:
         if self.link_secret and len(self.link_secret) < 16:
             raise ValueError(
                 "GEM_LINK_SECRET: at least 16 characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        if self.database_pool_size < 1 or self.database_max_overflow < 0:
+            raise ValueError(
+                f"GEM_DATABASE_POOL_SIZE={self.database_pool_size!r} / GEM_DATABASE_MAX_OVERFLOW="
+                f"{self.database_max_overflow!r}: expected at least 1 and at least 0"
             )
         if self.feedback_link_days < 1:
             raise ValueError(f"GEM_FEEDBACK_LINK_DAYS={self.feedback_link_days!r}: expected at least 1")

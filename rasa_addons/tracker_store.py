@@ -9,6 +9,20 @@ Configured in the endpoints file (``tools.stack`` writes it; ``make run`` and th
       db: var/rasa-tracker.db
       cached_conversations: 2000      # optional; least recently used are dropped
 
+On PostgreSQL (several Rasa servers on one database)::
+
+    tracker_store:
+      type: rasa_addons.tracker_store.CachingSQLTrackerStore
+      dialect: postgresql
+      host: 127.0.0.1
+      port: 5432
+      db: rasa_tracker
+      login_db: postgres              # optional: the first server creates ``db`` from there
+      username: gem
+      password: ${GEM_TRACKER_PASSWORD}
+      pool_size: 5                    # per Rasa server (Rasa's own default is 50 + 100)
+      max_overflow: 10
+
 Why: ``SQLTrackerStore.retrieve`` loads every event of the conversation's session,
 ``json.loads`` each one and resolves its class by walking the tree of ``Event`` subclasses
 (``rasa.shared.core.events.Event.resolve_by_type``), on every turn. Profiled over a
@@ -29,9 +43,10 @@ import collections
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.orm import sessionmaker
 
 __all__ = ["CachingSQLTrackerStore"]
 
@@ -39,13 +54,38 @@ __all__ = ["CachingSQLTrackerStore"]
 class CachingSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` with the latest session of recently saved trackers in memory."""
 
-    def __init__(self, *args: Any, cached_conversations: int = 2000, **kwargs: Any) -> None:
+    engine: sa.engine.Engine  # set by SQLTrackerStore.__init__ (untyped there)
+
+    def __init__(
+        self,
+        *args: Any,
+        cached_conversations: int = 2000,
+        pool_size: int = 5,
+        max_overflow: int = 10,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "postgresql":
+            self._use_bounded_pool(int(pool_size), int(max_overflow))
         self._size = int(cached_conversations)
         # sender id -> (id of its newest event row when saved, the tracker as retrieve() builds it)
         self._cache: collections.OrderedDict[str, tuple[int, DialogueStateTracker]] = (
             collections.OrderedDict()
         )
+
+    def _use_bounded_pool(self, pool_size: int, max_overflow: int) -> None:
+        """Replace Rasa's PostgreSQL engine by one with a small pool that checks connections.
+
+        Rasa's own keeps up to 50 + 100 connections per server (SQL_POOL_SIZE and
+        SQL_MAX_OVERFLOW), several Rasa servers and hubs share one max_connections (100
+        by default); with ``login_db`` it builds a default pool instead. Neither pings
+        a pooled connection, so a database restart failed the next turns.
+        """
+        url = self.engine.url
+        options = {**create_engine_kwargs(url), "pool_size": pool_size, "max_overflow": max_overflow}
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **options)
+        self.sessionmaker = sessionmaker(bind=self.engine)
 
     def _newest_event_id(self, sender_id: str) -> int | None:
         with self.session_scope() as session:

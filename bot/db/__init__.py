@@ -8,6 +8,7 @@ from bot.db.account_models import Account, RateLimitHit, ResetToken
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
 from bot.db.feedback_models import HubSecret, ReviewDismissal, Satisfaction, SatisfactionQuestion
 from bot.db.handoff_models import Agent, AgentSession, Handoff, HandoffNote, IntentCorrection
+from bot.db.lease_models import LeaseRow
 from bot.db.mail_models import CaughtMail, OutboxMail
 from bot.db.models import Base, Conversation, Message
 from bot.db.triage_models import InboundMail, MailThreadId
@@ -24,6 +25,7 @@ __all__ = [
     "HubSecret",
     "InboundMail",
     "IntentCorrection",
+    "LeaseRow",
     "MailThreadId",
     "Message",
     "OutboxMail",

@@ -21,6 +21,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.clock import Clock, system_clock
 from bot.db.account_models import RateLimitHit
+from bot.db.dialect import serialize_on
 
 __all__ = ["Rule", "SharedRateLimits"]
 
@@ -77,7 +78,8 @@ class SharedRateLimits:
 
         Returns None when counted, else the seconds until every exhausted rule has room.
         The hits are written first and counted after, in one transaction: on SQLite the
-        write takes the lock, so two processes cannot both see room for the last slot.
+        write takes the lock, on PostgreSQL an advisory lock per rule (bot.db.dialect), so
+        two processes cannot both see room for the last slot.
         """
         now = self._clock()
         self._calls += 1
@@ -85,6 +87,7 @@ class SharedRateLimits:
             async with self._sessions() as session, session.begin():
                 if self._calls % _SWEEP_EVERY == 0:
                     await session.execute(delete(RateLimitHit).where(RateLimitHit.at < now - _SWEEP_AGE))
+                await serialize_on(session, [f"rate-limit:{rule.key}" for rule in rules])
                 session.add_all([RateLimitHit(key=rule.key, at=now) for rule in rules])
                 await session.flush()
                 waits = []

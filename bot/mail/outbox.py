@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,14 +28,28 @@ from bot.clock import Clock, system_clock
 from bot.db.mail_models import OutboxMail
 from bot.jobs import LeasedJobs
 
-__all__ = ["Outbox", "queued_mail"]
+__all__ = ["Outbox", "queued_mail", "stored_key"]
+
+_KEY_CHARS: int = OutboxMail.__table__.c.key.type.length
+
+
+def stored_key(key: str) -> str:
+    """The outbox key as stored: as given up to the column's 64 characters, else its SHA-256.
+
+    Callers build keys from what makes a mail one ("triage:" + a SHA-256, "handoff:12:contact:"
+    + an address); SQLite ignores a VARCHAR's length but PostgreSQL refuses a longer value,
+    which failed every automatic triage answer there.
+    """
+    if len(key) <= _KEY_CHARS:
+        return key
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def queued_mail(key: str, kind: str, params: dict[str, Any], now: dt.datetime) -> OutboxMail:
     """A new row of the outbox, due at once. Added in the caller's transaction, it goes out
     only if that transaction commits (the triage files a mail and queues its answer at once)."""
     return OutboxMail(
-        key=key,
+        key=stored_key(key),
         kind=kind,
         params=params,
         status="pending",

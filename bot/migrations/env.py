@@ -24,6 +24,9 @@ if context.config.config_file_name is not None and context.config.attributes.get
 
 
 def _configure_and_run(connection: Connection) -> None:
+    from bot.db.engine import lock_migrations
+
+    lock_migrations(connection)  # several hubs starting at once on PostgreSQL: one migrates
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

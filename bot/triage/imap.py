@@ -7,6 +7,10 @@ meaning the mail is safely recorded (or already was), is it marked ``$GemTriaged
 a mail intake refused or choked on comes again at the next poll. Intake must therefore
 be idempotent (the same ``Message-ID`` twice files once).
 
+Several hubs on one database each run a poller; with a :class:`bot.jobs.Lease` only the
+lease's holder polls, and another hub takes over when it stops or dies. Intake's unique
+Message-ID stays the guarantee that a mail is filed once even if two polls overlap.
+
 Mailboxes that refuse custom keywords (``PERMANENTFLAGS`` without ``\\*``) fall back to
 ``\\Seen`` and ``UNSEEN``; the log says so once, because then a mail somebody opens in a
 mail client before the poll runs is never triaged.
@@ -17,6 +21,7 @@ Usage::
         ...  # parse, file, decide; True once it is stored
 
     poller = ImapPoller(settings, intake)   # GEM_IMAP_HOST, GEM_IMAP_PORT, GEM_IMAP_SECURITY, ...
+    poller = ImapPoller(settings, intake, lease=Lease(sessions, "imap-poller", ...))  # several hubs
     poller.start()                          # polls every imap_interval_seconds in the background
     ...
     await poller.stop()                     # logs out and ends the task
@@ -28,17 +33,22 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import logging
 import re
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 
 import aioimaplib
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
 
-from bot.jobs import Worker
+from bot.clock import Clock, system_clock
+from bot.jobs import Lease, Worker
 from bot.settings import Settings
 
-__all__ = ["ImapError", "ImapPoller", "Intake"]
+__all__ = ["ImapError", "ImapPoller", "Intake", "imap_lease"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +57,14 @@ Intake = Callable[[bytes], Awaitable[bool]]
 _PERMANENTFLAGS = re.compile(rb"\[PERMANENTFLAGS \(([^)]*)\)\]")
 _FETCH_UID = re.compile(rb"\bUID (\d+)\b")
 _MAX_BACKOFF_SECONDS = 300.0
+# Longer than one poll of a full batch (fetch timeouts included), so a live holder keeps it.
+_LEASE_MIN_SECONDS = 600.0
+
+
+def imap_lease(sessions: sessionmaker, settings: Settings, clock: Clock = system_clock) -> Lease:
+    """The lease of the mailbox's poller: renewed at every poll, taken over after a few missed ones."""
+    duration = dt.timedelta(seconds=max(settings.imap_interval_seconds * 4, _LEASE_MIN_SECONDS))
+    return Lease(sessions, "imap-poller", duration, clock=clock)
 
 
 class ImapError(RuntimeError):
@@ -82,6 +100,7 @@ class ImapPoller:
         ssl_context: ssl.SSLContext | None = None,
         timeout: float = 30.0,
         batch_size: int = 100,
+        lease: Lease | None = None,
     ) -> None:
         self._settings = settings
         self._intake = intake
@@ -91,6 +110,8 @@ class ImapPoller:
         # Per command; fetches restart it on every chunk received, so a big mail may take longer.
         self._timeout = timeout
         self._batch_size = batch_size
+        # Several hubs on one database: the background polls of one of them at a time.
+        self._lease = lease
         self._client: aioimaplib.IMAP4 | None = None
         self._lock = asyncio.Lock()
         self._warned_no_keywords = False
@@ -283,8 +304,11 @@ class ImapPoller:
         return self._worker.running
 
     async def stop(self) -> None:
-        """End the background task, then log out."""
+        """End the background task, then log out (and let another hub poll at once)."""
         await self._worker.stop()
+        if self._lease is not None:
+            with contextlib.suppress(SQLAlchemyError, OSError):
+                await self._lease.release()  # else another hub takes over when it ends
         client, self._client = self._client, None
         if client is not None:
             try:
@@ -296,6 +320,9 @@ class ImapPoller:
                 self._close(client)
 
     async def _poll(self) -> bool:
+        if self._lease is not None and not await self._lease.hold():
+            self._drop()  # another hub polls; no idle IMAP session kept meanwhile
+            return False
         await self.poll_once()
         return False  # one poll per interval, even when it found mail
 

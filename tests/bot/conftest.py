@@ -1,8 +1,9 @@
-"""Fixtures for the hub: the real app on a real SQLite file, with Rasa down or faked."""
+"""Fixtures for the hub: the real app on a real SQLite file (or PostgreSQL), with Rasa down or faked."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from bot.app import init_app
 from bot.appkeys import SETTINGS
 from bot.db.engine import create_engine, upgrade_to_head
 from bot.settings import Settings
+from tests.bot.databases import both_backends, database_url
 from tests.bot.fake_rasa import TOKEN, FakeRasa
 from tests.bot.real_rasa import background_stack
 from tools.stack import free_port
@@ -49,11 +51,30 @@ def engineio_client_compat(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(aiohttp, "ClientWSTimeout", lambda ws_close: ws_close, raising=False)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "database_backends(*names): run the test on these hub databases (sqlite, postgresql)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    both_backends(metafunc)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Hub settings with a fresh SQLite file and nothing listening for Rasa."""
+def database_backend(request: pytest.FixtureRequest) -> str:
+    """The hub database's kind: the test's parameter, else $GEM_TEST_DATABASE, else "sqlite".
+
+    ``GEM_TEST_DATABASE=postgresql pytest tests/bot/console`` runs hub tests on PostgreSQL.
+    """
+    return str(getattr(request, "param", os.environ.get("GEM_TEST_DATABASE", "sqlite")))
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, tmp_path: Path, database_backend: str) -> Settings:
+    """Hub settings with a fresh database (SQLite file, or PostgreSQL) and nothing listening for Rasa."""
     return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
+        database_url=database_url(request, database_backend, tmp_path),
         rasa_url=closed_port_url(),
         rasa_token=TOKEN,
         action_server_url=closed_port_url(),
@@ -66,7 +87,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest_asyncio.fixture
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
-    """The hub's database (a SQLite file in the test's folder), migrated to the newest schema."""
+    """The hub's database, migrated to the newest schema; every test using it runs on SQLite and PostgreSQL."""
     engine = create_engine(settings)
     await upgrade_to_head(engine)
     yield engine

@@ -26,6 +26,7 @@ from tools.stack import free_port
 __all__ = ["clock", "console_hub", "console_settings", "quick_argon2", "smtp"]
 
 HUGE = "99999999999999999999999"  # > 2**63
+BEYOND_INTEGER = str(2**31)  # PostgreSQL's integer columns stop at 2**31 - 1 (SQLite's at 2**63 - 1)
 BROKEN_MULTIPART = [
     ("multipart/form-data; boundary=xyz", b'--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\nhello'),
     ("multipart/form-data; boundary=xyz", b"not multipart at all"),
@@ -91,24 +92,27 @@ async def test_a_broken_form_on_a_console_action_is_a_400(
     assert_no_tracebacks(no_tracebacks)
 
 
-async def test_ids_beyond_64_bits_are_not_found(
-    console_hub: TestClient, no_tracebacks: pytest.LogCaptureFixture
+@pytest.mark.database_backends("sqlite", "postgresql")
+@pytest.mark.parametrize("huge", [HUGE, BEYOND_INTEGER])
+async def test_ids_beyond_the_integer_columns_are_not_found(
+    console_hub: TestClient, no_tracebacks: pytest.LogCaptureFixture, huge: str
 ) -> None:
     handoff_id = await handed_over(console_hub)
     token = await login(console_hub, ANA)
-    async with console_hub.get(f"/console/c/{HUGE}") as response:
+    async with console_hub.get(f"/console/c/{huge}") as response:
         assert response.status == 404
         assert "existe pas" in await response.text()
-    async with console_hub.post(f"/console/c/{HUGE}/claim", data={"csrf": token}) as response:
+    async with console_hub.post(f"/console/c/{huge}/claim", data={"csrf": token}) as response:
         assert response.status == 404
     async with console_hub.post(
-        f"/console/c/{handoff_id}/messages/{HUGE}/intent", data={"csrf": token, "intent": "greet"}
+        f"/console/c/{handoff_id}/messages/{huge}/intent", data={"csrf": token, "intent": "greet"}
     ) as response:
         assert response.status == 404
     assert_no_tracebacks(no_tracebacks)
 
 
-async def test_dev_mail_ids_beyond_64_bits_are_not_found(
+@pytest.mark.database_backends("sqlite", "postgresql")
+async def test_dev_mail_ids_beyond_the_integer_columns_are_not_found(
     aiohttp_client: ClientFactory, settings: Settings, no_tracebacks: pytest.LogCaptureFixture
 ) -> None:
     port = free_port()
@@ -123,7 +127,12 @@ async def test_dev_mail_ids_beyond_64_bits_are_not_found(
             )
         )
     )
-    for path in (f"/dev/mail/{HUGE}", f"/dev/mail/{HUGE}/html", "/dev/mail/9223372036854775808"):
+    for path in (
+        f"/dev/mail/{HUGE}",
+        f"/dev/mail/{HUGE}/html",
+        "/dev/mail/9223372036854775808",
+        f"/dev/mail/{BEYOND_INTEGER}",
+    ):
         async with hub.get(path) as response:
             assert response.status == 404, path
     assert_no_tracebacks(no_tracebacks)

@@ -86,8 +86,24 @@ async def test_hub_restarted_mid_conversation(aiohttp_client: ClientFactory, set
 
 @contextmanager
 def database_locked(settings: Settings) -> Iterator[None]:
-    """Another connection holds a write transaction on the hub's SQLite file meanwhile."""
-    other = sqlite3.connect(str(make_url(settings.database_url).database), isolation_level=None)
+    """Another connection holds a write transaction on the hub's database meanwhile."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "postgresql":
+        import psycopg2
+
+        connection = psycopg2.connect(
+            host=url.host, port=url.port, user=url.username, password=url.password, dbname=url.database
+        )
+        try:
+            with connection.cursor() as cursor:  # psycopg2 opens the transaction itself
+                # Writes wait, reads go on: what SQLite's BEGIN IMMEDIATE does to others.
+                cursor.execute("LOCK TABLE conversations, messages IN EXCLUSIVE MODE")
+                yield
+            connection.commit()
+        finally:
+            connection.close()
+        return
+    other = sqlite3.connect(str(url.database), isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")
         yield
@@ -113,6 +129,7 @@ async def person_lines(hub: TestClient, conversation_id: str) -> list[str]:
     return [m.text for m in await hub.app[STORE].transcript(conversation_id) if m.author == "person"]
 
 
+@pytest.mark.database_backends("sqlite", "postgresql")
 async def test_database_busy_for_a_few_seconds_the_turn_waits_and_nothing_is_lost(
     aiohttp_client: ClientFactory, settings: Settings
 ) -> None:
@@ -129,6 +146,7 @@ async def test_database_busy_for_a_few_seconds_the_turn_waits_and_nothing_is_los
     assert len(fake.webhook_calls) == 1
 
 
+@pytest.mark.database_backends("sqlite", "postgresql")
 async def test_database_busy_too_long_the_person_is_told_and_can_try_again(
     aiohttp_client: ClientFactory, settings: Settings
 ) -> None:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
-from bot.jobs import Worker, backoff
+from bot.jobs import Lease, Worker, backoff
 from bot.mail.outbox import Outbox
 from bot.settings import Settings
 from bot.triage.parse import parse_mail
@@ -33,6 +33,7 @@ async def receive(store: TriageStore, n: int) -> None:
     await store.receive(parse_mail(raw, max_bytes=1_000_000), raw, source="smtp", envelope_from=None)
 
 
+@pytest.mark.database_backends("sqlite", "postgresql")
 async def test_several_workers_on_one_database_claim_each_job_once(settings: Settings) -> None:
     # Four engines: four pools of connections, as four hub processes would have.
     engines = [create_engine(settings) for _ in range(4)]
@@ -58,6 +59,32 @@ async def test_several_workers_on_one_database_claim_each_job_once(settings: Set
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_named_lease_has_one_holder_and_passes_on_when_it_ends_or_is_released(
+    engine: AsyncEngine,
+) -> None:
+    clock = MovableClock()
+    # Two hubs (two pools) want to poll the same mailbox, and ask at the same moment.
+    other_engine = create_engine(Settings(database_url=str(engine.url.render_as_string(hide_password=False))))
+    try:
+        first, second = (
+            Lease(session_factory(e), "imap-poller", dt.timedelta(minutes=10), clock=clock)
+            for e in (engine, other_engine)
+        )
+        held = await asyncio.gather(first.hold(), second.hold())
+        assert sorted(held) == [False, True]
+        holder, waiter = (first, second) if held[0] else (second, first)
+        clock.advance(minutes=9)
+        assert await holder.hold() and not await waiter.hold()  # renewed: ten more minutes
+        clock.advance(minutes=11)  # the holder died without a word
+        assert await waiter.hold() and not await holder.hold()
+        await waiter.release()  # a clean stop: the other takes over at once
+        assert await holder.hold()
+        assert not await Lease(session_factory(engine), "imap-poller", LEASE, clock=clock).hold()
+        assert await Lease(session_factory(engine), "another-task", LEASE, clock=clock).hold()
+    finally:
+        await other_engine.dispose()
 
 
 async def test_a_triage_worker_whose_lease_ran_out_cannot_give_back_a_mail_taken_over(

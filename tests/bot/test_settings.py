@@ -240,3 +240,20 @@ def test_the_banner_names_the_shared_redis_without_its_password() -> None:
     assert "redis://hub:***@redis.internal:6379/0" in text
     assert "s3cret" not in text
     assert "redis" not in banner(Settings())
+
+
+def test_the_database_pool_is_checked_and_reaches_the_postgresql_engine() -> None:
+    for env in ({"GEM_DATABASE_POOL_SIZE": "0"}, {"GEM_DATABASE_MAX_OVERFLOW": "-1"}):
+        with pytest.raises(ValueError, match="^GEM_DATABASE_POOL_SIZE=.* expected at least 1 and at least 0"):
+            Settings.from_env(env)
+    from bot.db.engine import create_engine
+
+    settings = Settings.from_env(
+        {
+            "GEM_DATABASE_URL": "postgresql+asyncpg://gem:pw@127.0.0.1:1/hub",
+            "GEM_DATABASE_POOL_SIZE": "7",
+            "GEM_DATABASE_MAX_OVERFLOW": "3",
+        }
+    )
+    pool = create_engine(settings).sync_engine.pool  # no connection is opened yet
+    assert (pool.size(), pool._max_overflow) == (7, 3)  # type: ignore[attr-defined]

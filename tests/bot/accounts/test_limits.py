@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,6 +31,21 @@ async def test_two_processes_share_one_budget(
         await other_engine.dispose()
     assert answers[:3] == [None, None, None]
     assert answers[3] is not None and 3590 < answers[3] <= HOUR
+
+
+async def test_hubs_racing_for_the_last_slots_get_exactly_the_limit(
+    settings: Settings, engine: AsyncEngine, clock: MovableClock
+) -> None:
+    # Twenty requests at the same moment through four hubs' pools: three get through.
+    engines = [engine] + [create_engine(settings) for _ in range(3)]
+    try:
+        hubs = [SharedRateLimits(session_factory(e), clock) for e in engines]
+        rules = [Rule("email", "marie@example.com", limit=3, window=HOUR), Rule("origin", "c1", 50, HOUR)]
+        answers = await asyncio.gather(*(hubs[n % 4].hit(rules) for n in range(20)))
+    finally:
+        for other in engines[1:]:
+            await other.dispose()
+    assert answers.count(None) == 3, answers
 
 
 async def test_the_window_slides_and_refusals_do_not_count(engine: AsyncEngine, clock: MovableClock) -> None:

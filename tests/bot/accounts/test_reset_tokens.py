@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.accounts.directory import AccountDirectory
 from bot.accounts.reset_tokens import ResetTokens, token_hash
 from bot.db.account_models import Account, ResetToken
-from bot.db.engine import create_engine, session_factory, upgrade_to_head
+from bot.db.engine import session_factory
 from bot.passwords import verify_password
-from bot.settings import Settings
 from tests.bot.accounts.conftest import MovableClock
 
 pytestmark = pytest.mark.asyncio
 
 
-@pytest_asyncio.fixture
-async def sessions(settings: Settings) -> AsyncIterator[object]:
-    engine = create_engine(settings)
-    await upgrade_to_head(engine)
-    yield session_factory(engine)
-    await engine.dispose()
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> object:
+    return session_factory(engine)  # the shared engine fixture: SQLite and PostgreSQL
 
 
 @pytest_asyncio.fixture

@@ -1,18 +1,19 @@
-"""Migration 0009 fills the funnel columns and ``person_wrote`` of existing conversations."""
+"""Migration 0009 fills the funnel columns and ``person_wrote`` of existing conversations (both databases)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from alembic import command
 from sqlalchemy import text
 
 from bot.db.engine import alembic_config, create_engine, upgrade_to_head
 from bot.settings import Settings
+from tests.bot.db.test_migrations import empty_database
+
+__all__ = ["empty_database"]  # on SQLite and on PostgreSQL
 
 
-async def test_existing_conversations_get_their_funnel_columns(tmp_path: Path) -> None:
-    engine = create_engine(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"))
+async def test_existing_conversations_get_their_funnel_columns(empty_database: Settings) -> None:
+    engine = create_engine(empty_database)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0008"))

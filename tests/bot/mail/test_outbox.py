@@ -60,6 +60,19 @@ async def test_the_same_key_is_queued_once(engine: AsyncEngine) -> None:
     assert await outbox.counts() == {"pending": 1}
 
 
+async def test_long_keys_are_queued_once_too(engine: AsyncEngine) -> None:
+    # Keys as the triage and the handoffs build them: longer than the 64-character column,
+    # which PostgreSQL (unlike SQLite) enforces.
+    outbox = Outbox(session_factory(engine))
+    triage_key = "triage:" + "7070a620cf297fa778171a98d3624dd22bd011ad67b39e9fefe25289158d3761"
+    contact_key = "handoff:12:contact:" + "marie-eve.tremblay-gagnon@" + "exemple." * 10 + "ca"
+    for key in (triage_key, contact_key):
+        assert await outbox.enqueue(key, "note", {"n": 1}) is True
+        assert await outbox.enqueue(key, "note", {"n": 1}) is False
+    assert await outbox.enqueue(triage_key[:-1] + "0", "note", {"n": 2}) is True
+    assert await outbox.counts() == {"pending": 3}
+
+
 async def test_two_workers_send_every_mail_exactly_once(
     settings: Settings, engine: AsyncEngine, smtp: SmtpRecorder
 ) -> None:
