@@ -150,11 +150,15 @@ class PostgresServer(_Server):
         deadline = time.monotonic() + _START_SECONDS
         while True:
             try:
-                psycopg2.connect(self.url(driver="psycopg2").replace("postgresql+psycopg2", "postgresql")).close()
+                psycopg2.connect(
+                    self.url(driver="psycopg2").replace("postgresql+psycopg2", "postgresql")
+                ).close()
                 return
             except psycopg2.OperationalError as exc:
                 if time.monotonic() > deadline:
-                    raise StackError(f"PostgreSQL did not accept connections: {exc} (log: {self.log_path})") from exc
+                    raise StackError(
+                        f"PostgreSQL did not accept connections: {exc} (log: {self.log_path})"
+                    ) from exc
                 time.sleep(0.1)
 
     def create_database(self, name: str) -> str:
@@ -163,7 +167,9 @@ class PostgresServer(_Server):
 
         if not name.replace("_", "").isalnum():
             raise ValueError(f"not a plain database name: {name!r}")
-        connection = psycopg2.connect(self.url(driver="psycopg2").replace("postgresql+psycopg2", "postgresql"))
+        connection = psycopg2.connect(
+            self.url(driver="psycopg2").replace("postgresql+psycopg2", "postgresql")
+        )
         try:
             connection.autocommit = True
             with connection.cursor() as cursor:
@@ -215,7 +221,10 @@ class RedisServer(_Server):
         )
         conf.chmod(0o600)
         self.process = subprocess.Popen(  # noqa: S603 - our own binary and config
-            [binary, str(conf)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [binary, str(conf)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self._wait_ready()
 

@@ -102,9 +102,11 @@ def no_referer_off_site(page: Page, hub: AccountsHub) -> None:
         " a.target = '_blank'; a.textContent = 'elsewhere'; document.body.append(a); }",
         elsewhere,
     )
-    with page.context.expect_event("request", predicate=lambda r: r.url == elsewhere) as request:
-        with page.context.expect_page() as opened:
-            page.locator("#elsewhere").click()
+    with (
+        page.context.expect_event("request", predicate=lambda r: r.url == elsewhere) as request,
+        page.context.expect_page() as opened,
+    ):
+        page.locator("#elsewhere").click()
     assert request.value.header_value("referer") is None
     opened.value.close()
 
