@@ -183,7 +183,9 @@ class Haproxy:
         )  # fmt: skip
         output, _ = await check.communicate()
         if check.returncode != 0:
-            raise StackError(f"haproxy refused its configuration {self.config_path}: {output.decode()[-2000:]}")
+            raise StackError(
+                f"haproxy refused its configuration {self.config_path}: {output.decode()[-2000:]}"
+            )
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - open for the child's whole life
         self.process = await asyncio.create_subprocess_exec(
             self.binary, "-db", "-f", str(self.config_path),
@@ -210,7 +212,11 @@ class Haproxy:
     def servers(self) -> list[dict[str, str]]:
         """``show stat`` as one row per server: pxname, svname, status, stot, hrsp_2xx, ..."""
         text = self.command("show stat").lstrip("# ")
-        return [row for row in csv.DictReader(io.StringIO(text)) if row.get("svname") not in ("FRONTEND", "BACKEND")]
+        return [
+            row
+            for row in csv.DictReader(io.StringIO(text))
+            if row.get("svname") not in ("FRONTEND", "BACKEND")
+        ]
 
     def served(self, pool: str | None = None) -> dict[str, dict[str, int]]:
         """Requests each server answered so far, per backend: {"rasa": {"rasa-a": 12, ...}}."""

@@ -161,8 +161,8 @@ class ScaledStack:
             self.work_dir = Path(tempfile.mkdtemp(prefix="gem-scaled-"))
             self._own_work_dir = True
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(self.postgres.start)
-        await asyncio.to_thread(self.redis.start)
+        await self._start_service(self.postgres)
+        await self._start_service(self.redis)
         await asyncio.to_thread(self.postgres.create_database, HUB_DATABASE)
         await asyncio.to_thread(self.postgres.create_database, RASA_DATABASE)
 
@@ -287,11 +287,20 @@ class ScaledStack:
                 raise StackError(f"Rasa did not create its tables; see {stack.log_dir}")
             await asyncio.sleep(0.5)
 
+    async def _start_service(self, server: PostgresServer | RedisServer) -> None:
+        # Their port is chosen free, then bound a moment later: on a busy machine another
+        # process sometimes takes it in between. Once more on a new port, then give up.
+        try:
+            await asyncio.to_thread(server.start)
+        except StackError:
+            await asyncio.to_thread(server.stop)
+            server.port = 0
+            await asyncio.to_thread(server.start)
+
     async def stop(self) -> None:
-        for hub in self.hubs:
-            await hub.stop()
-        for stack in self.rasa:
-            await stack.stop()
+        """Stop every server (side by side: each may take seconds to finish its work)."""
+        await asyncio.gather(*(hub.stop() for hub in self.hubs))
+        await asyncio.gather(*(stack.stop() for stack in self.rasa))
         if self.haproxy is not None:
             await self.haproxy.stop()
         await asyncio.to_thread(self.redis.stop)

@@ -55,7 +55,11 @@ def describe(stack: ScaledStack) -> str:
         {**first, "GEM_HUB_PORT": str(stack.public_port), "GEM_PUBLIC_BASE_URL": stack.public_url}
     )
     urls = StackUrls(stack.rasa_url, stack.actions_url, str(stack.log_dir))
-    lines = [banner(settings, stack=urls), "", "  Servers (all on loopback; haproxy balances each pool round robin):"]
+    lines = [
+        banner(settings, stack=urls),
+        "",
+        "  Servers (all on loopback; haproxy balances each pool round robin):",
+    ]
     for pool in stack.haproxy.pools:
         servers = ", ".join(f"{name} :{port}" for name, port in pool.servers)
         lines.append(f"    {pool.name:<9} {pool.url}  ->  {servers}")
@@ -126,4 +130,3 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-

@@ -92,7 +92,10 @@ class SharedStores:
         ]
 
     def environment(self) -> dict[str, str]:
-        return {"GEM_TRACKER_STORE_PASSWORD": self.postgres_password, "GEM_LOCK_STORE_PASSWORD": self.redis_password}
+        return {
+            "GEM_TRACKER_STORE_PASSWORD": self.postgres_password,
+            "GEM_LOCK_STORE_PASSWORD": self.redis_password,
+        }
 
 
 @dataclass
