@@ -25,7 +25,8 @@ WebSocket needs none: any hub serves any turn). Two things need a word:
   its requests carry a cookie naming that hub. The conversation itself is in the shared
   database: if that hub dies, the client reconnects to the other and goes on.
 
-Health checks run every second (``inter 1s fall 2 rise 2``); the statistics socket
+Health checks run every two seconds and wait up to 10 s for an answer: a dead server
+(connection refused) is out after three quick checks, a busy one stays in. The statistics socket
 (``show stat``) says how many requests each server answered, which the topology tests
 read to check that both Rasa servers served turns.
 """
@@ -166,7 +167,12 @@ class Haproxy:
             "    retries 3",
             "    retry-on conn-failure",
             "    option redispatch 1",
-            "    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 2",
+            # A server that refuses connections fails its check at once (out in ~1 s);
+            # one that is only slow -- Rasa answering 50 turns in a row, its health check
+            # waiting behind them -- must not be taken out: that turned a busy pool into
+            # "no server available" (the bench at 50 conversations at once).
+            "    timeout check 10s",
+            "    default-server inter 2s fastinter 500ms downinter 1s fall 3 rise 2",
         ]
         for pool in self.pools:
             lines += pool.config()

@@ -32,7 +32,13 @@ def test_the_line_says_what_a_second_rasa_server_did_at_the_highest_level() -> N
     line = honest_line(results, cpus=2)
     assert "On 2 cores, at 50 conversations at once" in line
     assert "+10% (17.6 -> 19.4 msg/s)" in line
-    assert "costs 20% against the single stack (22.0 msg/s)" in line
+    assert "changes it by -20% against the single stack (22.0 msg/s)" in line
+
+
+def test_failed_turns_make_the_figures_not_comparable() -> None:
+    results = [result("scaled, 1 Rasa", {50: 20.0}), result("scaled, 2 Rasa", {50: 30.0})]
+    results[1]["levels"][0]["errors"] = 7
+    assert "7 failed turns" in honest_line(results, cpus=2)
 
 
 def test_no_line_without_both_scaled_runs(capsys: pytest.CaptureFixture[str]) -> None:
