@@ -126,23 +126,35 @@ def honest_line(results: list[dict[str, Any]], cpus: int) -> str:
     top = max(by["scaled, 2 Rasa"])
     rows = [by[name][top] for name in by if top in by[name]]
     errors = sum(row["errors"] for row in rows)
-    if errors:
+    if errors > 0.05 * sum(row["messages"] for row in rows):
         return (
-            f"At {top} conversations at once there were {errors} failed turns: the figures above are not "
+            f"At {top} conversations at once there were {errors} errors: the figures above are not "
             "comparable (see error_examples in the JSON)."
         )
+    # A few turns over the hub's Rasa timeout at saturation: said, not hidden.
+    failed = f" {errors} errors at that level (see error_examples in the JSON)." if errors else ""
     one = by["scaled, 1 Rasa"][top]["messages_per_second"] or 0.0
     two = by["scaled, 2 Rasa"][top]["messages_per_second"] or 0.0
     single = by.get("single", {}).get(top, {}).get("messages_per_second") or 0.0
     gain = (two / one - 1) * 100 if one else 0.0
     versus = (one / single - 1) * 100 if single else 0.0
+    if gain > 10:
+        why = (
+            "A Rasa server is one process whose turn is mostly Python under one lock (the GIL): it keeps "
+            "about one core busy, so a second server puts another core to work. That is where it stops: "
+            f"with {cpus} cores shared by every process, more servers than cores only queue."
+        )
+    else:
+        why = (
+            f"Every process shares the same {cpus} cores and they were already busy, so a second server "
+            "spreads the waiting, not the work: on this machine the topology buys availability (a hub or a "
+            "Rasa server may die), and throughput grows when each Rasa server has cores of its own."
+        )
     return (
         f"On {cpus} cores, at {top} conversations at once: a second Rasa server changes throughput by "
         f"{gain:+.0f}% ({one:.1f} -> {two:.1f} msg/s); the scaled-out plumbing with one Rasa server (haproxy, "
         f"PostgreSQL, Redis, two hubs) changes it by {versus:+.0f}% against the single stack ({single:.1f} "
-        f"msg/s). Every process shares the same {cpus} cores and Rasa's turn is CPU-bound, so a second "
-        "server on this machine spreads the waiting more than the work: here the topology buys availability "
-        "(a hub or a Rasa server may die), and throughput grows when each Rasa server has cores of its own."
+        f"msg/s). {why}{failed}"
     )
 
 

@@ -35,10 +35,12 @@ def test_the_line_says_what_a_second_rasa_server_did_at_the_highest_level() -> N
     assert "changes it by -20% against the single stack (22.0 msg/s)" in line
 
 
-def test_failed_turns_make_the_figures_not_comparable() -> None:
+def test_errors_are_said_and_many_make_the_figures_not_comparable() -> None:
     results = [result("scaled, 1 Rasa", {50: 20.0}), result("scaled, 2 Rasa", {50: 30.0})]
-    results[1]["levels"][0]["errors"] = 7
-    assert "7 failed turns" in honest_line(results, cpus=2)
+    results[1]["levels"][0]["errors"] = 2
+    assert "+50%" in honest_line(results, cpus=2) and "2 errors at that level" in honest_line(results, cpus=2)
+    results[1]["levels"][0]["errors"] = 70
+    assert "70 errors: the figures above are not comparable" in honest_line(results, cpus=2)
 
 
 def test_no_line_without_both_scaled_runs(capsys: pytest.CaptureFixture[str]) -> None:
