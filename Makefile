@@ -13,10 +13,15 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 # The model is rebuilt when anything it is trained from changes.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: run test train evaluate bench validate lint lock setup setup-browser test-stories test-python clean
+.PHONY: run run-scaled test train evaluate bench validate lint lock setup setup-browser test-stories test-python clean
 
 run: setup $(MODEL)
 	$(PY) -m tools.serve
+
+# The scaled-out topology on this machine: PostgreSQL, Redis, 2 Rasa servers, 2 action
+# servers, 2 hubs behind haproxy (Debian's packages, which setup-browser installs).
+run-scaled: setup-browser $(MODEL)
+	$(PY) -m tools.serve_scaled
 
 test: setup-browser $(MODEL) lint validate test-stories test-python
 

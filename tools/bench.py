@@ -44,6 +44,11 @@ It prints a short table and writes everything to results/bench.json.
 
 `--dashboard` measures the console's dashboard instead, on generated history and without
 Rasa (`tools.bench_dashboard`; `make bench ARGS=--dashboard`).
+
+`--scaled` measures the scaled-out topology beside the single one instead: throughput and
+p95 at each `--saturate-concurrency` level (10 and 50) for the single stack, PostgreSQL +
+Redis + two hubs behind haproxy with one Rasa server, and the same with two
+(`tools.bench_scaled`; `make bench ARGS=--scaled`; results/scaled.json).
 """
 
 from __future__ import annotations
@@ -823,7 +828,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=PROJECT_ROOT / "models" / "gem-books.tar.gz")
-    parser.add_argument("--json", type=Path, default=PROJECT_ROOT / "results" / "bench.json")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="where the results go (results/bench.json, --scaled: results/scaled.json)",
+    )
     parser.add_argument(
         "--parts",
         nargs="+",
@@ -879,6 +889,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="time the console dashboard on 100,000 generated conversations instead (tools.bench_dashboard)",
     )
+    parser.add_argument(
+        "--scaled",
+        action="store_true",
+        help="measure single vs scaled-out (1 and 2 Rasa servers) at each --saturate-concurrency level "
+        "instead (tools.bench_scaled; writes results/scaled.json unless --json is given)",
+    )
     train = parser.add_mutually_exclusive_group()
     train.add_argument(
         "--train", dest="train", action="store_true", default=True, help="time a fresh training (default)"
@@ -894,6 +910,12 @@ def main(argv: list[str] | None = None) -> int:
         args.conversations is not None and args.conversations < 1
     ):
         parser.error("--concurrency and --conversations must be at least 1")
+    if args.scaled:
+        from tools import bench_scaled
+
+        json_path = args.json or PROJECT_ROOT / "results" / "scaled.json"
+        return bench_scaled.main(args.model, args.saturate_concurrency, args.conversations, json_path)
+    args.json = args.json or PROJECT_ROOT / "results" / "bench.json"
     try:
         report = asyncio.run(bench(args))
     except (StackError, BenchError) as error:

@@ -28,7 +28,7 @@ from typing import IO
 
 import aiohttp
 
-__all__ = ["PROJECT_ROOT", "RasaStack", "StackError", "free_port", "latest_model"]
+__all__ = ["PROJECT_ROOT", "RasaStack", "SharedStores", "StackError", "free_port", "latest_model"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
@@ -53,6 +53,51 @@ def latest_model(models_dir: Path) -> Path:
     return archives[-1]
 
 
+@dataclass(frozen=True)
+class SharedStores:
+    """Rasa's tracker store on PostgreSQL and its lock store on Redis, shared by several
+    Rasa servers (``tools.scaled_stack``): any of them can take any turn of a conversation,
+    one at a time (Redis holds the conversation's lock while a server runs its turn).
+
+    The passwords go to Rasa's environment (:meth:`environment`); the endpoints file names
+    them as ``${VAR}``, which Rasa expands itself, so they are in no file and on no command line.
+    """
+
+    postgres_port: int
+    postgres_db: str
+    postgres_user: str
+    postgres_password: str = field(repr=False)
+    redis_port: int
+    redis_password: str = field(repr=False)
+    redis_db: int = 1
+    host: str = LOOPBACK
+
+    def endpoints(self) -> list[str]:
+        # Rasa passes `url` on as the host of both stores (its own key for it).
+        return [
+            "tracker_store:",
+            "  type: rasa_addons.tracker_store.CachingSQLTrackerStore",
+            "  dialect: postgresql",
+            f"  url: {self.host}",
+            f"  port: {self.postgres_port}",
+            f"  db: {self.postgres_db}",
+            f"  username: {self.postgres_user}",
+            "  password: ${GEM_TRACKER_STORE_PASSWORD}",
+            "lock_store:",
+            "  type: redis",
+            f"  url: {self.host}",
+            f"  port: {self.redis_port}",
+            f"  db: {self.redis_db}",
+            "  password: ${GEM_LOCK_STORE_PASSWORD}",
+        ]
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "GEM_TRACKER_STORE_PASSWORD": self.postgres_password,
+            "GEM_LOCK_STORE_PASSWORD": self.redis_password,
+        }
+
+
 @dataclass
 class _Child:
     name: str
@@ -75,6 +120,10 @@ class RasaStack:
     log_dir: Path | None = None
     tracker_db: Path | None = None
     cors_origins: tuple[str, ...] = ()
+    # Several Rasa servers behind a load balancer: the stores they share (instead of
+    # tracker_db), and where Rasa calls actions (the balancer, instead of its own server).
+    shared_stores: SharedStores | None = None
+    action_endpoint: str = ""
     startup_timeout: float = 180.0
     env: dict[str, str] = field(default_factory=dict)
     _children: list[_Child] = field(default_factory=list, init=False)
@@ -107,11 +156,13 @@ class RasaStack:
         # (in unquoted YAML values only).
         lines = [
             "action_endpoint:",
-            f'  url: "{self.actions_url}/webhook"',
+            f'  url: "{self.action_endpoint or self.actions_url}/webhook"',
             "  headers:",
             "    Authorization: Bearer ${GEM_ACTION_TOKEN}",
         ]
-        if self.tracker_db is not None:
+        if self.shared_stores is not None:
+            lines += self.shared_stores.endpoints()
+        elif self.tracker_db is not None:
             self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
             # Rasa's SQL store, with the trackers it saved kept in memory for the next
             # turn (rasa_addons/tracker_store.py): a turn no longer rebuilds the whole
@@ -144,6 +195,15 @@ class RasaStack:
 
     async def start(self) -> None:
         """Start both servers and return once both answer their health checks."""
+        await self.launch()
+        try:
+            await self._wait_ready()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def launch(self) -> None:
+        """Start both servers without waiting for them (then :meth:`wait_ready`)."""
         model = self.model or latest_model(self.project_root / "models")
         self.rasa_port = self.rasa_port or free_port()
         self.actions_port = self.actions_port or free_port()
@@ -173,12 +233,16 @@ class RasaStack:
         ]
         if self.cors_origins:
             rasa_args += ["--cors", *self.cors_origins]
-        await self._spawn("rasa", rasa_args, {**quiet, "GEM_RASA_TOKEN": self.token})
-        try:
-            await self._wait_ready()
-        except BaseException:
-            await self.stop()
-            raise
+        stores = self.shared_stores.environment() if self.shared_stores else {}
+        await self._spawn("rasa", rasa_args, {**quiet, **stores, "GEM_RASA_TOKEN": self.token})
+
+    async def wait_ready(self) -> None:
+        """Return once both servers answer (after :meth:`launch`); StackError if one died."""
+        await self._wait_ready()
+
+    def pids(self) -> dict[str, int]:
+        """The process id of each running server: {"rasa": ..., "actions": ...}."""
+        return {c.name: c.process.pid for c in self._children if c.process.returncode is None}
 
     def _quiet_env(self) -> dict[str, str]:
         return {
