@@ -1,8 +1,8 @@
 """An agent whose console is connected to hub A sees, as it happens, a person chatting on
 hub B, and answers; the person gets the answer on hub B.
 
-This needs the hubs to pass live events to each other (Redis pub/sub, ``GEM_REDIS_URL``):
-without it each hub only tells its own sockets. Marked xfail until that work is merged.
+The hubs pass live events to each other through Redis pub/sub (``GEM_REDIS_URL``,
+bot/cluster/bus.py): without it each hub would only tell its own sockets.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from bot.console.demo import DEMO_AGENT_EMAIL, DEMO_AGENT_PASSWORD
 from tests.bot.conftest import hello, of_type, say
 from tests.scaled.conftest import Topology
 
-# Long enough for a live frame on a busy machine, short enough that the xfail is quick.
+# Long enough for a live frame on a busy machine.
 LIVE_SECONDS = 15.0
 
 
@@ -50,14 +50,9 @@ async def next_frame(
     return await asyncio.wait_for(find(), LIVE_SECONDS)
 
 
-CROSS_HUB = pytest.mark.xfail(
-    strict=False, reason="needs cross-hub live events (helper redis: GEM_REDIS_URL)"
-)
-
-
 # Person on hub A: the console and the person share a process (the control: it shows the
 # test itself works). Person on hub B: the live frames must cross from one hub to the other.
-@pytest.mark.parametrize("person_hub", [0, pytest.param(1, marks=CROSS_HUB)], ids=["same-hub", "other-hub"])
+@pytest.mark.parametrize("person_hub", [0, 1], ids=["same-hub", "other-hub"])
 def test_an_agent_on_hub_a_sees_a_person_on_hub_b_live_and_answers(
     topology: Topology, person_hub: int
 ) -> None:
