@@ -70,6 +70,8 @@ class Said:
     problem: Problem | None = None
     # "Did this help?" (a ``satisfaction`` frame), when this turn ended a flow solved.
     satisfaction: dict[str, Any] | None = None
+    # The language the assistant detected in the person's message, when it could tell.
+    language: str | None = None
 
 
 class ChatSession:
@@ -291,7 +293,7 @@ class ChatSession:
         asked = await self._satisfaction.after_turn(
             self.conversation.id, self.person_language, solved=turn.solved
         )
-        return Said(replies=turn.replies, problem=problem, satisfaction=asked)
+        return Said(replies=turn.replies, problem=problem, satisfaction=asked, language=turn.language)
 
     async def satisfaction_notice(self) -> dict[str, Any] | None:
         """The unanswered "Did this help?" to show again on (re)opening the conversation."""

@@ -34,8 +34,11 @@ Server → client
     ``on: true`` when a message goes to the assistant; ``on: false`` is the last frame of
     that turn, after the replies and any error.
 ``{"type": "message", "author": "assistant"|"agent"|"system", "text": str,
-"buttons": [{"title", "payload"}], "ts": str}``
+"buttons": [{"title", "payload"}], "ts": str, "language"?: "fr"|"en"}``
     One reply. ``text`` may contain Markdown links ``[label](https://...)`` and bare URLs.
+    ``language`` (the assistant's replies to a message, when it could tell): the language
+    the assistant detected in the person's message; the widget's own texts follow it until
+    the person picks a language with the switch.
     "system" is a notice from the hub, e.g. "your message was kept for support" while a
     handoff waits for an agent (``bot.handoff.waiting``).
 ``{"type": "support", "state": "open"|"closed", "agent_online": bool, "message": str}``
@@ -91,7 +94,7 @@ from bot.appkeys import (
     WEBSOCKETS,
 )
 from bot.chat.errors import error_frame
-from bot.chat.session import ChatSession, Problem, SayRequest
+from bot.chat.session import LANGUAGES, ChatSession, Problem, SayRequest
 from bot.client_address import client_address
 from bot.db.conversations import transcript_line
 from bot.db.resume_codes import display_code
@@ -208,8 +211,14 @@ class _Connection:
         await self.send({"type": "typing", "on": True})
         try:
             said = await self.session.run(request)
+            # The assistant's replies say which language it detected: the widget's own
+            # texts follow it unless the person picked a language.
+            detected = {"language": said.language} if said.language in LANGUAGES else {}
             for reply in said.replies:
-                await self.send({"type": "message", **transcript_line(reply)})
+                line = transcript_line(reply)
+                await self.send(
+                    {"type": "message", **line, **(detected if line["author"] == "assistant" else {})}
+                )
             if said.problem is not None:
                 await self.send_problem(said.problem)
             if said.satisfaction is not None:

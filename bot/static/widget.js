@@ -1032,6 +1032,11 @@
         break;
       case "message":
         showTyping(false);
+        // The assistant detected the person's language: the widget's own texts follow it
+        // (for this page view), unless the person picked one with the switch.
+        if (frame.author === "assistant" && STRINGS[frame.language] && !store.get("language")) {
+          setLanguage(frame.language, false);
+        }
         appendMessage(frame);
         if (!state.open && frame.author !== "person") {
           state.unread += 1;

@@ -224,6 +224,34 @@ def test_interface_language_follows_the_page_and_the_switch_is_remembered(page: 
     assert hub.frames("hello")[-1]["language"] == "fr"
 
 
+def test_the_interface_follows_the_language_the_assistant_detected_unless_the_person_chose(
+    page: Page,
+) -> None:
+    # A French page; the person writes in English and the assistant answers in English.
+    hub, chat = open_chat(page)
+    expect(chat.input("fr")).to_have_attribute("placeholder", "Écrivez votre message…")
+    hub.push(
+        {"type": "message", "author": "assistant", "text": "Step 1 — ...", "buttons": [], "language": "en"}
+    )
+    expect(chat.input("en")).to_have_attribute("placeholder", "Type your message…")
+    expect(chat.language_button("en")).to_have_attribute("aria-pressed", "true")
+    expect(chat.replies.last.locator(".gb-bubble")).to_contain_text("Step 1 — ...")
+    assert hub.frames("set_language") == []  # not the person's choice: nothing to tell the hub
+    # An agent's or the hub's notice carries no detected language and changes nothing.
+    hub.push({"type": "message", "author": "agent", "text": "Bonjour", "buttons": [], "language": "fr"})
+    expect(chat.input("en")).to_have_attribute("placeholder", "Type your message…")
+
+    # Once the person picks a language with the switch, it stays.
+    chat.language_button("fr").click()
+    expect(chat.input("fr")).to_have_attribute("placeholder", "Écrivez votre message…")
+    hub.push(
+        {"type": "message", "author": "assistant", "text": "Step 2 — ...", "buttons": [], "language": "en"}
+    )
+    expect(chat.replies.last.locator(".gb-bubble")).to_contain_text("Step 2 — ...")
+    expect(chat.input("fr")).to_have_attribute("placeholder", "Écrivez votre message…")
+    assert hub.frames("set_language") == [{"type": "set_language", "language": "fr"}]
+
+
 def test_resume_with_a_code_after_storage_was_cleared(page: Page) -> None:
     hub, chat = open_chat(page)
     expect(chat.messages()).to_have_count(0)

@@ -54,6 +54,19 @@ async def test_a_message_goes_to_rasa_with_language_and_user_agent(
     assert fake.turn_authorizations == [f"Bearer {TOKEN}"]
 
 
+async def test_the_assistants_replies_say_the_language_it_detected(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa],
+) -> None:
+    """A French widget, an English message: the replies say "en" (the widget follows)."""
+    client, _fake = hub_with_fake_rasa
+    async with client.ws_connect("/ws") as ws:
+        await hello(ws, language="fr")
+        english = of_type(await say(ws, "I can't log in"), "message")
+        french = of_type(await say(ws, "je n'arrive plus à me brancher"), "message")
+    assert english and {reply["language"] for reply in english} == {"en"}
+    assert french and {reply["language"] for reply in french} == {"fr"}
+
+
 async def test_each_turn_is_one_call_to_rasa_and_two_transactions(
     hub_with_fake_rasa: tuple[TestClient, FakeRasa],
 ) -> None:
