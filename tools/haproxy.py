@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from tools.stack import LOOPBACK, StackError
+from tools.stack import LOOPBACK, StackError, stop_process
 
 __all__ = ["Haproxy", "Pool"]
 
@@ -266,13 +266,8 @@ class Haproxy:
             await asyncio.sleep(0.3)
 
     async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            try:
-                await asyncio.wait_for(self.process.wait(), timeout=10)
-            except asyncio.TimeoutError:
-                self.process.kill()
-                await self.process.wait()
+        if self.process is not None:
+            await stop_process(self.process)
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -24,7 +24,7 @@ import aiohttp
 
 from bot.banner import StackUrls, banner
 from bot.settings import Settings
-from tools.stack import LOOPBACK, PROJECT_ROOT, RasaStack, StackError
+from tools.stack import LOOPBACK, PROJECT_ROOT, RasaStack, StackError, stop_process
 
 VAR = PROJECT_ROOT / "var"
 STACK_ENV = VAR / "stack.env"  # GEM_RASA_URL and GEM_RASA_TOKEN of the running stack (0600)
@@ -75,13 +75,8 @@ class Hub:
                 await asyncio.sleep(0.3)
 
     async def stop(self) -> None:
-        if self.process and self.process.returncode is None:
-            self.process.terminate()
-            try:
-                await asyncio.wait_for(self.process.wait(), timeout=10)
-            except asyncio.TimeoutError:
-                self.process.kill()
-                await self.process.wait()
+        if self.process is not None:
+            await stop_process(self.process)
 
 
 def _port(name: str, default: int) -> int:

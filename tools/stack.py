@@ -45,6 +45,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+async def stop_process(process: asyncio.subprocess.Process, grace_seconds: float = 10.0) -> None:
+    """TERM, then KILL if the process has not exited after ``grace_seconds``."""
+    if process.returncode is None:
+        process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), timeout=grace_seconds)
+    except asyncio.TimeoutError:
+        process.kill()
+        await process.wait()
+
+
 def latest_model(models_dir: Path) -> Path:
     """The newest trained model archive in `models_dir`."""
     archives = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
@@ -306,15 +317,8 @@ class RasaStack:
 
     async def stop(self) -> None:
         """Stop both servers (TERM, then KILL after a grace period) and remove temporary files."""
+        await asyncio.gather(*(stop_process(child.process) for child in self._children))
         for child in self._children:
-            if child.process.returncode is None:
-                child.process.terminate()
-        for child in self._children:
-            try:
-                await asyncio.wait_for(child.process.wait(), timeout=10)
-            except asyncio.TimeoutError:
-                child.process.kill()
-                await child.process.wait()
             child.log_file.close()
         self._children.clear()
         if self._tmp is not None and self.log_dir != self._tmp:
