@@ -1,0 +1,104 @@
+"""DIET and TED as Rasa trains and runs them, restored in seconds instead of tens of seconds.
+
+Rasa 3.6 rebuilds a saved DIET or TED model by training it on one example
+(``RasaModel.load``): Keras traces the whole training step (forward pass, losses, DIET's
+entity CRF, gradients, Adam) only to create the variables, which the saved weights then
+overwrite. On two cores that was 25 s of DIET's load and 14 s of TED's, most of the Rasa
+server's start.
+
+Here the variables are created by one prediction run eagerly (nothing is traced, and no
+optimizer is built), the saved weights are restored onto them, and the prediction graph
+is traced once, as Rasa does. Training, the files saved and every prediction are Rasa's
+own; only the loading differs. The restoration is checked: every variable the model has
+after tracing must have come from the saved weights, or loading fails, so a model with
+random weights can never answer (``tests/components/test_quick_load.py`` also compares
+its predictions with Rasa's own loading).
+
+Used in config.yml as ``components.quick_load.QuickDIETClassifier`` and
+``components.quick_load.QuickTEDPolicy``, with the same options as ``DIETClassifier``
+and ``TEDPolicy``. Fine-tuning (``rasa train --finetune``) goes through Rasa's loading.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.core.policies.ted_policy import TED, TEDPolicy
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.nlu.classifiers.diet_classifier import DIET, DIETClassifier
+from rasa.utils.tensorflow.model_data import RasaModelData
+from rasa.utils.tensorflow.models import RasaModel
+
+__all__ = ["QuickDIETClassifier", "QuickTEDPolicy", "quick_load"]
+
+
+def quick_load(
+    model: RasaModel,
+    model_file_name: str,
+    predict_data_example: RasaModelData,
+) -> RasaModel:
+    """``model`` (built, never called) with the weights in ``model_file_name``, ready to predict."""
+    # An eager prediction creates the variables that prediction needs, without tracing.
+    model.run_eagerly = True
+    model.run_inference(predict_data_example)
+    status = model.load_weights(model_file_name)
+    status.assert_existing_objects_matched()
+    # Trace the prediction graph now, as Rasa's loading does, so the first message is fast;
+    # label embeddings computed with the initial weights are computed again.
+    model.run_eagerly = False
+    model.prepared_for_prediction = False
+    model._tf_predict_step = None
+    model.run_inference(predict_data_example)
+    # A variable first created while tracing was restored too (deferred restoration).
+    status.assert_existing_objects_matched()
+    # The optimizer's saved state is for training only.
+    status.expect_partial()
+    return model
+
+
+class _QuickLoad(RasaModel):
+    @classmethod
+    def load(
+        cls,
+        model_file_name: str,
+        model_data_example: RasaModelData,
+        predict_data_example: RasaModelData | None = None,
+        finetune_mode: bool = False,
+        *args: Any,
+        **kwargs: Any,
+    ) -> RasaModel:
+        if finetune_mode or predict_data_example is None:
+            # Fine-tuning needs the optimizer, which only Rasa's way of loading builds.
+            return super().load(
+                model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs
+            )
+        return quick_load(cls(*args, **kwargs), model_file_name, predict_data_example)
+
+
+class _QuickDIET(_QuickLoad, DIET):
+    pass
+
+
+class _QuickTED(_QuickLoad, TED):
+    pass
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
+    is_trainable=True,
+)
+class QuickDIETClassifier(DIETClassifier):
+    """Rasa's ``DIETClassifier``, loaded by :func:`quick_load`."""
+
+    @staticmethod
+    def model_class() -> type[RasaModel]:
+        return _QuickDIET
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITH_END_TO_END_SUPPORT, is_trainable=True)
+class QuickTEDPolicy(TEDPolicy):
+    """Rasa's ``TEDPolicy``, loaded by :func:`quick_load`."""
+
+    @staticmethod
+    def model_class() -> type[TED]:
+        return _QuickTED
