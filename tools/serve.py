@@ -95,6 +95,21 @@ def hub_settings(environ: Mapping[str, str], internal_token: str) -> tuple[Setti
     return Settings.from_env(env), env
 
 
+async def start_together(stack: RasaStack, hub: Hub) -> None:
+    """Wait for the launched ``stack`` and start ``hub`` meanwhile; StackError if either fails.
+
+    The hub migrates its database and opens its ports while Rasa loads its model; its
+    ``/healthz`` answers 200 once Rasa does, so both are ready at about the same moment.
+    """
+    rasa_ready = asyncio.ensure_future(stack.wait_ready())
+    hub_ready = asyncio.ensure_future(hub.start(timeout=stack.startup_timeout + 30))
+    try:
+        await asyncio.gather(rasa_ready, hub_ready)
+    finally:
+        for task in (rasa_ready, hub_ready):
+            task.cancel()
+
+
 async def serve() -> int:
     VAR.mkdir(exist_ok=True)
     logs = VAR / "log"
@@ -131,13 +146,12 @@ async def serve() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    print("==> starting the Rasa server and the action server (loading the model takes a few seconds)")
+    print("==> starting the Rasa server, the action server and the hub (Rasa's model takes about 30 s)")
     try:
-        await stack.start()
+        await stack.launch()
         hub.env["GEM_RASA_URL"] = stack.rasa_url
         hub.env["GEM_ACTIONS_URL"] = stack.actions_url
-        print("==> starting the hub")
-        await hub.start()
+        await start_together(stack, hub)
     except StackError as error:
         print(f"error: {error}", file=sys.stderr)
         await hub.stop()
