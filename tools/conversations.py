@@ -385,7 +385,7 @@ class Assistant:
 @asynccontextmanager
 async def live_assistant(model: Path | None = None) -> AsyncIterator[Assistant]:
     """Rasa, the action server and a development hub on free ports and a temporary database."""
-    from tools.serve import Hub
+    from tools.serve import Hub, start_together
 
     tmp = Path(tempfile.mkdtemp(prefix="gem-conversations-"))
     (tmp / "log").mkdir()
@@ -420,11 +420,11 @@ async def live_assistant(model: Path | None = None) -> AsyncIterator[Assistant]:
     hub = Hub(hub_port, hub_env, tmp / "log" / "hub.log")
     ok = False
     try:
-        await stack.start()
+        await stack.launch()
         hub.env["GEM_RASA_URL"] = stack.rasa_url
         hub.env["GEM_RASA_TOKEN"] = stack.token
         hub.env["GEM_ACTIONS_URL"] = stack.actions_url
-        await hub.start()
+        await start_together(stack, hub)
         yield Assistant(stack.rasa_url, stack.token, MailLog(database), tmp / "log", hub.url)
         ok = True
     finally:
