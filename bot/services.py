@@ -209,7 +209,7 @@ def build_services(
 
     composers = {
         **AccountEmails(accounts, reset_tokens, settings, clock).composers(),
-        **HandoffMail(handoff_store, store, settings, clock).composers(),
+        **HandoffMail(handoff_store, store, settings, clock, turns=cluster.locks).composers(),
         **triage.composers(),
     }
     outbox_worker = OutboxWorker(outbox, composers, SmtpSender(settings), settings, clock)

@@ -8,11 +8,21 @@ Usage::
     for reply in turn.replies: ...          # stored assistant messages, in order
     if turn.error: ...                      # e.g. "assistant_unavailable"
 
-The person's message is stored before Rasa is called, so it is kept whatever happens
-next (and a handoff opened during the turn has it in its transcript). Rasa is called once,
-through the project's hub channel (``rasa_addons.hub_channel``), which answers with the replies
-and the NLU result (intent, confidence, language) and steps tried; those are stored in one
-more transaction. Two transactions per turn, whatever the conversation's length.
+One call to Rasa and one database transaction per turn, whatever the conversation's
+length. Rasa is called through the project's hub channel (``rasa_addons.hub_channel``),
+which answers with the replies and what Rasa understood (intent, confidence, language,
+steps tried, a handoff it opened); then the person's message, that understanding and the
+replies are stored together (``ConversationStore.record_turn``), before the replies are
+sent, so the transcript never lacks what the person saw.
+
+Whether people have the conversation (status "agent": the message goes to them, not to
+Rasa) is what the caller's ``Conversation`` says: the chat session keeps it current from
+the live ``support`` frames, and every turn's transaction reads it again. If people took
+the conversation while Rasa was answering, or before without this hub hearing of it, the
+assistant's replies are dropped and the message goes to people. A message that does not
+reach Rasa (people have the conversation, Rasa cannot be reached, another turn holds the
+conversation) is stored on its own. The turn lock is held until the transaction is done,
+so what reads a transcript "between turns" (the handoff mail) waits for it.
 """
 
 from __future__ import annotations
@@ -21,10 +31,12 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.chat.errors import ErrorCode
 from bot.cluster.locks import LocalTurnLocks, TurnBusy, TurnLocks
-from bot.db.conversations import Button, ConversationStore
-from bot.db.models import Conversation, Message
+from bot.db.conversations import Button, ConversationStore, PersonMessage
+from bot.db.models import Conversation, Message, utcnow
 from bot.funnel import solved_step
 from bot.rasa_client import AssistantUnavailable, RasaClient
 from bot.required import required
@@ -35,6 +47,8 @@ log = logging.getLogger(__name__)
 
 # Longest user agent passed on to Rasa; enough to tell browsers apart.
 _USER_AGENT_CHARS = 512
+# Answers kept for a retry after a failed transaction (a database outage: a few at most).
+_UNSAVED_KEPT = 1000
 
 
 # The handoff service's Handoffs.person_wrote.
@@ -59,6 +73,17 @@ class Turn:
     # The troubleshooting steps after this turn say one of them solved the problem.
     solved: bool = False
     error: ErrorCode | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Answered:
+    """What Rasa answered to a person's message, ready to store."""
+
+    person: PersonMessage
+    lines: list[tuple[str, str, list[Button] | None]]
+    steps_tried: tuple[str, ...]
+    shown_step: int | None
+    handoff_reason: str | None
 
 
 def _text_for_rasa(text: str) -> str:
@@ -87,6 +112,8 @@ class ChatRelay:
         # One turn at a time per conversation (two tabs on one conversation, maybe on two
         # hubs), so that replies are stored in the order the messages were sent.
         self._locks = locks or LocalTurnLocks()
+        # Rasa's answers whose transaction failed, by conversation, for the person's retry.
+        self._unsaved: dict[str, _Answered] = {}
 
     async def choose_language(self, conversation_id: str, language: str) -> None:
         """The person picked a language in the widget: the assistant answers in it from now on.
@@ -137,14 +164,24 @@ class ChatRelay:
             shown, for_rasa, payload = button["title"], button["payload"], button["payload"]
         else:
             shown, for_rasa, payload = text, _text_for_rasa(text), None
-        person, current = await self._store.add_person_message(conversation.id, shown, payload=payload)
-        turn = Turn(person_message=person)
-        if current is not None and current.status == "agent":
-            # A handoff is open: people answer now, not the assistant.
-            turn.replies = await self._to_agents(current, person)
-            return turn
-        if not for_rasa:
-            return turn
+        if conversation.status == "agent":
+            # People had the conversation when this hub last heard: check, it may have
+            # been handed back on another hub (a read, off the assistant's path).
+            current = await self._store.get(conversation.id)
+            if current is not None:
+                conversation.status = current.status
+        if conversation.status == "agent" or not for_rasa:
+            return await self._without_assistant(conversation, shown, payload)
+        unsaved = self._unsaved.pop(conversation.id, None)
+        if unsaved is not None:
+            if (unsaved.person.text, unsaved.person.payload) == (shown, payload):
+                # The person sends again what Rasa answered last time, when that answer
+                # could not be stored: store it now, and do not make Rasa take it twice.
+                return await self._record(conversation, unsaved)
+            # Something else: Rasa has the earlier message, so the transcript keeps it
+            # too; its replies were never shown and are not stored.
+            await self._record(conversation, dataclasses.replace(unsaved, lines=[]))
+        received_at = utcnow()
         metadata = {"language": language, "user_agent": user_agent[:_USER_AGENT_CHARS]}
         try:
             # One call: the replies and what Rasa understood come back together
@@ -152,31 +189,84 @@ class ChatRelay:
             answer = await self._rasa.turn(conversation.id, for_rasa, metadata)
         except AssistantUnavailable as exc:
             log.warning("conversation %.8s…: %s", conversation.id, exc)
-            turn.error = "assistant_unavailable"
+            turn = await self._without_assistant(conversation, shown, payload)
+            if conversation.status != "agent":
+                turn.error = "assistant_unavailable"
             return turn
+        error: ErrorCode | None = None
         if not answer.replies and not (await self._rasa.action_server_health())["ok"]:
             # Rasa swallows action-server failures and answers with nothing.
             log.warning("conversation %.8s…: action server down", conversation.id)
-            turn.error = "assistant_unavailable"
+            error = "assistant_unavailable"
         understood = answer.understood
-        lines = [
-            ("assistant", reply.text, reply.buttons)
-            for reply in answer.replies
-            if reply.text or reply.buttons
-        ]
-        person.intent = understood.intent
-        person.confidence = understood.confidence
-        person.language = understood.language
-        turn.language = understood.language
-        turn.handoff_reason = answer.handoff_reason
-        turn.solved = solved_step(understood.steps_tried) is not None
-        # One transaction for the NLU result, the steps and the replies.
-        turn.replies = await self._store.finish_turn(
-            conversation.id,
-            person.id,
-            lines,
-            understood=(understood.intent, understood.confidence, understood.language),
-            steps_tried=understood.steps_tried,
+        answered = _Answered(
+            person=PersonMessage(
+                shown,
+                payload,
+                received_at,
+                intent=understood.intent,
+                confidence=understood.confidence,
+                language=understood.language,
+            ),
+            lines=[
+                ("assistant", reply.text, reply.buttons)
+                for reply in answer.replies
+                if reply.text or reply.buttons
+            ],
+            steps_tried=tuple(understood.steps_tried),
             shown_step=understood.troubleshooting_step,
+            handoff_reason=answer.handoff_reason,
         )
+        turn = await self._record(conversation, answered)
+        turn.error = error
+        return turn
+
+    async def _record(self, conversation: Conversation, answered: _Answered) -> Turn:
+        """The turn's one transaction: the message, what Rasa understood, steps, replies."""
+        handed_over = answered.handoff_reason is not None
+        try:
+            recorded = await self._store.record_turn(
+                conversation.id,
+                answered.person,
+                answered.lines,
+                steps_tried=answered.steps_tried,
+                shown_step=answered.shown_step,
+                handed_over=handed_over,
+            )
+        except SQLAlchemyError:
+            # The database stayed busy past its timeout (the person is told to try again):
+            # keep Rasa's answer for the retry, so that Rasa does not take the message twice.
+            self._keep_unsaved(conversation.id, answered)
+            raise
+        if recorded.status is not None:
+            conversation.status = recorded.status
+        turn = Turn(
+            person_message=recorded.person,
+            replies=recorded.replies,
+            language=answered.person.language,
+            handoff_reason=answered.handoff_reason,
+            solved=solved_step(answered.steps_tried) is not None,
+        )
+        if recorded.status == "agent" and not handed_over:
+            # People took the conversation while Rasa answered, or before without this hub
+            # hearing of it: the message is theirs and the assistant's replies were dropped.
+            log.info("conversation %.8s…: people have it; the assistant's answer is dropped", conversation.id)
+            turn.solved = False
+            turn.replies = await self._to_agents(conversation, recorded.person)
+        return turn
+
+    def _keep_unsaved(self, conversation_id: str, answered: _Answered) -> None:
+        self._unsaved[conversation_id] = answered
+        while len(self._unsaved) > _UNSAVED_KEPT:
+            del self._unsaved[next(iter(self._unsaved))]  # the oldest
+
+    async def _without_assistant(self, conversation: Conversation, shown: str, payload: str | None) -> Turn:
+        """Store a message Rasa does not get; it goes to people if they have the conversation."""
+        person, current = await self._store.add_person_message(conversation.id, shown, payload=payload)
+        turn = Turn(person_message=person)
+        if current is not None:
+            conversation.status = current.status
+            if current.status == "agent":
+                # A handoff is open: people answer now, not the assistant.
+                turn.replies = await self._to_agents(current, person)
         return turn

@@ -200,10 +200,24 @@ class ChatSession:
         if self._listening_to == conversation_id:
             return
         if self._listening_to is not None:
-            self._live.detach_widget(self._listening_to, self._deliver)
+            self._live.detach_widget(self._listening_to, self._live_frame)
         if conversation_id is not None:
-            self._live.attach_widget(conversation_id, self._deliver)
+            self._live.attach_widget(conversation_id, self._live_frame)
         self._listening_to = conversation_id
+
+    async def _live_frame(self, frame: dict[str, Any]) -> None:
+        """A frame from support for the open conversation: note who has it, pass it on.
+
+        The relay sends a message to people or to Rasa by ``conversation.status``, so a
+        handoff opened or closed anywhere (another hub, the console) counts from the next
+        message without a database read on every turn; each turn checks it again.
+        """
+        if frame.get("type") == "support" and self.conversation is not None:
+            if frame.get("state") == "open":
+                self.conversation.status = "agent"
+            elif frame.get("state") == "closed":
+                self.conversation.status = "bot"
+        await self._deliver(frame)
 
     async def support_notice(self) -> dict[str, Any] | None:
         """The ``support`` frame to show on (re)opening a conversation people have, else None."""

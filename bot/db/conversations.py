@@ -13,12 +13,13 @@ are detached snapshots; change the database through the store, not through them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -27,7 +28,14 @@ from bot.db.resume_codes import new_code, normalize_code
 from bot.funnel import funnel_columns
 from bot.settings import Settings
 
-__all__ = ["Button", "ConversationStore", "new_conversation_id", "transcript_line"]
+__all__ = [
+    "Button",
+    "ConversationStore",
+    "PersonMessage",
+    "RecordedTurn",
+    "new_conversation_id",
+    "transcript_line",
+]
 
 Button = dict[str, str]  # {"title": ..., "payload": ...}
 
@@ -61,6 +69,54 @@ def _new_messages(
         )
         for author, text, buttons in lines
     ]
+
+
+def _row(message: Message) -> dict[str, Any]:
+    """A new message's columns, for a Core INSERT (one statement for many rows)."""
+    return {
+        "conversation_id": message.conversation_id,
+        "ts": message.ts,
+        "author": message.author,
+        "text": message.text,
+        "buttons": message.buttons,
+        "payload": message.payload,
+        "intent": message.intent,
+        "confidence": message.confidence,
+        "language": message.language,
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class PersonMessage:
+    """A person's message as a turn stores it: what they saw, when it arrived, what Rasa understood."""
+
+    text: str
+    payload: str | None
+    received_at: dt.datetime
+    intent: str | None = None
+    confidence: float | None = None
+    language: str | None = None
+
+    def message(self, conversation_id: str) -> Message:
+        return Message(
+            conversation_id=conversation_id,
+            ts=self.received_at,
+            author="person",
+            text=self.text,
+            payload=self.payload,
+            intent=self.intent,
+            confidence=self.confidence,
+            language=self.language,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordedTurn:
+    """What :meth:`ConversationStore.record_turn` stored, and the conversation's status then."""
+
+    person: Message
+    replies: list[Message]
+    status: str | None  # None: the conversation is gone
 
 
 def transcript_line(message: Message) -> dict[str, Any]:
@@ -170,8 +226,9 @@ class ConversationStore:
     ) -> tuple[Message, Conversation | None]:
         """Append a person's message; return it and the conversation as it is now.
 
-        One unit of work for what a chat turn needs first (the stored message, and the
-        conversation's status: is a handoff open?).
+        One unit of work for a turn that does not reach the assistant (people have the
+        conversation, Rasa cannot be reached, another turn holds the conversation); the
+        conversation says whether people have it.
         """
         now = utcnow()
         message = Message(
@@ -187,46 +244,50 @@ class ConversationStore:
             conversation = await session.get(Conversation, conversation_id, populate_existing=True)
         return message, conversation
 
-    async def finish_turn(
+    async def record_turn(
         self,
         conversation_id: str,
-        person_message_id: int,
+        person: PersonMessage,
         lines: Sequence[tuple[str, str, Sequence[Button] | None]],
         *,
-        understood: tuple[str | None, float | None, str | None] | None = None,
         steps_tried: Sequence[str] = (),
         shown_step: int | None = None,
-    ) -> list[Message]:
-        """The end of a chat turn in one unit of work.
+        handed_over: bool = False,
+    ) -> RecordedTurn:
+        """A turn the assistant answered, in one unit of work: the only one of the turn.
 
-        Stores what Rasa understood of the person's message (``understood``: intent,
-        confidence, language), the troubleshooting steps so far (if any) and the step on
-        screen (``shown_step``, for the dashboard's funnel), and appends the
-        assistant's replies ``lines`` (author, text, buttons); returns the stored replies.
+        Appends the person's message with what Rasa understood of it, stores the
+        troubleshooting steps so far and the step on screen (``shown_step``, for the
+        dashboard's funnel), and appends the assistant's replies ``lines`` (author, text,
+        buttons), unless people have the conversation now (status "agent") and the
+        assistant did not hand it over during this very turn (``handed_over``): an agent
+        took it while Rasa was answering, and those replies must not reach the person.
+
+        The person's message comes back with its id; the replies are inserted in one
+        statement and come back without ids (nothing reads them).
         """
         now = utcnow()
-        messages = _new_messages(conversation_id, lines, now)
+        values: dict[str, Any] = {"updated_at": now, "person_wrote": 1}
+        if steps_tried:
+            values["steps_tried"] = list(steps_tried)
+        if steps_tried or shown_step:
+            values.update(funnel_columns(steps_tried, shown_step))
+        message = person.message(conversation_id)
+        replies = _new_messages(conversation_id, lines, now)
         async with self._sessions() as session, session.begin():
-            if understood is not None:
-                intent, confidence, language = understood
-                await session.execute(
-                    update(Message)
-                    .where(Message.id == person_message_id)
-                    .values(intent=intent, confidence=confidence, language=language)
-                )
-            values: dict[str, Any] = {}
-            if steps_tried:
-                values["steps_tried"] = list(steps_tried)
-            if steps_tried or shown_step:
-                values.update(funnel_columns(steps_tried, shown_step))
-            if messages:
-                session.add_all(messages)
-                values["updated_at"] = now
-            if values:
-                await session.execute(
-                    update(Conversation).where(Conversation.id == conversation_id).values(**values)
-                )
-        return messages
+            inserted = await session.execute(insert(Message).values(**_row(message)))
+            message.id = inserted.inserted_primary_key[0]
+            await session.execute(
+                update(Conversation).where(Conversation.id == conversation_id).values(**values)
+            )
+            status = (
+                await session.execute(select(Conversation.status).where(Conversation.id == conversation_id))
+            ).scalar_one_or_none()
+            if status == "agent" and not handed_over:
+                replies = []
+            if replies:
+                await session.execute(insert(Message), [_row(reply) for reply in replies])
+        return RecordedTurn(message, replies, status)
 
     async def record_understanding(
         self,

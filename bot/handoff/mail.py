@@ -1,7 +1,9 @@
 """The mail to the support address when a handoff opens with no agent online.
 
 Composed when the outbox sends it (``kind`` "handoff", params ``{"handoff_id": n}``), so it
-carries the transcript as it stands then. ``Auto-Submitted: auto-generated`` comes from
+carries the transcript as it stands then, read between two turns of the conversation: a
+handoff the assistant opens is queued while its turn runs, and that turn stores the
+person's message only once Rasa has answered (one transaction per turn, ``bot.chat.relay``). ``Auto-Submitted: auto-generated`` comes from
 :func:`bot.mail.messages.build_message`; ``Reply-To`` is the person's address when known.
 With ``"update": "contact"`` in the params it is the follow-up sent when the person gives
 another address after the first mail: same body, a subject and first line that say so.
@@ -15,6 +17,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from bot.clock import Clock, system_clock
+from bot.cluster.locks import TurnLocks
 from bot.db.conversations import ConversationStore
 from bot.handoff.service import HANDOFF_MAIL
 from bot.handoff.store import HandoffStore
@@ -33,8 +36,12 @@ class HandoffMail:
         conversations: ConversationStore,
         settings: Settings,
         clock: Clock = system_clock,
+        *,
+        turns: TurnLocks,
     ) -> None:
         self._store = store
+        # The chat relay's turn locks (the same object, or the same Redis keys).
+        self._turns = turns
         self._conversations = conversations
         self._settings = settings
         self._clock = clock
@@ -47,7 +54,9 @@ class HandoffMail:
         handoff = await self._store.get(int(params.get("handoff_id", 0)))
         if handoff is None:
             return None
-        transcript = await self._conversations.transcript(handoff.conversation_id)
+        # Waits for a turn in progress (TurnBusy after the bounded wait: the outbox retries).
+        async with self._turns.hold(handoff.conversation_id):
+            transcript = await self._conversations.transcript(handoff.conversation_id)
         update = params.get("update") == "contact"
         context = {
             "update": update,

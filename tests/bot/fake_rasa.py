@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -41,6 +42,11 @@ class FakeRasa:
     # How long a turn takes, and the most turns it was ever processing at once (one
     # conversation's turns must never overlap, whichever hub sent them).
     turn_seconds: float = 0.0
+    # Run while a turn is in progress, before its ``turn_seconds`` (as the action server
+    # calls the hub's internal API in the middle of a turn); given the turn's body.
+    during_turn: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+    # The handoff the assistant opened during the turn, as the channel reports it.
+    handoff_reason: str | None = None
     turns_running: int = 0
     most_turns_at_once: int = 0
 
@@ -66,6 +72,8 @@ class FakeRasa:
             self.turns_running += 1
             self.most_turns_at_once = max(self.most_turns_at_once, self.turns_running)
             try:
+                if self.during_turn is not None:
+                    await self.during_turn(body)
                 await asyncio.sleep(self.turn_seconds)
             finally:
                 self.turns_running -= 1
@@ -81,7 +89,7 @@ class FakeRasa:
                     "language": language,
                     "steps_tried": self.slots.get("steps_tried", list(self.steps_tried)),
                     "troubleshooting_step": self.slots.get("troubleshooting_step"),
-                    "handoff_reason": None,
+                    "handoff_reason": self.handoff_reason,
                 }
             )
 

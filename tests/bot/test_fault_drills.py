@@ -206,3 +206,31 @@ async def test_action_server_down_mid_conversation_then_back(
     # The answer after the outage is the troubleshooting's first step, given once.
     replies = [m.text for m in transcript if m.author == "assistant"]
     assert len(replies) == len(set(replies))
+
+
+async def test_database_busy_too_long_then_something_else_keeps_both_messages_once(
+    aiohttp_client: ClientFactory, settings: Settings
+) -> None:
+    """Rasa took the message the database refused: the transcript keeps it, without the
+    replies the person never saw, and the next message is answered as usual."""
+    hub, fake = await hub_with_fake(aiohttp_client, settings, database_busy_timeout_seconds=0.5)
+    async with hub.ws_connect("/ws") as ws:
+        welcome = await hello(ws)
+        with database_locked(settings):
+            frames = await say(ws, "mon code usager est JTREMBLAY01")
+            if not of_type(frames, "error"):
+                frames.append(await ws.receive_json(timeout=10))
+            assert of_type(frames, "error")[0]["code"] == "assistant_unavailable"
+        frames = await say(ws, "j'utilise Chrome")
+        assert [m["text"] for m in of_type(frames, "message")][0] == "Vous avez écrit : j'utilise Chrome"
+    lines = [(m.author, m.text) for m in await hub.app[STORE].transcript(welcome["conversation_id"])]
+    assert lines == [
+        ("person", "mon code usager est JTREMBLAY01"),
+        ("person", "j'utilise Chrome"),
+        ("assistant", "Vous avez écrit : j'utilise Chrome"),
+        ("assistant", "Quel navigateur utilisez-vous ?"),
+    ]
+    assert [call["message"] for call in fake.webhook_calls] == [
+        "mon code usager est JTREMBLAY01",
+        "j'utilise Chrome",
+    ]
