@@ -11,19 +11,14 @@ caused it. The real hub (SQLite, outbox, a real SMTP server) with a fake Rasa.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from aiohttp.test_utils import TestClient
 
-from bot.app import init_app
 from bot.appkeys import HANDOFFS, STORE
 from bot.handoff.packet import parse_packet
-from bot.settings import Settings
-from tests.bot.accounts.conftest import MovableClock
-from tests.bot.conftest import ClientFactory, hello, of_type, say
+from tests.bot.conftest import hello, of_type, say
 from tests.bot.console.conftest import open_handoff, packet
 from tests.bot.fake_rasa import FakeRasa
 from tests.bot.smtp_server import SmtpRecorder, text_of
@@ -31,16 +26,9 @@ from tests.bot.smtp_server import SmtpRecorder, text_of
 pytestmark = [pytest.mark.asyncio]
 
 
-@pytest_asyncio.fixture
-async def hub(
-    aiohttp_client: ClientFactory,
-    console_settings: Settings,
-    fake_rasa: tuple[FakeRasa, str],
-    clock: MovableClock,
-) -> TestClient:
-    _, url = fake_rasa
-    settings = dataclasses.replace(console_settings, rasa_url=url, action_server_url=url)
-    return await aiohttp_client(init_app(settings, clock=clock))
+@pytest.fixture
+def hub(hub_with_fake_assistant: TestClient) -> TestClient:
+    return hub_with_fake_assistant
 
 
 async def authors_and_texts(hub: TestClient, conversation_id: str) -> list[tuple[str, str]]:

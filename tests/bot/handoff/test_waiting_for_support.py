@@ -8,18 +8,14 @@ in ``test_with_rasa.py``.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient
 
-from bot.app import init_app
 from bot.appkeys import AGENTS, HANDOFFS, OUTBOX, STORE
-from bot.settings import Settings
-from tests.bot.accounts.conftest import MovableClock
-from tests.bot.conftest import ClientFactory, hello, of_type, say
+from tests.bot.conftest import hello, of_type, say
 from tests.bot.console.conftest import ANA, login, open_handoff
 from tests.bot.fake_rasa import FakeRasa
 from tests.bot.smtp_server import SmtpRecorder, text_of
@@ -28,15 +24,8 @@ pytestmark = [pytest.mark.asyncio]
 
 
 @pytest_asyncio.fixture
-async def hub(
-    aiohttp_client: ClientFactory,
-    console_settings: Settings,
-    fake_rasa: tuple[FakeRasa, str],
-    clock: MovableClock,
-) -> TestClient:
-    _, url = fake_rasa
-    settings = dataclasses.replace(console_settings, rasa_url=url, action_server_url=url)
-    client = await aiohttp_client(init_app(settings, clock=clock))
+async def hub(hub_with_fake_assistant: TestClient) -> TestClient:
+    client = hub_with_fake_assistant
     await client.app[AGENTS].create(*ANA)
     return client
 
