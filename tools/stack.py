@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import secrets
 import shutil
 import socket
@@ -38,9 +39,41 @@ class StackError(RuntimeError):
     """A server of the stack did not start; the message says which and where its log is."""
 
 
+# Ports handed out by free_port in this process: never the same one twice.
+_HANDED_OUT: set[int] = set()
+_LOWEST_PORT = 10_000
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel gives outgoing connections (Linux; its default elsewhere)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    """A TCP port that is free on loopback right now."""
-    with socket.socket() as sock:
+    """A TCP port that is free on loopback right now, and stays so until someone binds it.
+
+    Chosen below the kernel's range for outgoing connections: a port from that range (what
+    binding port 0 gives) can be taken by any connection a starting process opens before
+    the server meant for it binds, and the server then fails with "address in use".
+    """
+    low, _high = _ephemeral_range()
+    candidates = list(range(_LOWEST_PORT, low))
+    random.shuffle(candidates)
+    for port in candidates[:200]:
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind((LOOPBACK, port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    with socket.socket() as sock:  # nothing free below the range: let the kernel choose
         sock.bind((LOOPBACK, 0))
         return int(sock.getsockname()[1])
 

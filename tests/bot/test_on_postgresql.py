@@ -32,6 +32,7 @@ from tests.bot.console.test_dashboard import test_the_figures_match_a_plain_coun
 from tests.bot.console.test_handoff_api import (
     test_a_retried_escalation_opens_one_handoff_and_mails_support_once,
 )
+from tests.bot.handoff.conftest import hub_with_fake_assistant
 from tests.bot.handoff.test_waiting_for_support import (
     hub,
     test_each_message_is_kept_the_address_asked_once_then_confirmed_and_mailed,
@@ -46,6 +47,7 @@ __all__ = [
     "console_hub",
     "console_settings",
     "hub",
+    "hub_with_fake_assistant",
     "quick_argon2",
     "smtp",
     "test_a_message_goes_to_rasa_with_language_and_user_agent",
