@@ -44,13 +44,12 @@ _HANDED_OUT: set[int] = set()
 _LOWEST_PORT = 10_000
 
 
-def _ephemeral_range() -> tuple[int, int]:
-    """The ports the kernel gives outgoing connections (Linux; its default elsewhere)."""
+def _lowest_ephemeral_port() -> int:
+    """Where the kernel's ports for outgoing connections start (Linux; its default elsewhere)."""
     try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return 32768, 60999
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def free_port() -> int:
@@ -60,10 +59,9 @@ def free_port() -> int:
     binding port 0 gives) can be taken by any connection a starting process opens before
     the server meant for it binds, and the server then fails with "address in use".
     """
-    low, _high = _ephemeral_range()
-    candidates = list(range(_LOWEST_PORT, low))
-    random.shuffle(candidates)
-    for port in candidates[:200]:
+    below = _lowest_ephemeral_port()
+    for _attempt in range(200 if below > _LOWEST_PORT else 0):
+        port = random.randrange(_LOWEST_PORT, below)
         if port in _HANDED_OUT:
             continue
         with socket.socket() as sock:

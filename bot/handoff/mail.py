@@ -3,8 +3,9 @@
 Composed when the outbox sends it (``kind`` "handoff", params ``{"handoff_id": n}``), so it
 carries the transcript as it stands then, read between two turns of the conversation: a
 handoff the assistant opens is queued while its turn runs, and that turn stores the
-person's message only once Rasa has answered (one transaction per turn, ``bot.chat.relay``). ``Auto-Submitted: auto-generated`` comes from
-:func:`bot.mail.messages.build_message`; ``Reply-To`` is the person's address when known.
+person's message only once Rasa has answered (one transaction per turn, ``bot.chat.relay``).
+``Auto-Submitted: auto-generated`` comes from :func:`bot.mail.messages.build_message`;
+``Reply-To`` is the person's address when known.
 With ``"update": "contact"`` in the params it is the follow-up sent when the person gives
 another address after the first mail: same body, a subject and first line that say so.
 """
