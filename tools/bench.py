@@ -1,7 +1,7 @@
 """Benchmark the assistant: training time, start-up, latency and throughput, memory.
 
     python -m tools.bench [--model models/gem-books.tar.gz] [--no-train] [--mails N]
-                          [--parts paced think saturate] [--turns 200] [--pace 0.5]
+                          [--parts paced think saturate] [--turns 200] [--paced-runs 3] [--pace 0.5]
                           [--think-time 3] [--concurrency 1 10 50] [--saturate-concurrency 10 50]
                           [--conversations N] [--json results/bench.json] [--curve results/turn_curve]
 
@@ -21,8 +21,11 @@ What it does, in order:
 
    - `paced`: one conversation of `--turns` turns on each path, a message every
      ~`--pace` s, turn i sent to both paths one after the other (so nothing queues and both
-     see the same machine): hub ÷ direct median over turns 1-10, 91-100 and 191-200, and
-     the per-turn curve of both paths in `--curve`.json and .png.
+     see the same machine); `--paced-runs` such conversations, one after the other: hub ÷
+     direct median over turns 1-10, 91-100 and 191-200 of all of them (ten turns of one
+     conversation are too few on a shared machine: the ratio moved by ±0.15 between runs),
+     and the per-turn curve of both paths (each turn's median over the runs) in
+     `--curve`.json and .png.
    - `think`: for each `--concurrency` level, `--conversations` scripted conversations
      (fresh ids, alternately French and English, five messages each) that many at once,
      with a pause of 0.5-1.5 × `--think-time` s before each message (people reading and
@@ -358,18 +361,41 @@ async def paced_conversation(
             "errors": len(errors), "error_examples": errors[:5]}  # fmt: skip
 
 
+def merge_paced(curves: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Paced conversations of the same length as one curve: each turn's median over them.
+
+    Every conversation's own latencies are kept under ``runs``; the windows are computed on
+    those (:func:`paced_summary`), the per-turn medians are for the plot.
+    """
+
+    def per_turn(key: str) -> list[float]:
+        return [round(percentile([c[key][i] for c in curves], 50), 2) for i in range(len(curves[0][key]))]
+
+    examples = [example for curve in curves for example in curve["error_examples"]]
+    return {
+        **curves[0],
+        "direct_ms": per_turn("direct_ms"),
+        "hub_ms": per_turn("hub_ms"),
+        "errors": sum(curve["errors"] for curve in curves),
+        "error_examples": examples[:5],
+        "runs": [{"direct_ms": curve["direct_ms"], "hub_ms": curve["hub_ms"]} for curve in curves],
+    }
+
+
 def paced_summary(curve: dict[str, Any]) -> dict[str, Any]:
-    """Medians of both paths over turn windows, and hub ÷ direct for each."""
+    """Medians of both paths over turn windows (all runs' turns together), and hub ÷ direct."""
+    runs = curve.get("runs") or [curve]
     windows = {}
     for first, last in PACED_WINDOWS:
         if len(curve["direct_ms"]) < last:
             continue
-        direct = percentile(curve["direct_ms"][first - 1 : last], 50)
-        hub = percentile(curve["hub_ms"][first - 1 : last], 50)
+        direct = percentile([ms for run in runs for ms in run["direct_ms"][first - 1 : last]], 50)
+        hub = percentile([ms for run in runs for ms in run["hub_ms"][first - 1 : last]], 50)
         windows[f"{first}-{last}"] = {
             "direct_median_ms": round(direct, 1),
             "hub_median_ms": round(hub, 1),
             "hub_over_direct": round(hub / direct, 3),
+            "turns_per_path": len(runs) * (last - first + 1),
         }
     return windows
 
@@ -391,15 +417,17 @@ def write_curve(curve: dict[str, Any], base: Path) -> list[Path]:
         ("hub_ms", "through the hub (WebSocket)", "tab:orange"),
     ):
         values = curve[key]
-        # Each turn faintly, and the median of the 9 turns around it, so the trend shows
-        # through the noise of a shared machine.
+        # Each turn faintly (its median over the runs), and the median of the 9 turns
+        # around it, so the trend shows through the noise of a shared machine.
         axes.plot(turns, values, color=colour, linewidth=0.6, alpha=0.35)
         rolling = [percentile(values[max(0, i - 4) : i + 5], 50) for i in range(len(values))]
         axes.plot(turns, rolling, color=colour, linewidth=2, label=f"{label}, median of 9 turns")
     axes.set_xlabel("turn of the conversation")
     axes.set_ylabel("latency (ms)")
     axes.set_ylim(bottom=0)
-    axes.set_title(f"One conversation, a message every ~{curve['pause_s']:g} s ({curve.get('label', '')})")
+    runs = len(curve.get("runs") or [curve])
+    conversations = "One conversation" if runs == 1 else f"One conversation at a time, median of {runs}"
+    axes.set_title(f"{conversations}, a message every ~{curve['pause_s']:g} s ({curve.get('label', '')})")
     axes.legend()
     axes.grid(alpha=0.3)
     figure.tight_layout()
@@ -577,7 +605,11 @@ def _fmt(value: float | None, spec: str) -> str:
 def print_table(report: dict[str, Any]) -> None:
     paced = report.get("paced")
     if paced:
-        print(f"\n== One conversation, {paced['turns']} turns, a message every ~{paced['pause_s']:g} s ==")
+        runs = paced.get("runs", 1)
+        print(
+            f"\n== One conversation at a time ({runs} × {paced['turns']} turns), "
+            f"a message every ~{paced['pause_s']:g} s; medians over the window's turns of all {runs} =="
+        )
         print(f"{'turns':<10}{'direct p50 ms':>15}{'hub p50 ms':>12}{'hub ÷ direct':>14}")
         for window, row in paced["windows"].items():
             print(
@@ -752,12 +784,17 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 if warm.errors:
                     raise BenchError(f"{name} path fails: {warm.errors[0]} (logs in {tmp / 'log'})")
             if "paced" in args.parts:
-                log(f"==> one conversation of {args.turns} turns on each path, side by side, "
-                    f"a message every ~{args.pace:g} s")  # fmt: skip
-                curve = await paced_conversation(http, stack.rasa_url, hub.url, args.turns, args.pace)
+                curves = []
+                for number in range(args.paced_runs):
+                    log(f"==> paced conversation {number + 1} of {args.paced_runs}: {args.turns} turns on "
+                        f"each path, side by side, a message every ~{args.pace:g} s")  # fmt: skip
+                    curves.append(
+                        await paced_conversation(http, stack.rasa_url, hub.url, args.turns, args.pace)
+                    )
+                curve = merge_paced(curves)
                 curve["label"] = args.label
-                report["paced"] = {**{k: v for k, v in curve.items() if not k.endswith("_ms")},
-                                   "windows": paced_summary(curve)}  # fmt: skip
+                report["paced"] = {**{k: v for k, v in curve.items() if not k.endswith("_ms") and k != "runs"},
+                                   "runs": len(curves), "windows": paced_summary(curve)}  # fmt: skip
                 report["paced"]["files"] = [str(path) for path in write_curve(curve, args.curve)]
             runs = []
             pids = {**stack_pids(stack), "hub": hub.process.pid if hub.process else -1}
@@ -844,6 +881,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--turns", type=int, default=200, help="turns of the paced conversation")
     parser.add_argument(
+        "--paced-runs",
+        type=int,
+        default=3,
+        help="paced conversations, one after the other; the ratios are over all their turns (default 3)",
+    )
+    parser.add_argument(
         "--pace", type=float, default=0.5, help="seconds between turns of the paced conversation"
     )
     parser.add_argument(
@@ -909,6 +952,8 @@ def main(argv: list[str] | None = None) -> int:
         args.conversations is not None and args.conversations < 1
     ):
         parser.error("--concurrency and --conversations must be at least 1")
+    if args.turns < 1 or args.paced_runs < 1:
+        parser.error("--turns and --paced-runs must be at least 1")
     if args.scaled:
         from tools import bench_scaled
 

@@ -56,6 +56,8 @@ def test_the_command_runs_and_writes_its_report(tmp_path: Path) -> None:
             "tools.bench",
             "--turns",
             "3",
+            "--paced-runs",
+            "2",
             "--pace",
             "0.05",
             "--think-time",
@@ -91,6 +93,8 @@ def test_the_command_runs_and_writes_its_report(tmp_path: Path) -> None:
     assert "hub ÷ direct throughput, no pauses: 1 at once" in completed.stdout
     curve = json.loads((tmp_path / "curve.json").read_text(encoding="utf-8"))
     assert len(curve["direct_ms"]) == len(curve["hub_ms"]) == 3 and curve["errors"] == 0
+    assert [len(run["hub_ms"]) for run in curve["runs"]] == [3, 3] and report["paced"]["runs"] == 2
+    assert "One conversation at a time (2 × 3 turns)" in completed.stdout
     assert (tmp_path / "curve.png").read_bytes().startswith(b"\x89PNG")
     assert all(row["cpu_ms_per_message"]["rasa"] > 0 for row in report["load"] if row["mode"] == "saturate")
     assert all(row["messages"] == 5 and row["errors"] == 0 for row in report["load"])
