@@ -38,7 +38,6 @@ import tensorflow as tf
 from rasa.core.policies.ted_policy import TED, TEDPolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.diet_classifier import DIET, DIETClassifier
-from rasa.shared.nlu.constants import ENTITY_ATTRIBUTE_GROUP, ENTITY_ATTRIBUTE_ROLE, ENTITY_ATTRIBUTE_TYPE
 from rasa.utils.tensorflow.model_data import RasaModelData
 from rasa.utils.tensorflow.models import RasaModel
 
@@ -112,7 +111,8 @@ class _QuickDIET(_QuickLoad, DIET):
                 inputs, tag_ids, mask, sequence_lengths, tag_name, entity_tags
             )
         # A training step needs the CRF's loss only. Rasa also decodes the best tags
-        # (Viterbi) and scores them, for the progress bar's entity F1.
+        # (Viterbi) and scores them, for the progress bar's entity F1; in its place goes a
+        # zero, which _get_metric_results leaves off the bar.
         tag_ids = tf.cast(tag_ids[:, :, 0], tf.int32)
         if entity_tags is not None:
             inputs = tf.concat([inputs, self._tf_layers[f"embed.{tag_name}.tags"](entity_tags)], axis=-1)
@@ -122,17 +122,6 @@ class _QuickDIET(_QuickLoad, DIET):
         crf._maybe_build(logits)
         loss = crf.loss(logits, tag_ids, sequence_lengths)
         return loss, tf.constant(0.0), logits
-
-    def _update_entity_metrics(self, loss: tf.Tensor, f1: tf.Tensor, tag_name: str) -> None:
-        if not self._training:
-            super()._update_entity_metrics(loss, f1, tag_name)
-            return
-        losses = {
-            ENTITY_ATTRIBUTE_TYPE: self.entity_loss,
-            ENTITY_ATTRIBUTE_GROUP: self.entity_group_loss,
-            ENTITY_ATTRIBUTE_ROLE: self.entity_role_loss,
-        }
-        losses[tag_name].update_state(loss)
 
     def _get_metric_results(self, prefix: str | None = "") -> dict[str, float]:
         results = super()._get_metric_results(prefix)
