@@ -137,14 +137,17 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         async with aiohttp.ClientSession() as http:
             secret = await feedback_link_secret(settings, engine, clock)
             services = build_services(settings, engine, http, clock, link_secret=secret)
-            publish(app, services)
-            if settings.is_development:
-                created = await ensure_demo_accounts(services.accounts)
-                if created:
-                    log.info("created %d demo accounts", len(created))
-                if await ensure_demo_agent(services.agents):
-                    log.info("created the demo agent")
-            yield
+            try:
+                publish(app, services)
+                if settings.is_development:
+                    created = await ensure_demo_accounts(services.accounts)
+                    if created:
+                        log.info("created %d demo accounts", len(created))
+                    if await ensure_demo_agent(services.agents):
+                        log.info("created the demo agent")
+                yield
+            finally:
+                await services.transactions.close()
     finally:
         await engine.dispose()
 

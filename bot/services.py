@@ -43,6 +43,7 @@ from bot.console.review_store import ReviewStore
 from bot.console.sockets import ConsoleSockets
 from bot.db.conversations import ConversationStore
 from bot.db.engine import session_factory
+from bot.db.transactions import Transactions
 from bot.domain import load_domain
 from bot.handoff.live import LiveChannels
 from bot.handoff.mail import HandoffMail
@@ -79,6 +80,8 @@ class Services:
     http: aiohttp.ClientSession
     # What hub processes share (bot/cluster): in memory, or Redis with GEM_REDIS_URL.
     cluster: Cluster
+    # The chat turn's transaction, off the event loop in one hop on SQLite (bot.db.transactions).
+    transactions: Transactions
     store: ConversationStore
     rasa: RasaClient
     limits: SharedRateLimits
@@ -155,7 +158,8 @@ def build_services(
     load_domain()
     sessions = session_factory(engine)
     cluster = build_cluster(settings)
-    store = ConversationStore(sessions, settings)
+    transactions = Transactions.for_engine(engine, settings)
+    store = ConversationStore(sessions, settings, transactions)
     rasa = RasaClient(http, settings)
     limits = SharedRateLimits(sessions, clock)
     resume_attempts = ResumeAttempts(
@@ -228,6 +232,7 @@ def build_services(
         engine=engine,
         http=http,
         cluster=cluster,
+        transactions=transactions,
         store=store,
         rasa=rasa,
         limits=limits,

@@ -20,11 +20,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.db.models import Conversation, Message, utcnow
 from bot.db.resume_codes import new_code, normalize_code
+from bot.db.transactions import Transactions
 from bot.funnel import funnel_columns
 from bot.settings import Settings
 
@@ -132,9 +134,14 @@ def transcript_line(message: Message) -> dict[str, Any]:
 class ConversationStore:
     """Reads and writes conversations and their messages."""
 
-    def __init__(self, sessions: sessionmaker, settings: Settings) -> None:
+    def __init__(
+        self, sessions: sessionmaker, settings: Settings, transactions: Transactions | None = None
+    ) -> None:
+        """``transactions`` runs the chat turn's transaction (``record_turn``); without it,
+        that transaction runs in a session of ``sessions`` like the rest."""
         self._sessions = sessions
         self._settings = settings
+        self._transactions = transactions
 
     async def create(self, language: str, channel: str) -> Conversation:
         """A new conversation with a fresh id and resume code."""
@@ -264,7 +271,8 @@ class ConversationStore:
         took it while Rasa was answering, and those replies must not reach the person.
 
         The person's message comes back with its id; the replies are inserted in one
-        statement and come back without ids (nothing reads them).
+        statement and come back without ids (nothing reads them). The transaction runs on
+        the store's ``transactions`` (on SQLite, one trip to a thread: bot.db.transactions).
         """
         now = utcnow()
         values: dict[str, Any] = {"updated_at": now, "person_wrote": 1}
@@ -274,20 +282,25 @@ class ConversationStore:
             values.update(funnel_columns(steps_tried, shown_step))
         message = person.message(conversation_id)
         replies = _new_messages(conversation_id, lines, now)
-        async with self._sessions() as session, session.begin():
-            inserted = await session.execute(insert(Message).values(**_row(message)))
+
+        def work(connection: Connection) -> RecordedTurn:
+            inserted = connection.execute(insert(Message).values(**_row(message)))
             message.id = inserted.inserted_primary_key[0]
-            await session.execute(
+            connection.execute(
                 update(Conversation).where(Conversation.id == conversation_id).values(**values)
             )
-            status = (
-                await session.execute(select(Conversation.status).where(Conversation.id == conversation_id))
+            status = connection.execute(
+                select(Conversation.status).where(Conversation.id == conversation_id)
             ).scalar_one_or_none()
-            if status == "agent" and not handed_over:
-                replies = []
-            if replies:
-                await session.execute(insert(Message), [_row(reply) for reply in replies])
-        return RecordedTurn(message, replies, status)
+            stored = [] if status == "agent" and not handed_over else replies
+            if stored:
+                connection.execute(insert(Message), [_row(reply) for reply in stored])
+            return RecordedTurn(message, stored, status)
+
+        if self._transactions is not None:
+            return await self._transactions.run(work)
+        async with self._sessions() as session, session.begin():
+            return await (await session.connection()).run_sync(work)
 
     async def record_understanding(
         self,

@@ -29,6 +29,7 @@ __all__ = [
     "MIGRATION_LOCK_KEY",
     "SessionFactory",
     "alembic_config",
+    "configure_sqlite_connection",
     "create_engine",
     "lock_migrations",
     "session_factory",
@@ -73,11 +74,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
             kwargs["connect_args"] = {"server_settings": {"lock_timeout": lock_ms}}
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(engine.sync_engine, "connect", configure_sqlite_connection)
     return engine
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    """Every new SQLite connection: foreign keys enforced, write-ahead log."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets the transcript be read while a message is being written.

@@ -66,6 +66,7 @@ async def test_build_services_wires_every_collaborator(engine: AsyncEngine, sett
             settings, engine, http, MovableClock(), link_secret="a-test-link-secret-of-32-chars!!"
         )
     assert services.relay._to_agents == services.handoffs.person_wrote
+    assert services.store._transactions is services.transactions
     assert services.handoffs._mail_replies is not None
     assert services.triage._handoffs is services.handoffs and services.triage._outbox is services.outbox
     assert services.mail_sink is None  # production settings: no development sink

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
-from bot.appkeys import ENGINE, STORE
+from bot.appkeys import STORE
 from bot.db.models import Message
 from tests.bot.conftest import hello, of_type, say
 from tests.bot.fake_rasa import BUTTONS, TOKEN, FakeRasa
@@ -72,7 +73,9 @@ async def test_each_turn_is_one_call_to_rasa_and_one_transaction(
 ) -> None:
     """No tracker read, and no cost that grows with the conversation, on the turn path."""
     client, fake = hub_with_fake_rasa
-    engine = client.server.app[ENGINE].sync_engine
+    # Every engine of the process: the hub's, and the one its SQLite turns use
+    # (bot.db.transactions).
+    engine = Engine
     transactions: list[list[str]] = []
     current: dict[int, list[str]] = {}
 
