@@ -10,8 +10,7 @@ alternating in rounds of 100 between the two ways the store can run the transact
 - **thread**: what the hub does on a SQLite file, one trip to a dedicated thread on a
   synchronous connection (``bot.db.transactions``);
 - **session**: the same statements in an ``AsyncSession`` over aiosqlite, a trip to
-  aiosqlite's thread for every statement (what the store does without ``transactions``,
-  and the hub's SQLite path before 2026-12-03).
+  aiosqlite's thread for every statement (what the store does without ``transactions``).
 
 Prints the median and 90th percentile of the wall time and of the process's CPU time per
 turn (the first 10 of each round are left out: caches warming up). Run it on a quiet
@@ -23,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -34,6 +32,7 @@ from bot.db.engine import create_engine, session_factory, upgrade_to_head
 from bot.db.models import utcnow
 from bot.db.transactions import Transactions
 from bot.settings import Settings
+from tools.bench import percentile
 
 ROUND = 100
 WARM_UP = 10
@@ -79,17 +78,13 @@ async def measure(turns: int, database: Path) -> dict[str, dict[str, float]]:
 
 
 def _summary(samples: list[tuple[float, float]]) -> dict[str, float]:
-    def percentile(values: list[float], share: float) -> float:
-        ordered = sorted(values)
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
-
-    walls, cpus = [s[0] for s in samples], [s[1] for s in samples]
+    walls, cpus = [s[0] * 1000 for s in samples], [s[1] * 1000 for s in samples]
     return {
         "turns": len(samples),
-        "wall_p50_ms": statistics.median(walls) * 1000,
-        "wall_p90_ms": percentile(walls, 0.9),
-        "cpu_p50_ms": statistics.median(cpus) * 1000,
-        "cpu_p90_ms": percentile(cpus, 0.9),
+        "wall_p50_ms": percentile(walls, 50),
+        "wall_p90_ms": percentile(walls, 90),
+        "cpu_p50_ms": percentile(cpus, 50),
+        "cpu_p90_ms": percentile(cpus, 90),
     }
 
 
