@@ -10,11 +10,11 @@ Usage::
 transaction, committed when it returns and rolled back when it raises.
 
 On a SQLite file, every statement over aiosqlite is several trips between the event loop
-and aiosqlite's thread (execute, fetch, close the cursor), each a wake-up of the loop: a
-chat turn's transaction of four statements cost ~9 ms, most of the hub's own share of a
-turn (tools/bench.py). Here the whole transaction runs in one dedicated thread on a
+and aiosqlite's thread (execute, fetch, close the cursor), each a wake-up of the loop and a
+hand-over of the GIL. Here the whole transaction runs in one dedicated thread on a
 synchronous connection to the same file (pysqlite, the same PRAGMAs): one trip there and
-back, ~4.5 ms. One thread is enough, as SQLite lets one writer in at a time anyway, and
+back. The chat turn's transaction: 0.9 ms this way, 2.9 ms in an async session
+(``python -m tools.bench_turn_store``, quiet machine). One thread is enough, as SQLite lets one writer in at a time anyway, and
 turns then queue in the order they arrived instead of waiting on the file's lock.
 
 On a server database (PostgreSQL over asyncpg, no threads involved) and on an in-memory
@@ -24,6 +24,7 @@ async engine through ``AsyncConnection.run_sync``.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -43,7 +44,7 @@ T = TypeVar("T")
 Work = Callable[[Connection], T]
 
 
-class Transactions:
+class Transactions(abc.ABC):
     """Runs short units of work in one transaction each (see the module docstring)."""
 
     @staticmethod
@@ -57,9 +58,11 @@ class Transactions:
             )
         return _OnAsyncEngine(engine)
 
+    @abc.abstractmethod
     async def run(self, work: Work[T]) -> T:
-        raise NotImplementedError
+        """``work`` in one transaction; its result, or its exception after the rollback."""
 
+    @abc.abstractmethod
     async def close(self) -> None:
         """Release connections and threads; ``run`` must not be called afterwards."""
 
@@ -71,6 +74,9 @@ class _OnAsyncEngine(Transactions):
     async def run(self, work: Work[T]) -> T:
         async with self._engine.begin() as connection:
             return await connection.run_sync(work)
+
+    async def close(self) -> None:
+        """Nothing of its own to release: the engine is the hub's, disposed with it."""
 
 
 class _SQLiteThread(Transactions):
