@@ -6,9 +6,11 @@ import asyncio
 import dataclasses
 import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,77 +36,72 @@ def _insert_person(conversation_id: str, text: str) -> object:
     return insert(Message).values(conversation_id=conversation_id, ts=utcnow(), author="person", text=text)
 
 
+@pytest_asyncio.fixture
+async def transactions(engine: AsyncEngine, settings: Settings) -> AsyncIterator[Transactions]:
+    """What the hub builds for its database; closed after the test."""
+    transactions = Transactions.for_engine(engine, settings)
+    yield transactions
+    await transactions.close()
+
+
+@pytest_asyncio.fixture
+async def conversation_id(engine: AsyncEngine, settings: Settings) -> str:
+    return (await ConversationStore(session_factory(engine), settings).create("fr", "widget")).id
+
+
 @pytest.mark.database_backends("sqlite")
 async def test_on_a_sqlite_file_the_work_runs_in_one_thread_and_commits(
-    engine: AsyncEngine, settings: Settings
+    engine: AsyncEngine, transactions: Transactions, conversation_id: str
 ) -> None:
-    conversation = await ConversationStore(session_factory(engine), settings).create("fr", "widget")
-    transactions = Transactions.for_engine(engine, settings)
     threads = []
 
     def work(connection: Connection) -> int:
         threads.append(threading.current_thread())
-        connection.execute(_insert_person(conversation.id, "bonjour"))
+        connection.execute(_insert_person(conversation_id, "bonjour"))
         return int(connection.execute(select(func.count()).select_from(Message)).scalar_one())
 
-    try:
-        assert await transactions.run(work) == 1
-        assert await transactions.run(work) == 2
-    finally:
-        await transactions.close()
+    assert await transactions.run(work) == 1
+    assert await transactions.run(work) == 2
     assert threads[0] is threads[1] and threads[0] is not threading.main_thread()
     assert threads[0].name.startswith("gem-sqlite-writes")
     # Committed: the hub's async engine (another connection) reads both.
-    assert await _messages(engine, conversation.id) == [("person", "bonjour")] * 2
+    assert await _messages(engine, conversation_id) == [("person", "bonjour")] * 2
 
 
 async def test_a_failing_work_is_rolled_back_and_its_error_raised(
-    engine: AsyncEngine, settings: Settings
+    engine: AsyncEngine, transactions: Transactions, conversation_id: str
 ) -> None:
-    conversation = await ConversationStore(session_factory(engine), settings).create("fr", "widget")
-    transactions = Transactions.for_engine(engine, settings)
-
     def work(connection: Connection) -> None:
-        connection.execute(_insert_person(conversation.id, "perdu"))
+        connection.execute(_insert_person(conversation_id, "perdu"))
         raise LookupError("after the insert")
 
-    try:
-        with pytest.raises(LookupError, match="after the insert"):
-            await transactions.run(work)
-        # The connection is usable again afterwards.
-        await transactions.run(
-            lambda connection: connection.execute(_insert_person(conversation.id, "gardé"))
-        )
-    finally:
-        await transactions.close()
-    assert await _messages(engine, conversation.id) == [("person", "gardé")]
+    with pytest.raises(LookupError, match="after the insert"):
+        await transactions.run(work)
+    # The connection is usable again afterwards.
+    await transactions.run(lambda connection: connection.execute(_insert_person(conversation_id, "gardé")))
+    assert await _messages(engine, conversation_id) == [("person", "gardé")]
 
 
 @pytest.mark.database_backends("sqlite")
 async def test_a_cancelled_caller_returns_only_once_its_transaction_is_over(
-    engine: AsyncEngine, settings: Settings
+    engine: AsyncEngine, transactions: Transactions, conversation_id: str
 ) -> None:
     # The relay holds the conversation's turn lock until its transaction is over; a turn
     # cancelled mid-way (the person's connection closed) must not release it earlier.
-    conversation = await ConversationStore(session_factory(engine), settings).create("fr", "widget")
-    transactions = Transactions.for_engine(engine, settings)
     started = threading.Event()
 
     def slow(connection: Connection) -> None:
-        connection.execute(_insert_person(conversation.id, "lent"))
+        connection.execute(_insert_person(conversation_id, "lent"))
         started.set()
         time.sleep(0.3)
 
-    try:
-        task = asyncio.create_task(transactions.run(slow))
-        while not started.is_set():
-            await asyncio.sleep(0.01)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        assert await _messages(engine, conversation.id) == [("person", "lent")]
-    finally:
-        await transactions.close()
+    task = asyncio.create_task(transactions.run(slow))
+    while not started.is_set():
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await _messages(engine, conversation_id) == [("person", "lent")]
 
 
 async def test_after_close_no_work_is_taken(engine: AsyncEngine, settings: Settings) -> None:
