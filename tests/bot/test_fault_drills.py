@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -84,9 +84,13 @@ async def test_hub_restarted_mid_conversation(aiohttp_client: ClientFactory, set
     assert len(fake.webhook_calls) == 2
 
 
-@contextmanager
-def database_locked(settings: Settings) -> Iterator[None]:
-    """Another connection holds a write transaction on the hub's database meanwhile."""
+@asynccontextmanager
+async def database_locked(settings: Settings) -> AsyncIterator[None]:
+    """Another connection holds a write transaction on the hub's database meanwhile.
+
+    The lock is taken in a thread: the hub shares this event loop, and a transaction of
+    its own (a background job's) may need the loop to finish before the lock can be had.
+    """
     url = make_url(settings.database_url)
     if url.get_backend_name() == "postgresql":
         import psycopg2
@@ -97,15 +101,17 @@ def database_locked(settings: Settings) -> Iterator[None]:
         try:
             with connection.cursor() as cursor:  # psycopg2 opens the transaction itself
                 # Writes wait, reads go on: what SQLite's BEGIN IMMEDIATE does to others.
-                cursor.execute("LOCK TABLE conversations, messages IN EXCLUSIVE MODE")
+                await asyncio.to_thread(
+                    cursor.execute, "LOCK TABLE conversations, messages IN EXCLUSIVE MODE"
+                )
                 yield
             connection.commit()
         finally:
             connection.close()
         return
-    other = sqlite3.connect(str(url.database), isolation_level=None)
+    other = sqlite3.connect(str(url.database), isolation_level=None, check_same_thread=False)
     try:
-        other.execute("BEGIN IMMEDIATE")
+        await asyncio.to_thread(other.execute, "BEGIN IMMEDIATE")
         yield
         other.execute("COMMIT")
     finally:
@@ -136,7 +142,7 @@ async def test_database_busy_for_a_few_seconds_the_turn_waits_and_nothing_is_los
     hub, fake = await hub_with_fake(aiohttp_client, settings)
     async with hub.ws_connect("/ws") as ws:
         welcome = await hello(ws)
-        with database_locked(settings):
+        async with database_locked(settings):
             turn = asyncio.ensure_future(say(ws, "je n'arrive plus à me brancher"))
             await asyncio.sleep(2.0)
             assert not turn.done()  # waiting for the other writer, not failing
@@ -154,7 +160,7 @@ async def test_database_busy_too_long_the_person_is_told_and_can_try_again(
     async with hub.ws_connect("/ws") as ws:
         welcome = await hello(ws, language="en")
         await say(ws, "hello, I can't log in")
-        with database_locked(settings):
+        async with database_locked(settings):
             frames = await say(ws, "still not working")
             if not of_type(frames, "error"):  # sent after "typing off", when the turn failed
                 frames.append(await ws.receive_json(timeout=10))
@@ -216,7 +222,7 @@ async def test_database_busy_too_long_then_something_else_keeps_both_messages_on
     hub, fake = await hub_with_fake(aiohttp_client, settings, database_busy_timeout_seconds=0.5)
     async with hub.ws_connect("/ws") as ws:
         welcome = await hello(ws)
-        with database_locked(settings):
+        async with database_locked(settings):
             frames = await say(ws, "mon code usager est JTREMBLAY01")
             if not of_type(frames, "error"):
                 frames.append(await ws.receive_json(timeout=10))
