@@ -80,7 +80,8 @@ class Services:
     http: aiohttp.ClientSession
     # What hub processes share (bot/cluster): in memory, or Redis with GEM_REDIS_URL.
     cluster: Cluster
-    # The chat turn's transaction, off the event loop in one hop on SQLite (bot.db.transactions).
+    # The chat's transactions (a turn, a new conversation, its rate limit, "did this help?"),
+    # off the event loop in one hop on SQLite (bot.db.transactions).
     transactions: Transactions
     store: ConversationStore
     rasa: RasaClient
@@ -161,7 +162,7 @@ def build_services(
     transactions = Transactions.for_engine(engine, settings)
     store = ConversationStore(sessions, settings, transactions)
     rasa = RasaClient(http, settings)
-    limits = SharedRateLimits(sessions, clock)
+    limits = SharedRateLimits(sessions, clock, transactions)
     resume_attempts = ResumeAttempts(
         limits, settings.resume_attempts_per_window, settings.resume_attempts_window_seconds
     )
@@ -184,7 +185,7 @@ def build_services(
     live = LiveChannels(cluster.bus, cluster.presence, live_sessions=agents.live_session_keys)
     # "Did this help?": asked after solved flows (chat turns) and after an agent resolves.
     satisfaction = ChatSatisfaction(
-        SatisfactionStore(sessions, clock), live, settings, due=cluster.satisfaction_due
+        SatisfactionStore(sessions, clock, transactions), live, settings, due=cluster.satisfaction_due
     )
     handoff_store = HandoffStore(sessions, clock)
     handoffs = Handoffs(

@@ -104,6 +104,9 @@ class ChatSession:
         self._client_key = client_key
         self.channel = channel
         self.conversation: Conversation | None = None
+        # Set when ``open`` created the conversation and nothing has happened in it since:
+        # its transcript is empty and nothing was asked in it, so the welcome reads nothing.
+        self._new_and_empty = False
         self.language = settings.default_language
         self.user_agent = ""
         # The language Rasa last detected for this person; it beats the widget's
@@ -165,13 +168,16 @@ class ChatSession:
                 problems.append(problem)
         if conversation is None:
             conversation = await self._store.get(conversation_id)
+        created = False
         if conversation is None and self.conversation is None:
             if not await self._may_start_conversation():
                 # Nothing opened: the person is told, and may come back later.
                 return [*problems, Problem("rate_limited", "new_conversation")]
             conversation = await self._store.create(self.language, self.channel)
+            created = True
         if conversation is not None:
             self.conversation = conversation
+            self._new_and_empty = created
             if conversation.language != self.language:
                 await self._store.set_language(conversation.id, self.language)
                 conversation.language = self.language
@@ -212,6 +218,7 @@ class ChatSession:
         handoff opened or closed anywhere (another hub, the console) counts from the next
         message without a database read on every turn; each turn checks it again.
         """
+        self._new_and_empty = False  # support wrote in it (from the console, another hub)
         if frame.get("type") == "support" and self.conversation is not None:
             if frame.get("state") == "open":
                 self.conversation.status = "agent"
@@ -237,6 +244,8 @@ class ChatSession:
 
     async def transcript(self) -> list[Message]:
         assert self.conversation is not None
+        if self._new_and_empty:
+            return []
         return await self._store.transcript(self.conversation.id)
 
     async def change_language(self, language: object) -> Problem | None:
@@ -294,6 +303,7 @@ class ChatSession:
     async def run(self, request: SayRequest) -> Said:
         """Relay a prepared message and store the replies."""
         assert self.conversation is not None
+        self._new_and_empty = False
         turn = await self._relay.person_says(
             self.conversation,
             request.text,
@@ -311,7 +321,7 @@ class ChatSession:
 
     async def satisfaction_notice(self) -> dict[str, Any] | None:
         """The unanswered "Did this help?" to show again on (re)opening the conversation."""
-        if self.conversation is None:
+        if self.conversation is None or self._new_and_empty:
             return None
         return await self._satisfaction.on_open(self.conversation.id)
 

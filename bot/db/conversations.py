@@ -26,7 +26,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.db.models import Conversation, Message, utcnow
 from bot.db.resume_codes import new_code, normalize_code
-from bot.db.transactions import Transactions
+from bot.db.transactions import SessionWork, Transactions, in_session
 from bot.funnel import funnel_columns
 from bot.settings import Settings
 
@@ -141,14 +141,19 @@ def transcript_line(message: Message) -> dict[str, Any]:
     }
 
 
+def _adding(row: Conversation) -> SessionWork[None]:
+    """A unit of work that adds ``row``."""
+    return lambda session: session.add(row)
+
+
 class ConversationStore:
     """Reads and writes conversations and their messages."""
 
     def __init__(
         self, sessions: sessionmaker, settings: Settings, transactions: Transactions | None = None
     ) -> None:
-        """``transactions`` runs the chat turn's transaction (``record_turn``); without it,
-        that transaction runs in a session of ``sessions`` like the rest."""
+        """``transactions`` runs the chat's own transactions (``create``, ``record_turn``);
+        without it, those run in a session of ``sessions`` like the rest."""
         self._sessions = sessions
         self._settings = settings
         self._transactions = transactions
@@ -167,8 +172,7 @@ class ConversationStore:
                 updated_at=now,
             )
             try:
-                async with self._sessions() as session, session.begin():
-                    session.add(conversation)
+                await in_session(self._sessions, self._transactions, _adding(conversation))
             except IntegrityError:
                 continue  # resume code collision (rare): draw again
             return conversation

@@ -2,8 +2,8 @@
 
 Usage::
 
-    async with sessions() as session, session.begin():
-        await serialize_on(session, [rule.key for rule in rules])   # count-then-decide safely
+    def count(session):                                   # a synchronous ORM session
+        serialize_on(session, [rule.key for rule in rules])   # count-then-decide safely
         ...
 
 SQLite runs one write transaction at a time, so "write, then count what is there" cannot
@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Iterable
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 __all__ = ["advisory_key", "serialize_on"]
 
@@ -29,10 +29,10 @@ def advisory_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big", signed=True)
 
 
-async def serialize_on(session: AsyncSession, names: Iterable[str]) -> None:
+def serialize_on(session: Session, names: Iterable[str]) -> None:
     """Until this transaction ends, other transactions naming any of ``names`` here wait."""
     if session.bind is None or session.bind.dialect.name != "postgresql":
         return  # SQLite: the write transaction already runs alone
     # Always in the same order, so two transactions locking overlapping sets cannot deadlock.
     for key in sorted({advisory_key(name) for name in names}):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

@@ -2,7 +2,7 @@
 
 Usage::
 
-    store = SatisfactionStore(sessions, clock)
+    store = SatisfactionStore(sessions, clock, transactions)   # transactions: optional
     question = await store.ask_after_turn(conversation_id, "fr")   # None: nothing to ask
     outcome = await store.answer_chat(conversation_id, "widget", "yes", "merci")
     secret = await store.hub_secret("feedback_links")
@@ -19,12 +19,13 @@ from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Select
 
 from bot.clock import Clock, system_clock
 from bot.db.feedback_models import HubSecret, Satisfaction, SatisfactionQuestion
 from bot.db.models import Conversation, Message
+from bot.db.transactions import Transactions, in_session
 from bot.funnel import solved_step
 
 __all__ = ["CHAT_CHANNELS", "TOPIC_INTENTS", "Answered", "SatisfactionStore"]
@@ -48,13 +49,13 @@ MAX_COMMENT_CHARS = 1000
 Answered = Literal["recorded", "not_asked", "already_answered"]
 
 
-async def _topic(session: AsyncSession, conversation_id: str) -> str | None:
-    """What the person last asked about, from the intents of their messages.
+def _topic(conversation_id: str) -> Select:
+    """What the person last asked about, from the intents of their messages (a query).
 
     "I want a person" says who should help, not with what: it is the topic only when
     the person never said what the problem was.
     """
-    return await session.scalar(
+    return (
         select(Message.intent)
         .where(
             Message.conversation_id == conversation_id,
@@ -67,9 +68,12 @@ async def _topic(session: AsyncSession, conversation_id: str) -> str | None:
 
 
 class SatisfactionStore:
-    def __init__(self, sessions: sessionmaker, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, sessions: sessionmaker, clock: Clock = system_clock, transactions: Transactions | None = None
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._transactions = transactions
 
     async def flow_completed(self, conversation_id: str, topic: str, language: str) -> None:
         """A reset or user-code mail went out for this chat: ask at the end of the turn."""
@@ -94,35 +98,39 @@ class SatisfactionStore:
         """The question to ask now that a turn ended, if a flow ended solved; else None.
 
         A flow ended solved when the turn left a question due (a mail went out) or when the
-        troubleshooting steps now say one was solved. Asked once per conversation.
+        troubleshooting steps now say one was solved. Asked once per conversation. On the
+        chat turn's path, so it runs as one of the hub's ``transactions`` when it has them.
         """
         now = self._clock()
-        try:
-            async with self._sessions() as session, session.begin():
-                question = await session.get(SatisfactionQuestion, conversation_id)
-                if question is not None:
-                    if question.asked_at is not None:
-                        return None
-                    question.asked_at, question.language = now, language
-                    return question
-                conversation = await session.get(Conversation, conversation_id)
-                if conversation is None or conversation.channel not in CHAT_CHANNELS:
+
+        def ask(session: Session) -> SatisfactionQuestion | None:
+            question = session.get(SatisfactionQuestion, conversation_id)
+            if question is not None:
+                if question.asked_at is not None:
                     return None
-                step = solved_step(conversation.steps_tried)
-                if step is None or conversation.status != "bot":
-                    return None
-                question = SatisfactionQuestion(
-                    conversation_id=conversation_id,
-                    channel=conversation.channel,
-                    language=language,
-                    topic=await _topic(session, conversation_id) or "login_problem",
-                    step=step,
-                    resolved_by="assistant",
-                    created_at=now,
-                    asked_at=now,
-                )
-                session.add(question)
+                question.asked_at, question.language = now, language
                 return question
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None or conversation.channel not in CHAT_CHANNELS:
+                return None
+            step = solved_step(conversation.steps_tried)
+            if step is None or conversation.status != "bot":
+                return None
+            question = SatisfactionQuestion(
+                conversation_id=conversation_id,
+                channel=conversation.channel,
+                language=language,
+                topic=session.scalar(_topic(conversation_id)) or "login_problem",
+                step=step,
+                resolved_by="assistant",
+                created_at=now,
+                asked_at=now,
+            )
+            session.add(question)
+            return question
+
+        try:
+            return await in_session(self._sessions, self._transactions, ask)
         except IntegrityError:
             return None  # another tab's turn asked at the same moment
 
@@ -140,7 +148,7 @@ class SatisfactionStore:
                     conversation_id=conversation_id,
                     channel=conversation.channel,
                     language=language,
-                    topic=await _topic(session, conversation_id),
+                    topic=await session.scalar(_topic(conversation_id)),
                     step=None,
                     resolved_by="agent",
                     created_at=now,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
 
 import pytest
+import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import create_engine, session_factory
+from bot.db.transactions import Transactions
 from bot.limits.database import Rule, SharedRateLimits
 from bot.settings import Settings
 from tests.bot.accounts.conftest import MovableClock
@@ -16,15 +19,37 @@ pytestmark = pytest.mark.asyncio
 
 HOUR = 3600.0
 
+LimitsOn = Callable[[AsyncEngine], SharedRateLimits]
+
+
+@pytest_asyncio.fixture(params=["async session", "hub transactions"])
+async def limits_on(
+    request: pytest.FixtureRequest, settings: Settings, clock: MovableClock
+) -> AsyncIterator[LimitsOn]:
+    """Limits on an engine, as command-line tools build them (async sessions) or as the hub
+    does (its ``Transactions``: a thread of its own on a SQLite file)."""
+    opened: list[Transactions] = []
+
+    def on(engine: AsyncEngine) -> SharedRateLimits:
+        transactions = None
+        if request.param == "hub transactions":
+            transactions = Transactions.for_engine(engine, settings)
+            opened.append(transactions)
+        return SharedRateLimits(session_factory(engine), clock, transactions)
+
+    yield on
+    for transactions in opened:
+        await transactions.close()
+
 
 async def test_two_processes_share_one_budget(
-    settings: Settings, engine: AsyncEngine, clock: MovableClock
+    settings: Settings, engine: AsyncEngine, limits_on: LimitsOn
 ) -> None:
     # Two engines on one file: as two hub processes would be.
     other_engine = create_engine(settings)
     try:
-        first = SharedRateLimits(session_factory(engine), clock)
-        second = SharedRateLimits(session_factory(other_engine), clock)
+        first = limits_on(engine)
+        second = limits_on(other_engine)
         rule = [Rule("email", "marie@example.com", limit=3, window=HOUR)]
         answers = [await limits.hit(rule) for limits in (first, second, first, second)]
     finally:
@@ -34,12 +59,12 @@ async def test_two_processes_share_one_budget(
 
 
 async def test_hubs_racing_for_the_last_slots_get_exactly_the_limit(
-    settings: Settings, engine: AsyncEngine, clock: MovableClock
+    settings: Settings, engine: AsyncEngine, limits_on: LimitsOn
 ) -> None:
     # Twenty requests at the same moment through four hubs' pools: three get through.
     engines = [engine] + [create_engine(settings) for _ in range(3)]
     try:
-        hubs = [SharedRateLimits(session_factory(e), clock) for e in engines]
+        hubs = [limits_on(e) for e in engines]
         rules = [Rule("email", "marie@example.com", limit=3, window=HOUR), Rule("origin", "c1", 50, HOUR)]
         answers = await asyncio.gather(*(hubs[n % 4].hit(rules) for n in range(20)))
     finally:
@@ -48,8 +73,10 @@ async def test_hubs_racing_for_the_last_slots_get_exactly_the_limit(
     assert answers.count(None) == 3, answers
 
 
-async def test_the_window_slides_and_refusals_do_not_count(engine: AsyncEngine, clock: MovableClock) -> None:
-    limits = SharedRateLimits(session_factory(engine), clock)
+async def test_the_window_slides_and_refusals_do_not_count(
+    engine: AsyncEngine, clock: MovableClock, limits_on: LimitsOn
+) -> None:
+    limits = limits_on(engine)
     rule = [Rule("conversation", "c1", limit=2, window=HOUR)]
     assert await limits.hit(rule) is None
     clock.advance(minutes=20)
@@ -64,9 +91,9 @@ async def test_the_window_slides_and_refusals_do_not_count(engine: AsyncEngine, 
 
 
 async def test_one_exhausted_rule_refuses_without_counting_the_others(
-    engine: AsyncEngine, clock: MovableClock
+    engine: AsyncEngine, limits_on: LimitsOn
 ) -> None:
-    limits = SharedRateLimits(session_factory(engine), clock)
+    limits = limits_on(engine)
     account = Rule("account", "jt01", limit=1, window=HOUR)
     email = Rule("email", "julie@example.com", limit=2, window=HOUR)
     assert await limits.hit([account, email]) is None

@@ -6,6 +6,9 @@ hub itself does with Rasa's HTTP API.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +16,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
-from bot.appkeys import STORE
+from bot.appkeys import SETTINGS, STORE
 from bot.db.models import Message
 from tests.bot.conftest import hello, of_type, say
 from tests.bot.fake_rasa import BUTTONS, TOKEN, FakeRasa
@@ -68,51 +71,83 @@ async def test_the_assistants_replies_say_the_language_it_detected(
     assert french and {reply["language"] for reply in french} == {"fr"}
 
 
+@contextlib.contextmanager
+def recorded_transactions(*tables: str) -> Iterator[list[tuple[str, list[str]]]]:
+    """Every transaction touching ``tables`` while in the block, on every engine of the
+    process (the hub's, and the one of its write thread on SQLite, bot.db.transactions):
+    the thread it ran in, and the first word of each statement."""
+    transactions: list[tuple[str, list[str]]] = []
+    current: dict[int, list[str]] = {}
+
+    def begin(connection: Any) -> None:
+        current[id(connection)] = statements = []
+        transactions.append((threading.current_thread().name, statements))
+
+    def execute(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        current.setdefault(id(connection), []).append(statement)
+
+    event.listen(Engine, "begin", begin)
+    event.listen(Engine, "before_cursor_execute", execute)
+    touching: list[tuple[str, list[str]]] = []
+    try:
+        yield touching
+    finally:
+        event.remove(Engine, "begin", begin)
+        event.remove(Engine, "before_cursor_execute", execute)
+        # Background workers (outbox, triage) touch other tables only.
+        touching.extend(
+            (thread, [statement.split()[0].upper() for statement in statements])
+            for thread, statements in transactions
+            if any(table in statement for statement in statements for table in tables)
+        )
+
+
 async def test_each_turn_is_one_call_to_rasa_and_one_transaction(
     hub_with_fake_rasa: tuple[TestClient, FakeRasa],
 ) -> None:
     """No tracker read, and no cost that grows with the conversation, on the turn path."""
     client, fake = hub_with_fake_rasa
-    # Every engine of the process: the hub's, and the one its SQLite turns use
-    # (bot.db.transactions).
-    engine = Engine
-    transactions: list[list[str]] = []
-    current: dict[int, list[str]] = {}
-
-    def begin(connection: Any) -> None:
-        current[id(connection)] = statements = []
-        transactions.append(statements)
-
-    def execute(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
-        current.setdefault(id(connection), []).append(statement)
-
-    event.listen(engine, "begin", begin)
-    event.listen(engine, "before_cursor_execute", execute)
     per_turn = []
-    try:
-        async with client.ws_connect("/ws") as ws:
-            await hello(ws)
-            for number in range(6):
-                fake.requests.clear()
-                transactions.clear()
+    async with client.ws_connect("/ws") as ws:
+        await hello(ws)
+        for number in range(6):
+            fake.requests.clear()
+            with recorded_transactions("messages", "conversations") as transactions:
                 await say(ws, f"message {number}")
-                assert fake.requests == ["POST /webhooks/hub/turn"]
-                # Background workers (outbox, triage) touch other tables only.
-                per_turn.append(
-                    [
-                        [statement.split()[0].upper() for statement in t]
-                        for t in transactions
-                        if any("messages" in st or "conversations" in st for st in t)
-                    ]
-                )
-    finally:
-        event.remove(engine, "begin", begin)
-        event.remove(engine, "before_cursor_execute", execute)
+            assert fake.requests == ["POST /webhooks/hub/turn"]
+            per_turn.append([statements for _thread, statements in transactions])
     assert len(fake.webhook_calls) == 6
     # After Rasa, one transaction: the person's message with its NLU result, the
     # conversation (steps, activity), its status (did people take it meanwhile?), and
     # the replies in one INSERT: the same at turn 1 and turn 6. Nothing is read before.
     assert per_turn == [[["INSERT", "UPDATE", "SELECT", "INSERT"]]] * 6, per_turn
+
+
+async def test_a_new_conversation_is_its_rate_limit_count_and_its_row_and_nothing_read(
+    hub_with_fake_rasa: tuple[TestClient, FakeRasa],
+) -> None:
+    """A conversation the hello just created has no transcript and no question to show."""
+    client, fake = hub_with_fake_rasa
+    tables = ("messages", "conversations", "rate_limit_hits", "satisfaction")
+    async with client.ws_connect("/ws") as ws:
+        with recorded_transactions(*tables) as opening:
+            welcome = await hello(ws)
+            # Answered once the hello is done with (frames are taken in order).
+            await ws.send_json({"type": "nonsense"})
+            assert (await ws.receive_json(timeout=10))["type"] == "error"
+        await say(ws, "bonjour")
+    assert welcome["transcript"] == []
+    assert [statements for _thread, statements in opening] == [["INSERT", "DELETE", "SELECT"], ["INSERT"]]
+    if client.server.app[SETTINGS].database_url.startswith("sqlite"):
+        # Both in the hub's write thread, one hop each (bot.db.transactions).
+        assert {thread for thread, _statements in opening} == {"gem-sqlite-writes_0"}, opening
+    # Coming back to it reads its transcript.
+    async with client.ws_connect("/ws") as ws:
+        with recorded_transactions(*tables) as reopening:
+            again = await hello(ws, conversation_id=welcome["conversation_id"])
+        assert [line["text"] for line in again["transcript"]][:1] == ["bonjour"]
+    assert reopening, "the transcript was not read"
+    assert fake.webhook_calls and fake.webhook_calls[0]["message"] == "bonjour"
 
 
 async def test_the_nlu_result_is_stored_on_the_persons_message(

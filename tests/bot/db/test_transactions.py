@@ -1,4 +1,4 @@
-"""The chat turn's transaction: one trip to a thread on a SQLite file, the async engine elsewhere."""
+"""The chat's transactions: one trip to a thread on a SQLite file, the async engine elsewhere."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ import pytest_asyncio
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session
 
 from bot.db.conversations import ConversationStore, PersonMessage
 from bot.db.engine import create_engine, session_factory, upgrade_to_head
 from bot.db.models import Conversation, Message, utcnow
-from bot.db.transactions import Transactions
+from bot.db.transactions import Transactions, in_session
 from bot.settings import Settings
 
 
@@ -173,3 +174,42 @@ async def test_record_turn_stores_the_same_either_way(
     transcript = await store.transcript(conversation.id)
     assert transcript[0].intent == "forgot_password" and transcript[0].confidence == pytest.approx(0.93)
     assert transcript[1].buttons == [{"title": "Oui", "payload": "/affirm"}]
+
+
+@pytest.mark.parametrize("through_transactions", [True, False], ids=["transactions", "session"])
+async def test_in_a_session_work_commits_and_what_it_returns_stays_readable(
+    engine: AsyncEngine, settings: Settings, through_transactions: bool, conversation_id: str
+) -> None:
+    transactions = Transactions.for_engine(engine, settings) if through_transactions else None
+    threads = []
+
+    def switch_to_english(session: Session) -> Conversation:
+        threads.append(threading.current_thread().name)
+        conversation = session.get(Conversation, conversation_id)
+        assert conversation is not None
+        conversation.language = "en"
+        session.add(Message(conversation_id=conversation_id, ts=utcnow(), author="person", text="hello"))
+        return conversation
+
+    def fails_after_a_change(session: Session) -> None:
+        conversation = session.get(Conversation, conversation_id)
+        assert conversation is not None
+        conversation.language = "fr"
+        raise LookupError("after the change")
+
+    try:
+        returned = await in_session(session_factory(engine), transactions, switch_to_english)
+        with pytest.raises(LookupError, match="after the change"):
+            await in_session(session_factory(engine), transactions, fails_after_a_change)
+    finally:
+        if transactions is not None:
+            await transactions.close()
+    # Read after the commit, outside any session: nothing was expired.
+    assert returned.language == "en" and returned.id == conversation_id
+    stored = await ConversationStore(session_factory(engine), settings).get(conversation_id)
+    assert stored is not None and stored.language == "en"  # the failed change rolled back
+    assert await _messages(engine, conversation_id) == [("person", "hello")]
+    if through_transactions and settings.database_url.startswith("sqlite"):
+        assert threads[0].startswith("gem-sqlite-writes")
+    else:
+        assert threads[0] == threading.main_thread().name
