@@ -33,8 +33,9 @@ What it does, in order:
    - `saturate`: the same at each `--saturate-concurrency` level without pauses (10 at once
      means 10 messages in flight): hub ÷ direct throughput.
 
-   Each level runs in two halves, direct then hub, then hub then direct, so that a machine
-   getting busier or quieter weighs on both paths alike. A few warm-up conversations on
+   Each level runs in parts, direct then hub, then hub then direct (two parts with think
+   time; four without pauses, where a level lasts seconds), so that a machine getting
+   busier or quieter weighs on both paths alike. A few warm-up conversations on
    each path come first and are not counted. The bench hub's flood limit
    (`GEM_RATE_LIMIT_MESSAGES`, 20 frames per 10 s per connection by default) is raised so
    the script is not throttled.
@@ -804,19 +805,26 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             if "saturate" in args.parts:
                 levels += [("saturate", c, 0.0) for c in args.saturate_concurrency]
             for mode, concurrency, think_time in levels:
-                conversations = args.conversations or max(10, 2 * concurrency)
-                # Two halves in the order direct, hub, hub, direct, so that a machine
-                # getting busier or quieter during the run weighs on both paths alike.
-                halves = [h for h in (conversations - conversations // 2, conversations // 2) if h]
-                order = [["direct", "hub"], ["hub", "direct"]]
+                # Without pauses a level is over in seconds, and its throughput moved by
+                # ±0.05-0.1 between runs with two halves: four parts and twice the
+                # conversations there.
+                parts_per_path = 4 if mode == "saturate" else 2
+                conversations = args.conversations or max(10, parts_per_path * concurrency)
+                # Parts in the order direct, hub, hub, direct (, direct, hub, hub, direct),
+                # so that a machine getting busier or quieter weighs on both paths alike.
+                share, rest = divmod(conversations, parts_per_path)
+                part_sizes = [share + (n < rest) for n in range(parts_per_path) if share + (n < rest)]
+                order = [
+                    ["direct", "hub"] if n % 2 == 0 else ["hub", "direct"] for n in range(parts_per_path)
+                ]
                 parts: dict[str, list[Run]] = {name: [] for name in paths}
                 pacing = f"a pause of ~{think_time:g} s before each message" if think_time else "no pauses"
                 log(f"==> {conversations} conversations per path, {concurrency} at once, {pacing}")
                 cpu: dict[str, dict[str, float]] = {name: {} for name in paths}
-                for half, names in zip(halves, order, strict=False):
+                for size, names in zip(part_sizes, order, strict=False):
                     for name in names:
                         before = {process: cpu_seconds(pid) for process, pid in pids.items()}
-                        parts[name].append(await drive(paths[name], name, concurrency, half, think_time))
+                        parts[name].append(await drive(paths[name], name, concurrency, size, think_time))
                         for process, pid in pids.items():
                             used = cpu_seconds(pid) - before[process]
                             cpu[name][process] = cpu[name].get(process, 0.0) + used
@@ -914,7 +922,8 @@ def main(argv: list[str] | None = None) -> int:
         "--conversations",
         type=int,
         default=None,
-        help="conversations per level and path (default: twice the level, at least 10)",
+        help="conversations per level and path (default: at least 10, and twice the level with think "
+        "time, four times without pauses)",
     )
     parser.add_argument(
         "--think-time",
