@@ -14,6 +14,7 @@ is unique per conversation and per mail): a second answer is refused, never stor
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Literal
 
@@ -67,6 +68,28 @@ def _topic(conversation_id: str) -> Select:
     )
 
 
+def _asked_now(
+    conversation: Conversation,
+    language: str,
+    now: dt.datetime,
+    *,
+    topic: str | None,
+    step: str | None,
+    resolved_by: str,
+) -> SatisfactionQuestion:
+    """The question, asked at ``now`` in ``conversation``."""
+    return SatisfactionQuestion(
+        conversation_id=conversation.id,
+        channel=conversation.channel,
+        language=language,
+        topic=topic,
+        step=step,
+        resolved_by=resolved_by,
+        created_at=now,
+        asked_at=now,
+    )
+
+
 class SatisfactionStore:
     def __init__(
         self, sessions: sessionmaker, clock: Clock = system_clock, transactions: Transactions | None = None
@@ -116,15 +139,9 @@ class SatisfactionStore:
             step = solved_step(conversation.steps_tried)
             if step is None or conversation.status != "bot":
                 return None
-            question = SatisfactionQuestion(
-                conversation_id=conversation_id,
-                channel=conversation.channel,
-                language=language,
-                topic=session.scalar(_topic(conversation_id)) or "login_problem",
-                step=step,
-                resolved_by="assistant",
-                created_at=now,
-                asked_at=now,
+            topic = session.scalar(_topic(conversation_id)) or "login_problem"
+            question = _asked_now(
+                conversation, language, now, topic=topic, step=step, resolved_by="assistant"
             )
             session.add(question)
             return question
@@ -144,15 +161,9 @@ class SatisfactionStore:
                 conversation = await session.get(Conversation, conversation_id)
                 if conversation is None or conversation.channel not in CHAT_CHANNELS:
                     return None
-                question = SatisfactionQuestion(
-                    conversation_id=conversation_id,
-                    channel=conversation.channel,
-                    language=language,
-                    topic=await session.scalar(_topic(conversation_id)),
-                    step=None,
-                    resolved_by="agent",
-                    created_at=now,
-                    asked_at=now,
+                topic = await session.scalar(_topic(conversation_id))
+                question = _asked_now(
+                    conversation, language, now, topic=topic, step=None, resolved_by="agent"
                 )
                 session.add(question)
                 return question
