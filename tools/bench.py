@@ -813,7 +813,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 # Parts in the order direct, hub, hub, direct (, direct, hub, hub, direct),
                 # so that a machine getting busier or quieter weighs on both paths alike.
                 share, rest = divmod(conversations, parts_per_path)
-                part_sizes = [share + (n < rest) for n in range(parts_per_path) if share + (n < rest)]
+                sizes = [share + (n < rest) for n in range(parts_per_path)]
+                part_sizes = [size for size in sizes if size]
                 order = [
                     ["direct", "hub"] if n % 2 == 0 else ["hub", "direct"] for n in range(parts_per_path)
                 ]

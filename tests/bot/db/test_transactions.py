@@ -45,6 +45,19 @@ async def transactions(engine: AsyncEngine, settings: Settings) -> AsyncIterator
     await transactions.close()
 
 
+@pytest_asyncio.fixture(params=["transactions", "session"])
+async def hub_or_none(
+    request: pytest.FixtureRequest, engine: AsyncEngine, settings: Settings
+) -> AsyncIterator[Transactions | None]:
+    """The hub's ``Transactions``, or None as the command-line tools and tests have it."""
+    if request.param == "session":
+        yield None
+        return
+    transactions = Transactions.for_engine(engine, settings)
+    yield transactions
+    await transactions.close()
+
+
 @pytest_asyncio.fixture
 async def conversation_id(engine: AsyncEngine, settings: Settings) -> str:
     return (await ConversationStore(session_factory(engine), settings).create("fr", "widget")).id
@@ -132,39 +145,31 @@ async def test_an_in_memory_database_is_written_through_the_hub_engine(tmp_path:
     assert len(tables) == 1
 
 
-@pytest.mark.parametrize("through_transactions", [True, False], ids=["transactions", "session"])
 async def test_record_turn_stores_the_same_either_way(
-    engine: AsyncEngine, settings: Settings, through_transactions: bool
+    engine: AsyncEngine, settings: Settings, hub_or_none: Transactions | None
 ) -> None:
-    transactions = Transactions.for_engine(engine, settings) if through_transactions else None
-    store = ConversationStore(session_factory(engine), settings, transactions)
-    try:
-        conversation = await store.create("fr", "widget")
-        person = PersonMessage("mot de passe oublié", None, utcnow(), "forgot_password", 0.93, "fr")
-        turn = await store.record_turn(
-            conversation.id,
-            person,
-            [("assistant", "Voici comment faire.", [{"title": "Oui", "payload": "/affirm"}])],
-            steps_tried=("reset_link:tried",),
-            shown_step=1,
+    store = ConversationStore(session_factory(engine), settings, hub_or_none)
+    conversation = await store.create("fr", "widget")
+    person = PersonMessage("mot de passe oublié", None, utcnow(), "forgot_password", 0.93, "fr")
+    turn = await store.record_turn(
+        conversation.id,
+        person,
+        [("assistant", "Voici comment faire.", [{"title": "Oui", "payload": "/affirm"}])],
+        steps_tried=("reset_link:tried",),
+        shown_step=1,
+    )
+    assert turn.status == "bot" and turn.person.id is not None
+    assert [reply.text for reply in turn.replies] == ["Voici comment faire."]
+    # People took the conversation while Rasa answered: the replies are not stored.
+    async with engine.begin() as connection:
+        await connection.execute(
+            Conversation.__table__.update().where(Conversation.id == conversation.id).values(status="agent")
         )
-        assert turn.status == "bot" and turn.person.id is not None
-        assert [reply.text for reply in turn.replies] == ["Voici comment faire."]
-        # People took the conversation while Rasa answered: the replies are not stored.
-        async with engine.begin() as connection:
-            await connection.execute(
-                Conversation.__table__.update()
-                .where(Conversation.id == conversation.id)
-                .values(status="agent")
-            )
-        dropped = await store.record_turn(
-            conversation.id, dataclasses.replace(person, text="allô?"), [("assistant", "Jamais vu", None)]
-        )
-        assert dropped.status == "agent" and dropped.replies == []
-        stored = await store.get(conversation.id)
-    finally:
-        if transactions is not None:
-            await transactions.close()
+    dropped = await store.record_turn(
+        conversation.id, dataclasses.replace(person, text="allô?"), [("assistant", "Jamais vu", None)]
+    )
+    assert dropped.status == "agent" and dropped.replies == []
+    stored = await store.get(conversation.id)
     assert stored is not None and stored.steps_tried == ["reset_link:tried"]
     assert await _messages(engine, conversation.id) == [
         ("person", "mot de passe oublié"),
@@ -176,11 +181,9 @@ async def test_record_turn_stores_the_same_either_way(
     assert transcript[1].buttons == [{"title": "Oui", "payload": "/affirm"}]
 
 
-@pytest.mark.parametrize("through_transactions", [True, False], ids=["transactions", "session"])
 async def test_in_a_session_work_commits_and_what_it_returns_stays_readable(
-    engine: AsyncEngine, settings: Settings, through_transactions: bool, conversation_id: str
+    engine: AsyncEngine, settings: Settings, hub_or_none: Transactions | None, conversation_id: str
 ) -> None:
-    transactions = Transactions.for_engine(engine, settings) if through_transactions else None
     threads = []
 
     def switch_to_english(session: Session) -> Conversation:
@@ -197,19 +200,15 @@ async def test_in_a_session_work_commits_and_what_it_returns_stays_readable(
         conversation.language = "fr"
         raise LookupError("after the change")
 
-    try:
-        returned = await in_session(session_factory(engine), transactions, switch_to_english)
-        with pytest.raises(LookupError, match="after the change"):
-            await in_session(session_factory(engine), transactions, fails_after_a_change)
-    finally:
-        if transactions is not None:
-            await transactions.close()
+    returned = await in_session(session_factory(engine), hub_or_none, switch_to_english)
+    with pytest.raises(LookupError, match="after the change"):
+        await in_session(session_factory(engine), hub_or_none, fails_after_a_change)
     # Read after the commit, outside any session: nothing was expired.
     assert returned.language == "en" and returned.id == conversation_id
     stored = await ConversationStore(session_factory(engine), settings).get(conversation_id)
     assert stored is not None and stored.language == "en"  # the failed change rolled back
     assert await _messages(engine, conversation_id) == [("person", "hello")]
-    if through_transactions and settings.database_url.startswith("sqlite"):
+    if hub_or_none is not None and settings.database_url.startswith("sqlite"):
         assert threads[0].startswith("gem-sqlite-writes")
     else:
         assert threads[0] == threading.main_thread().name
