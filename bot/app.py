@@ -97,6 +97,11 @@ log = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).absolute().parent
 STATIC_DIR = PACKAGE_DIR / "static"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
+# How long an idle connection to Rasa (or another service) stays open for the next call:
+# under Rasa's own 120 s, so that it is always the hub that closes one, never Rasa while
+# the hub is sending on it (aiohttp's default is 15 s: a quiet quarter of a minute, and the
+# next burst of messages opened new connections again).
+UPSTREAM_KEEPALIVE_SECONDS = 60.0
 
 
 def setup_routes(app: web.Application) -> None:
@@ -133,8 +138,12 @@ async def services_ctx(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(settings)
     try:
         await upgrade_to_head(engine)
-        # One HTTP client session for every call to Rasa, the action server and the platform.
-        async with aiohttp.ClientSession() as http:
+        # One HTTP client session for every call to Rasa, the action server and the platform:
+        # at most `upstream_connections` at once to each, kept open between calls.
+        connector = aiohttp.TCPConnector(
+            limit_per_host=settings.upstream_connections, keepalive_timeout=UPSTREAM_KEEPALIVE_SECONDS
+        )
+        async with aiohttp.ClientSession(connector=connector) as http:
             secret = await feedback_link_secret(settings, engine, clock)
             services = build_services(settings, engine, http, clock, link_secret=secret)
             try:

@@ -82,6 +82,14 @@ class Settings:
     support_email: str = "soutien@gem-books.com"
     rasa_timeout_seconds: float = 20.0
     health_timeout_seconds: float = 3.0
+    # Calls at once from this hub process to each service it calls (Rasa, the action
+    # server, the platform), on connections kept open; more wait their turn here, in
+    # order. A Rasa server is busy with a handful of turns at once: more calls only queue
+    # inside it, and a burst of new connections waits in its listen queue, accepted one
+    # by one while it works (first messages waited 10-15 s at 50 people at once; README,
+    # "Speed"). 8 per hub suits one Rasa server per hub; behind one address that balances
+    # over several Rasa servers, 8 x servers / hubs.
+    upstream_connections: int = 8
     # A resume code lets a person whose browser storage was wiped get back to their
     # conversation; it stops working this long after the conversation's last activity.
     resume_code_ttl_days: int = 14
@@ -243,6 +251,8 @@ class Settings:
                 f"GEM_DATABASE_POOL_SIZE={self.database_pool_size!r} / GEM_DATABASE_MAX_OVERFLOW="
                 f"{self.database_max_overflow!r}: expected at least 1 and at least 0"
             )
+        if self.upstream_connections < 1:
+            raise ValueError(f"GEM_UPSTREAM_CONNECTIONS={self.upstream_connections!r}: expected at least 1")
         if self.feedback_link_days < 1:
             raise ValueError(f"GEM_FEEDBACK_LINK_DAYS={self.feedback_link_days!r}: expected at least 1")
         if not Path(self.nlu_data_dir).is_absolute():

@@ -49,6 +49,8 @@ class FakeRasa:
     handoff_reason: str | None = None
     turns_running: int = 0
     most_turns_at_once: int = 0
+    # The client ports the turns came from: one per connection the hub opened.
+    turn_connections: set[int] = dataclasses.field(default_factory=set)
 
     def replies(self, message: str, language: str) -> list[dict[str, Any]]:
         if self.reply_with_nothing:
@@ -69,6 +71,9 @@ class FakeRasa:
                 return web.json_response({"error": "unauthorized"}, status=401)
             body = await request.json()
             self.webhook_calls.append(body)
+            peer = request.transport.get_extra_info("peername") if request.transport else None
+            if peer:
+                self.turn_connections.add(peer[1])
             self.turns_running += 1
             self.most_turns_at_once = max(self.most_turns_at_once, self.turns_running)
             try:

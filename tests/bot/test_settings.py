@@ -242,6 +242,16 @@ def test_the_banner_names_the_shared_redis_without_its_password() -> None:
     assert "redis" not in banner(Settings())
 
 
+def test_the_calls_at_once_to_rasa_are_at_least_one() -> None:
+    assert Settings().upstream_connections == 8
+    assert Settings.from_env({"GEM_UPSTREAM_CONNECTIONS": "16"}).upstream_connections == 16
+    for bad in ("0", "-2"):
+        with pytest.raises(ValueError, match="^GEM_UPSTREAM_CONNECTIONS=.*: expected at least 1"):
+            Settings.from_env({"GEM_UPSTREAM_CONNECTIONS": bad})
+    with pytest.raises(ValueError, match="^GEM_UPSTREAM_CONNECTIONS='many': expected a whole number"):
+        Settings.from_env({"GEM_UPSTREAM_CONNECTIONS": "many"})
+
+
 def test_the_database_pool_is_checked_and_reaches_the_postgresql_engine() -> None:
     for env in ({"GEM_DATABASE_POOL_SIZE": "0"}, {"GEM_DATABASE_MAX_OVERFLOW": "-1"}):
         with pytest.raises(ValueError, match="^GEM_DATABASE_POOL_SIZE=.* expected at least 1 and at least 0"):

@@ -6,7 +6,9 @@ hub itself does with Rasa's HTTP API.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import dataclasses
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -16,9 +18,11 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
+from bot.app import init_app
 from bot.appkeys import SETTINGS, STORE
 from bot.db.models import Message
-from tests.bot.conftest import hello, of_type, say
+from bot.settings import Settings
+from tests.bot.conftest import ClientFactory, hello, of_type, say
 from tests.bot.fake_rasa import BUTTONS, TOKEN, FakeRasa
 
 pytestmark = pytest.mark.asyncio
@@ -121,6 +125,30 @@ async def test_each_turn_is_one_call_to_rasa_and_one_transaction(
     # conversation (steps, activity), its status (did people take it meanwhile?), and
     # the replies in one INSERT: the same at turn 1 and turn 6. Nothing is read before.
     assert per_turn == [[["INSERT", "UPDATE", "SELECT", "INSERT"]]] * 6, per_turn
+
+
+async def test_many_people_at_once_share_a_few_open_connections_to_rasa(
+    aiohttp_client: ClientFactory, settings: Settings, fake_rasa: tuple[FakeRasa, str]
+) -> None:
+    """Ten people write at once: three turns at most are at Rasa, the rest wait in the hub,
+    on the same three connections, burst after burst; everyone is answered."""
+    fake, url = fake_rasa
+    fake.turn_seconds = 0.05
+    limited = dataclasses.replace(settings, rasa_url=url, action_server_url=url, upstream_connections=3)
+    client = await aiohttp_client(init_app(limited))
+
+    async def person(number: int) -> list[str]:
+        async with client.ws_connect("/ws") as ws:
+            await hello(ws)
+            frames = await say(ws, f"message {number}")
+        return [frame["text"] for frame in of_type(frames, "message")]
+
+    for _burst in range(2):
+        answers = await asyncio.gather(*(person(number) for number in range(10)))
+        assert all(len(texts) == 2 for texts in answers), answers
+    assert len(fake.webhook_calls) == 20
+    assert fake.most_turns_at_once == 3
+    assert len(fake.turn_connections) == 3, fake.turn_connections
 
 
 async def test_a_new_conversation_is_its_rate_limit_count_and_its_row_and_nothing_read(
