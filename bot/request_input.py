@@ -4,6 +4,7 @@ Usage::
 
     form = await read_form(request)       # None: not a readable form -> answer 400
     handoff_id = path_id(request, "id")   # None: cannot be a row id -> answer 404
+    after = query_id(request, "after")    # the same, from ``?after=``
 
 Anything a client sends may be broken on purpose; what it breaks is the client's request
 (a 4xx), never the hub (a 500 with a traceback per attempt in the log).
@@ -17,7 +18,7 @@ import re
 from aiohttp import web
 from multidict import MultiDictProxy
 
-__all__ = ["MAX_ROW_ID", "path_id", "read_form"]
+__all__ = ["MAX_ROW_ID", "path_id", "query_id", "read_form"]
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,15 @@ async def read_form(request: web.Request) -> Form | None:
 
 def path_id(request: web.Request, name: str) -> int | None:
     """The path's ``{name}`` as a row id, or None when it cannot be one (too big, not digits)."""
-    raw = request.match_info.get(name, "")
+    return _row_id(request.match_info.get(name, ""))
+
+
+def query_id(request: web.Request, name: str) -> int | None:
+    """The query's ``?name=`` as a row id, or None when absent or it cannot be one."""
+    return _row_id(request.query.get(name, ""))
+
+
+def _row_id(raw: str) -> int | None:
     if not _DIGITS.fullmatch(raw):
         return None
     value = int(raw)

@@ -5,6 +5,11 @@ Server -> console frames (JSON): ``{"type": "queue"}`` (the queue changed: reloa
 in a conversation this agent may see). The console sends nothing; an open socket whose
 sign-in session is alive is what counts the agent as online.
 
+A conversation page connects with ``?handoff=<number>&after=<its last line's id>``: once
+the socket is counted, the lines written since (between the page's rendering and the
+socket, or while it was reconnecting) come first, as ``message`` frames; the page skips any
+it already shows. Without that, a person's message written in that moment reached neither.
+
 A socket lives no longer than its session: logging out closes it at once, and it is
 closed with ``SIGNED_OUT`` (4401, :mod:`bot.console.sockets`) when the session goes idle -- found by a re-check every
 ``Settings.console_session_check_seconds`` and before any frame is sent past the
@@ -14,16 +19,19 @@ session's known end. The re-check is not activity: a console left open goes idle
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.appkeys import AGENTS, CLOCK, CONSOLES, LIVE, SETTINGS, WEBSOCKETS
+from bot.appkeys import AGENTS, CLOCK, CONSOLES, HANDOFFS, LIVE, SETTINGS, WEBSOCKETS
 from bot.chat.ws import origin_allowed
 from bot.console.agents import session_key
 from bot.console.auth import SESSION_COOKIE
 from bot.console.sockets import close_signed_out
+from bot.handoff.store import may_see
 from bot.mail.addresses import mask_emails_in
+from bot.request_input import query_id
 
 __all__ = ["console_websocket"]
 
@@ -74,6 +82,10 @@ async def console_websocket(request: web.Request) -> web.StreamResponse:
     watcher = asyncio.create_task(watch())
     console_id = await live.attach_console(who.agent.id, send, session_key(session_id))
     try:
+        # Attached first, then the catch-up: a line written now arrives live, maybe twice.
+        with contextlib.suppress(ConnectionError, RuntimeError):  # closed under us: the loop ends
+            for frame in await _missed_lines(request, who.agent.id):
+                await send(frame)
         async for message in ws:
             if message.type == WSMsgType.ERROR:
                 break
@@ -85,3 +97,15 @@ async def console_websocket(request: web.Request) -> web.StreamResponse:
             await close_signed_out(ws)
         watcher.cancel()
     return ws
+
+
+async def _missed_lines(request: web.Request, agent_id: int) -> list[dict[str, Any]]:
+    """The lines of ``?handoff=`` after ``?after=`` (none if this agent may not see it)."""
+    handoff_id = query_id(request, "handoff")
+    if handoff_id is None:
+        return []
+    handoffs = request.app[HANDOFFS]
+    handoff = await handoffs.get(handoff_id)
+    if handoff is None or not may_see(handoff, agent_id):
+        return []
+    return await handoffs.lines_after(handoff, query_id(request, "after") or 0)

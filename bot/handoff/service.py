@@ -120,6 +120,12 @@ class Handoffs:
         """The handoff with this number, or None."""
         return await self.store.get(handoff_id)
 
+    async def lines_after(self, handoff: Handoff, message_id: int) -> list[dict[str, Any]]:
+        """The handoff's transcript lines newer than ``message_id``, as live frames, oldest
+        first: what a console page opened (or reconnected) a moment too late has missed."""
+        transcript = await self.conversations.transcript(handoff.conversation_id)
+        return [self._message_frame(handoff, m) for m in transcript if m.id > message_id]
+
     async def corrections(self, handoff: Handoff) -> list[IntentCorrection]:
         """The intent corrections agents made in the handoff's conversation."""
         return await self.store.corrections(handoff.conversation_id)

@@ -1,6 +1,8 @@
 /*
  * GEM-BOOKS agent console: live updates over the WebSocket at /console/ws.
- * The queue reloads when it changes; a conversation page appends new lines.
+ * The queue reloads when it changes (and after a reconnection: changes may have been
+ * missed); a conversation page adds new lines in order, and on every (re)connection asks
+ * for the lines after its last one, written while it was not connected.
  * Text is set with textContent only: a transcript is attacker-controlled.
  */
 (() => {
@@ -8,9 +10,23 @@
   const mode = document.body.dataset.live;
   if (!mode) return;
   const handoffId = document.body.dataset.handoff;
-  const url = new URL("/console/ws", window.location.href);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   let delay = 1000;
+  let connectedBefore = false;
+
+  function lastLineId() {
+    const ids = Array.from(document.querySelectorAll("#transcript > li[data-id]"), (li) => Number(li.dataset.id));
+    return ids.length ? Math.max(...ids) : 0;
+  }
+
+  function socketUrl() {
+    const url = new URL("/console/ws", window.location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    if (mode === "conversation" && handoffId) {
+      url.searchParams.set("handoff", handoffId);
+      url.searchParams.set("after", String(lastLineId()));
+    }
+    return url;
+  }
 
   function appendLine(frame) {
     const list = document.getElementById("transcript");
@@ -26,13 +42,20 @@
     text.className = "text";
     text.textContent = frame.text;
     item.append(author, " ", text);
-    list.append(item);
+    // Lines caught up after connecting may arrive after newer live ones: keep id order.
+    const next = Array.from(list.querySelectorAll(":scope > li[data-id]")).find((li) => Number(li.dataset.id) > Number(frame.id));
+    list.insertBefore(item, next || null);
     item.scrollIntoView({ block: "nearest" });
   }
 
   function connect() {
-    const ws = new WebSocket(url);
-    ws.addEventListener("open", () => { delay = 1000; document.body.dataset.connected = "true"; });
+    const ws = new WebSocket(socketUrl());
+    ws.addEventListener("open", () => {
+      if (connectedBefore && mode === "queue") { window.location.reload(); return; }
+      connectedBefore = true;
+      delay = 1000;
+      document.body.dataset.connected = "true";
+    });
     ws.addEventListener("message", (event) => {
       let frame;
       try { frame = JSON.parse(event.data); } catch { return; }

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
 from .conftest import DESKTOP, screenshot
 from .live_hub import Hub, LiveHub
@@ -33,14 +33,9 @@ def agent_page(browser: Browser) -> Iterator[Page]:
     assert not errors, f"JavaScript errors in the console: {errors}"
 
 
-def test_a_person_is_answered_by_an_agent_and_then_by_the_assistant_again(
-    page: Page, agent_page: Page, live_hub: Hub
-) -> None:
-    if not isinstance(live_hub, LiveHub):
-        pytest.skip("needs the test's own hub (it creates the agent)")
+def sign_in(agent_page: Page, live_hub: Hub) -> None:
+    """The agent signs in; the queue is shown, live."""
     email, _name, password = LiveHub.AGENT
-
-    # The agent signs in and waits on the queue: an agent is online.
     agent_page.goto(f"{live_hub.url}/console")
     expect(agent_page).to_have_url(re.compile(r"/console/login$"))
     agent_page.get_by_label("Courriel").fill(email)
@@ -48,6 +43,16 @@ def test_a_person_is_answered_by_an_agent_and_then_by_the_assistant_again(
     agent_page.get_by_role("button", name="Se connecter").click()
     expect(agent_page.get_by_role("heading", name="Conversations transférées")).to_be_visible()
     expect(agent_page.locator("body[data-connected=true]")).to_have_count(1)
+
+
+def test_a_person_is_answered_by_an_agent_and_then_by_the_assistant_again(
+    page: Page, agent_page: Page, live_hub: Hub
+) -> None:
+    if not isinstance(live_hub, LiveHub):
+        pytest.skip("needs the test's own hub (it creates the agent)")
+
+    # The agent signs in and waits on the queue: an agent is online.
+    sign_in(agent_page, live_hub)
     screenshot(agent_page, "handoff-01-console-empty")
 
     # The person asks for a human.
@@ -96,3 +101,57 @@ def test_a_person_is_answered_by_an_agent_and_then_by_the_assistant_again(
     answer = chat.say_and_wait("j'ai oublié mon mot de passe")
     expect(answer).to_contain_text(re.compile(r"mot de passe|code d'utilisateur|courriel"))
     screenshot(page, "handoff-06-assistant-again")
+
+
+def test_console_pages_that_lost_their_connection_catch_up(
+    page: Page, agent_page: Page, live_hub: Hub
+) -> None:
+    if not isinstance(live_hub, LiveHub):
+        pytest.skip("needs the test's own hub (it creates the agent)")
+    sign_in(agent_page, live_hub)
+
+    # A second console tab whose sockets, while ``holding``, never reach the hub (as when a
+    # network drops): the page shows as connected, and hears nothing.
+    cut_off = agent_page.context.new_page()
+    holding, held = [True], list[WebSocketRoute]()
+
+    def hold_or_connect(ws: WebSocketRoute) -> None:
+        if holding[0]:
+            held.append(ws)
+        else:
+            ws.connect_to_server()
+
+    def drop_the_connection() -> None:
+        holding[0] = False
+        held.pop().close(code=4000, reason="network gone")
+
+    cut_off.route_web_socket(re.compile(r"/console/ws"), hold_or_connect)
+    cut_off.goto(agent_page.url)
+    expect(cut_off.locator("body[data-connected=true]")).to_have_count(1)
+
+    # The queue: the handoff arrives while the tab is cut off; it reloads on reconnecting.
+    chat = ChatWidget(page)
+    page.goto(f"{live_hub.url}/demo")
+    chat.open()
+    chat.say_and_wait("je veux parler à un agent")
+    queued = "table.queue tbody tr"
+    expect(agent_page.locator(queued, has_text="demandé par la personne")).to_have_count(1)
+    expect(cut_off.locator(queued, has_text="demandé par la personne")).to_have_count(0)
+    drop_the_connection()
+    expect(cut_off.locator(queued, has_text="demandé par la personne")).to_have_count(1)
+
+    # A conversation: the person writes while the tab is cut off; on reconnecting it gets
+    # the line it missed, once, in its place.
+    agent_page.locator(queued, has_text="demandé par la personne").get_by_role("link").click()
+    expect(agent_page.locator("body[data-connected=true]")).to_have_count(1)
+    holding[0] = True
+    cut_off.goto(agent_page.url)
+    expect(cut_off.locator("body[data-connected=true]")).to_have_count(1)
+    chat.say("Mon écran reste blanc après la connexion")
+    expect(agent_page.locator("#transcript")).to_contain_text("Mon écran reste blanc")  # written, live
+    lines = cut_off.locator("#transcript > li")
+    expect(lines.last).not_to_contain_text("Mon écran reste blanc")
+    drop_the_connection()
+    expect(lines.last).to_contain_text("Mon écran reste blanc")
+    expect(lines.filter(has_text="Mon écran reste blanc")).to_have_count(1)
+    cut_off.close()
