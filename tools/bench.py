@@ -33,9 +33,9 @@ What it does, in order:
    - `saturate`: the same at each `--saturate-concurrency` level without pauses (10 at once
      means 10 messages in flight): hub ÷ direct throughput.
 
-   Each level runs in parts, direct then hub, then hub then direct (two parts with think
-   time; four without pauses, where a level lasts seconds), so that a machine getting
-   busier or quieter weighs on both paths alike. A few warm-up conversations on
+   Each level runs in parts, direct then hub, then hub then direct (with think time two
+   parts at 1 and 50 at once, four in between; four without pauses, where a level lasts
+   seconds), so that a machine getting busier or quieter weighs on both paths alike. A few warm-up conversations on
    each path come first and are not counted. The bench hub's flood limit
    (`GEM_RATE_LIMIT_MESSAGES`, 20 frames per 10 s per connection by default) is raised so
    the script is not throttled.
@@ -808,7 +808,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 # Without pauses a level is over in seconds, and its throughput moved by
                 # ±0.05-0.1 between runs with two halves: four parts and twice the
                 # conversations there.
-                parts_per_path = 4 if mode == "saturate" else 2
+                # With think time, 10 at once in two parts was 100 messages a path, and a
+                # p95 over 100 (the fifth slowest) moved between 0.92 and 1.21 × across
+                # runs: four parts there too (40 conversations, 200 messages). One at a
+                # time is slow to run (every pause is waited); 50 at once has 100 already.
+                parts_per_path = 4 if mode == "saturate" or 1 < concurrency < 50 else 2
                 conversations = args.conversations or max(10, parts_per_path * concurrency)
                 # Parts in the order direct, hub, hub, direct (, direct, hub, hub, direct),
                 # so that a machine getting busier or quieter weighs on both paths alike.
@@ -924,7 +928,7 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=None,
         help="conversations per level and path (default: at least 10, and twice the level with think "
-        "time, four times without pauses)",
+        "time at 1 and 50 at once, four times in between and without pauses)",
     )
     parser.add_argument(
         "--think-time",
