@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.accounts import GatewayOutcome, is_valid_email, is_valid_user_code, mask_email
 from actions.conversation import language_of, latest_intent, request_id
 from actions.gateway import get_gateway
+from actions.steps_done import spam_checked
 
 __all__ = ["ActionOfferPasswordReset", "ActionSendPasswordReset", "report_outcome"]
 
@@ -30,7 +31,12 @@ class ActionOfferPasswordReset(Action):
         user_code = str(tracker.get_slot("user_code") or "")
         email = str(tracker.get_slot("email") or "")
         if latest_intent(tracker) == "reset_email_missing":
-            dispatcher.utter_message(response="utter_reset_email_missing")
+            # "J'ai vérifié mes spams": no telling them to look there again.
+            text = str(tracker.latest_message.get("text") or "")
+            checked = spam_checked(text)
+            dispatcher.utter_message(
+                response="utter_reset_email_missing_spam_checked" if checked else "utter_reset_email_missing"
+            )
         elif is_valid_user_code(user_code) and is_valid_email(email) and "***" not in email:
             # Everything given in one message: say what will be used, ask only yes or no.
             dispatcher.utter_message(

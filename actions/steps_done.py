@@ -6,19 +6,27 @@ step of article 1103 that the assistant should not make them do again. The inten
 the shape of the sentence: a past participle of the step's verb near the step's object,
 in French (Québec spelling without accents included) or English.
 
+The same goes for the advice about a reset email that never came: "j'ai vérifié mes
+spams" or "not in junk either" says the junk folder was already looked in
+(:func:`spam_checked`).
+
 >>> sorted(steps_done("j'ai déjà vidé la cache pis ça marche pu"))
 ['clear_data']
 >>> sorted(steps_done("I already tried Chrome and Firefox and restarted the browser"))
 ['browsers', 'restart']
 >>> steps_done("comment vider la cache?")
 set()
+>>> spam_checked("pas reçu le courriel, chu allé voir dans mes pourriels, rien"), spam_checked("no reset email, checked junk too")
+(True, True)
+>>> spam_checked("est-ce que ça peut être dans les spams?")
+False
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["ALL_STEPS_PATTERN", "steps_done"]
+__all__ = ["ALL_STEPS_PATTERN", "spam_checked", "steps_done"]
 
 _NEAR = r"[^.?!\n]{0,40}?"  # the verb and its object, in one sentence, a few words apart
 
@@ -80,3 +88,27 @@ def steps_done(text: str) -> set[str]:
     if ALL_STEPS_PATTERN.search(text):
         return set(_PATTERNS)
     return {step for step, patterns in _COMPILED.items() if any(p.search(text) for p in patterns)}
+
+
+# The junk folder, as people name it: "spams", "pourriels", "courrier indésirable", "junk",
+# Gmail's "promotions" tab.
+_FOLDER = r"(spams?|junk|pourriels?|ind[ée]sirables?|promotions?)"
+_SPAM_CHECKED = re.compile(
+    "|".join(
+        (
+            # "j'ai vérifié mes spams", "checké les indésirables", "looked in junk"
+            rf"\b(v[ée]rifi[ée]e?s?|regard[ée]e?s?|check[ée]e?s?|fouill[ée]e?s?|cherch[ée]e?s?"
+            rf"|all[ée]e? voir|[ée]t[ée] voir|checked|looked|searched|went through)\b{_NEAR}\b{_FOLDER}\b",
+            # "ni dans les spams", "même dans les indésirables", "not in spam", "not even in junk"
+            rf"\b(pas|ni|m[êe]me|rien|not|nor|nothing|even)\s+(dans|ds|in)\b{_NEAR}\b{_FOLDER}\b",
+            # "les pourriels, rien", "spam is empty", "not in junk either"
+            rf"\b{_FOLDER}\b{_NEAR}\b(rien|vides?|non plus|nothing|empty|either)\b",
+        )
+    ),
+    re.IGNORECASE,
+)
+
+
+def spam_checked(text: str) -> bool:
+    """Whether ``text`` says the junk folder was already looked in (for a missing email)."""
+    return bool(text) and _SPAM_CHECKED.search(text) is not None

@@ -171,6 +171,21 @@ async def test_missing_reset_email_gets_its_own_explanation(make_tracker, dispat
     assert responses(dispatcher) == ["utter_reset_email_missing"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "j'ai vérifié mes spams, rien",
+        "toujours rien reçu, chu allé voir dans mes pourriels",
+        "the reset email never came, I already checked spam",
+        "nothing in my inbox, not even in junk",
+    ],
+)
+async def test_no_telling_to_look_in_the_junk_folder_again(make_tracker, dispatcher, domain, text):
+    tracker = make_tracker(intent="reset_email_missing", text=text)
+    await ActionOfferPasswordReset().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_reset_email_missing_spam_checked"]
+
+
 def test_mask_email_hides_the_local_part():
     assert mask_email("marie.gagnon@videotron.ca") == "m***@videotron.ca"
     assert mask_email("not-an-address") == "***"
