@@ -35,6 +35,8 @@ def agent_page(browser: Browser) -> Iterator[Page]:
 
 def sign_in(agent_page: Page, live_hub: Hub) -> None:
     """The agent signs in; the queue is shown, live."""
+    if not isinstance(live_hub, LiveHub):
+        pytest.skip("needs the test's own hub (it creates the agent)")
     email, _name, password = LiveHub.AGENT
     agent_page.goto(f"{live_hub.url}/console")
     expect(agent_page).to_have_url(re.compile(r"/console/login$"))
@@ -48,8 +50,6 @@ def sign_in(agent_page: Page, live_hub: Hub) -> None:
 def test_a_person_is_answered_by_an_agent_and_then_by_the_assistant_again(
     page: Page, agent_page: Page, live_hub: Hub
 ) -> None:
-    if not isinstance(live_hub, LiveHub):
-        pytest.skip("needs the test's own hub (it creates the agent)")
 
     # The agent signs in and waits on the queue: an agent is online.
     sign_in(agent_page, live_hub)
@@ -106,8 +106,6 @@ def test_a_person_is_answered_by_an_agent_and_then_by_the_assistant_again(
 def test_console_pages_that_lost_their_connection_catch_up(
     page: Page, agent_page: Page, live_hub: Hub
 ) -> None:
-    if not isinstance(live_hub, LiveHub):
-        pytest.skip("needs the test's own hub (it creates the agent)")
     sign_in(agent_page, live_hub)
 
     # A second console tab whose sockets, while ``holding``, never reach the hub (as when a
