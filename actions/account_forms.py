@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.accounts import find_email, is_valid_email, is_valid_user_code
-from actions.conversation import latest_intent
+from actions.conversation import latest_intent, latest_text
 
 __all__ = ["ValidatePasswordResetForm", "ValidateUserCodeReminderForm"]
 
@@ -66,7 +66,7 @@ class _AccountFormValidation(FormValidationAction, abc.ABC):
         """The person's raw text when it answers the question about `slot`."""
         if tracker.get_slot("requested_slot") != slot:
             return None
-        text = str((tracker.latest_message or {}).get("text") or "").strip()
+        text = latest_text(tracker).strip()
         if not text or text.startswith("/"):
             return None
         # Something with an "@" is an attempt at the address, whatever the intent says

@@ -11,6 +11,7 @@ __all__ = [
     "browser_from_user_agent",
     "language_of",
     "latest_intent",
+    "latest_text",
     "normalise_language",
     "request_id",
 ]
@@ -37,6 +38,11 @@ def latest_intent(tracker: Tracker) -> str | None:
     intent = (tracker.latest_message or {}).get("intent") or {}
     name = intent.get("name")
     return str(name) if name else None
+
+
+def latest_text(tracker: Tracker) -> str:
+    """The text of the person's latest message ("" if none)."""
+    return str((tracker.latest_message or {}).get("text") or "")
 
 
 def request_id(tracker: Tracker) -> str:

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.accounts import GatewayOutcome, is_valid_email, is_valid_user_code, mask_email
-from actions.conversation import language_of, latest_intent, request_id
+from actions.conversation import language_of, latest_intent, latest_text, request_id
 from actions.gateway import get_gateway
 from actions.steps_done import spam_checked
 
@@ -32,8 +32,7 @@ class ActionOfferPasswordReset(Action):
         email = str(tracker.get_slot("email") or "")
         if latest_intent(tracker) == "reset_email_missing":
             # "J'ai vérifié mes spams": no telling them to look there again.
-            text = str(tracker.latest_message.get("text") or "")
-            checked = spam_checked(text)
+            checked = spam_checked(latest_text(tracker))
             dispatcher.utter_message(
                 response="utter_reset_email_missing_spam_checked" if checked else "utter_reset_email_missing"
             )

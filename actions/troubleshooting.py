@@ -20,7 +20,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import latest_intent
+from actions.conversation import latest_intent, latest_text
 from actions.handoff import escalate
 from actions.steps_done import steps_done
 from actions.tone import is_frustrated
@@ -71,8 +71,7 @@ def _furthest_tried(tried: list[str]) -> int:
 def _record_done_before(tracker: Tracker, tried: list[str]) -> list[str]:
     """`tried` plus the steps the person's message says they already did."""
     already = {str(entry).partition(":")[0] for entry in tried}
-    text = str((tracker.latest_message or {}).get("text") or "")
-    named = steps_done(text)
+    named = steps_done(latest_text(tracker))
     return [*tried, *(f"{name}:failed" for name, _ in STEPS if name in named and name not in already)]
 
 

@@ -35,10 +35,10 @@ What it does, in order:
 
    Each level runs in parts, direct then hub, then hub then direct (with think time two
    parts at 1 and 50 at once, four in between; four without pauses, where a level lasts
-   seconds), so that a machine getting busier or quieter weighs on both paths alike. A few warm-up conversations on
-   each path come first and are not counted. The bench hub's flood limit
-   (`GEM_RATE_LIMIT_MESSAGES`, 20 frames per 10 s per connection by default) is raised so
-   the script is not throttled.
+   seconds), so that a machine getting busier or quieter weighs on both paths alike. A
+   few warm-up conversations on each path come first and are not counted. The bench hub's
+   flood limit (`GEM_RATE_LIMIT_MESSAGES`, 20 frames per 10 s per connection by default)
+   is raised so the script is not throttled.
 4. **Memory**: resident memory (VmRSS, with child processes) of Rasa, the action server
    and the hub after the load.
 5. **Email triage**: `--mails` generated mails (1,000 by default; 0 skips it) through
