@@ -59,7 +59,9 @@ def _training_data(tmp_path: Path) -> Any:
     return data, storage, context
 
 
-def _trained_weights(classifier: Any, data: Any, storage: Any, context: Any, name: str) -> list[np.ndarray]:
+def _trained_weights(
+    classifier: Any, data: Any, storage: Any, context: Any, name: str, **options: Any
+) -> list[np.ndarray]:
     from rasa.engine.storage.resource import Resource
 
     config = {
@@ -71,6 +73,7 @@ def _trained_weights(classifier: Any, data: Any, storage: Any, context: Any, nam
         "random_seed": 1103,
         "constrain_similarities": True,
         "entity_recognition": True,
+        **options,
     }
     model = classifier.create(config, storage, Resource(name), context)
     model.train(data)
