@@ -34,7 +34,7 @@ What it does, in order:
      means 10 messages in flight): hub ÷ direct throughput.
 
    Each level runs in parts, direct then hub, then hub then direct (with think time two
-   parts at 1 and 50 at once, four in between; four without pauses, where a level lasts
+   parts at 50 at once and four below; four without pauses, where a level lasts
    seconds), so that a machine getting busier or quieter weighs on both paths alike. A
    few warm-up conversations on each path come first and are not counted. The bench hub's
    flood limit (`GEM_RATE_LIMIT_MESSAGES`, 20 frames per 10 s per connection by default)
@@ -811,9 +811,13 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 # With think time, 10 at once in two parts was 100 messages a path, and a
                 # p95 over 100 (the fifth slowest) moved between 0.92 and 1.21 × across
                 # runs: four parts there too (40 conversations, 200 messages). One at a
-                # time is slow to run (every pause is waited); 50 at once has 100 already.
-                parts_per_path = 4 if mode == "saturate" or 1 < concurrency < 50 else 2
-                conversations = args.conversations or max(10, parts_per_path * concurrency)
+                # time had 50 messages a path (its p95 the third slowest, 1.05-1.16 ×
+                # between runs of the same code): four parts of five conversations, 100
+                # messages (every pause is waited: about five minutes more). 50 at once
+                # has 100 already, in two parts.
+                parts_per_path = 4 if mode == "saturate" or concurrency < 50 else 2
+                least = 20 if mode == "think" else 10
+                conversations = args.conversations or max(least, parts_per_path * concurrency)
                 # Parts in the order direct, hub, hub, direct (, direct, hub, hub, direct),
                 # so that a machine getting busier or quieter weighs on both paths alike.
                 share, rest = divmod(conversations, parts_per_path)
@@ -927,8 +931,8 @@ def main(argv: list[str] | None = None) -> int:
         "--conversations",
         type=int,
         default=None,
-        help="conversations per level and path (default: at least 10, and twice the level with think "
-        "time at 1 and 50 at once, four times in between and without pauses)",
+        help="conversations per level and path (default: four times the level, and twice at 50 at "
+        "once with think time; at least 20 with think time, 10 without)",
     )
     parser.add_argument(
         "--think-time",
