@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -85,17 +84,19 @@ def test_rasa_s_epoch_regrouped_epoch_after_epoch(strategy: str) -> None:
     lengths = skewed_lengths(rng, 150).tolist()
     labels = rng.choice([0, 0, 0, 1, 1, 2], 150).tolist()  # unbalanced, so balancing repeats some
 
-    def seeded(epoch: int, generator: Callable[[], RasaBatchDataGenerator]) -> RasaBatchDataGenerator:
+    def seeded(epoch: int) -> None:
         np.random.seed(1103 + epoch)  # Rasa's shuffling and balancing draw alike in both
-        return generator()
 
-    rasa = seeded(0, lambda: RasaBatchDataGenerator(model_data(lengths, labels), [8, 32], 4, strategy))
-    ours = seeded(0, lambda: LengthBatches(model_data(lengths, labels), [8, 32], 4, strategy, long_share=0.1))
+    seeded(0)
+    rasa = RasaBatchDataGenerator(model_data(lengths, labels), [8, 32], 4, strategy)
+    seeded(0)
+    ours = LengthBatches(model_data(lengths, labels), [8, 32], 4, strategy, long_share=0.1)
     limit = np.quantile(lengths, 0.9)
     for epoch in range(4):
         if epoch:
-            seeded(epoch, lambda: rasa.on_epoch_end() or rasa)
-            seeded(epoch, lambda: ours.on_epoch_end() or ours)
+            for generator in (rasa, ours):
+                seeded(epoch)
+                generator.on_epoch_end()
         assert ours._current_batch_size == rasa._current_batch_size
         assert len(ours) == len(rasa)
         examples = epoch_examples(ours)
@@ -120,17 +121,25 @@ def test_the_share_is_a_fraction(share: float) -> None:
         LengthBatches(model_data([1, 2], [0, 1]), batch_size=2, long_share=share)
 
 
-def test_the_option_changes_quick_diet_s_batches_and_zero_keeps_rasa_s(tmp_path: Path) -> None:
-    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
-
-    from components.quick_load import QuickDIETClassifier
+def test_the_option_reaches_quick_diet_s_training_and_zero_keeps_rasa_s_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from components import quick_load
     from tests.components.test_quick_training import _trained_weights, _training_data
 
-    assert QuickDIETClassifier.get_default_config()["long_messages_apart"] == 0
+    made: list[LengthBatches] = []
+    real_like = LengthBatches.like.__func__  # type: ignore[attr-defined]
+
+    def like(cls: type[LengthBatches], generator: RasaBatchDataGenerator, long_share: float) -> LengthBatches:
+        made.append(real_like(cls, generator, long_share))
+        return made[-1]
+
+    monkeypatch.setattr(LengthBatches, "like", classmethod(like))
+    assert quick_load.QuickDIETClassifier.get_default_config()["long_messages_apart"] == 0
     data, storage, context = _training_data(tmp_path)
-    rasa = _trained_weights(DIETClassifier, data, storage, context, "rasa")
-    by_length = _trained_weights(
-        QuickDIETClassifier, data, storage, context, "by-length", long_messages_apart=0.3
-    )
-    assert len(by_length) == len(rasa)
-    assert any(not np.array_equal(ours, theirs) for ours, theirs in zip(by_length, rasa, strict=True))
+    _trained_weights(quick_load.QuickDIETClassifier, data, storage, context, "default")
+    assert made == []
+    _trained_weights(quick_load.QuickDIETClassifier, data, storage, context, "apart", long_messages_apart=0.3)
+    assert len(made) == 1 and made[0].long_share == 0.3
+    # Keras took its three epochs from it (it prepares the next one after each).
+    assert made[0]._current_epoch == 3
