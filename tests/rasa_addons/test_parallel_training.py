@@ -1,0 +1,210 @@
+"""``rasa_addons.parallel_training``: the policies train in a second process, the model is
+the one Rasa's own runner trains, and the training cache still spares the next training.
+
+A small real project (DIET, TED, a memoization policy that writes which process trained it)
+is trained twice with ``rasa.model_training.train``: once with Rasa's runner, once with
+ours, each with its own empty cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+PID_FILE = "trained_by_pid.txt"
+
+DOMAIN = """version: "3.1"
+intents: [greet, forgot_password, goodbye]
+responses:
+  utter_greet: [{text: "Bonjour! / Hello!"}]
+  utter_reset: [{text: "Je vous envoie un lien. / I am sending you a link."}]
+  utter_goodbye: [{text: "Au revoir! / Goodbye!"}]
+"""
+
+NLU = """version: "3.1"
+nlu:
+- intent: greet
+  examples: |
+    - bonjour
+    - allo
+    - hello
+    - hi there
+    - salut
+- intent: forgot_password
+  examples: |
+    - j'ai oublié mon mot de passe
+    - chu pu capable de me brancher
+    - I forgot my password
+    - I can't log in
+    - mot de passe perdu
+- intent: goodbye
+  examples: |
+    - au revoir
+    - bye
+    - merci bonne journée
+    - see you
+    - à la prochaine
+"""
+
+STORIES = """version: "3.1"
+stories:
+- story: reset
+  steps:
+  - intent: greet
+  - action: utter_greet
+  - intent: forgot_password
+  - action: utter_reset
+  - intent: goodbye
+  - action: utter_goodbye
+- story: straight to the point
+  steps:
+  - intent: forgot_password
+  - action: utter_reset
+"""
+
+CONFIG = """recipe: default.v1
+language: fr
+assistant_id: parallel-training-test
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: CountVectorsFeaturizer
+    analyzer: char_wb
+    min_ngram: 2
+    max_ngram: 3
+  - name: DIETClassifier
+    epochs: 3
+    random_seed: 7
+    number_of_transformer_layers: 1
+    transformer_size: 32
+    entity_recognition: false
+policies:
+  - name: tests.rasa_addons.recording_policies.{memoization}
+  - name: TEDPolicy
+    epochs: 3
+    random_seed: 7
+    max_history: 3
+"""
+
+
+def write_project(root: Path, memoization: str = "PidRecordingPolicy") -> Path:
+    (root / "data").mkdir(parents=True)
+    (root / "domain.yml").write_text(DOMAIN, encoding="utf-8")
+    (root / "data" / "nlu.yml").write_text(NLU, encoding="utf-8")
+    (root / "data" / "stories.yml").write_text(STORIES, encoding="utf-8")
+    (root / "config.yml").write_text(CONFIG.format(memoization=memoization), encoding="utf-8")
+    return root
+
+
+def train(
+    project: Path, cache: Path, out: Path, parallel: bool, dry_run: bool = False, force: bool = True
+) -> Any:
+    import rasa.model_training
+
+    from rasa_addons.parallel_training import ParallelTrainingRunner
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RASA_CACHE_DIRECTORY", str(cache))
+        if parallel:
+            patch.setattr(rasa.model_training, "DaskGraphRunner", ParallelTrainingRunner)
+        return rasa.model_training.train(
+            domain=str(project / "domain.yml"),
+            config=str(project / "config.yml"),
+            training_files=[str(project / "data")],
+            output=str(out),
+            force_training=force,
+            dry_run=dry_run,
+            fixed_model_name="model",
+        )
+
+
+def unpack(model: str, into: Path) -> Path:
+    with tarfile.open(model) as archive:
+        archive.extractall(into)
+    return into / "components"
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("parallel-training")
+    project = write_project(root / "project")
+    found: dict[str, Any] = {"project": project, "root": root}
+    for name, parallel in (("rasa", False), ("parallel", True)):
+        result = train(project, root / f"cache-{name}", root / f"models-{name}", parallel)
+        assert result.code == 0, f"{name} training failed"
+        found[name] = unpack(result.model, root / f"unpacked-{name}")
+    yield found
+
+
+def test_the_policies_are_trained_in_a_second_process(models: dict[str, Any]) -> None:
+    by_rasa = (
+        models["rasa"] / "train_tests.rasa_addons.recording_policies.PidRecordingPolicy0" / PID_FILE
+    ).read_text()
+    by_ours = (
+        models["parallel"] / "train_tests.rasa_addons.recording_policies.PidRecordingPolicy0" / PID_FILE
+    ).read_text()
+    assert int(by_rasa) == os.getpid()
+    assert int(by_ours) != os.getpid()
+
+
+def checkpoint(directory: Path) -> dict[str, np.ndarray]:
+    import tensorflow as tf
+
+    (index,) = directory.glob("*.tf_model.index")
+    reader = tf.train.load_checkpoint(str(index)[: -len(".index")])
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
+
+
+def test_the_model_is_the_one_rasa_trains(models: dict[str, Any]) -> None:
+    rasa, ours = models["rasa"], models["parallel"]
+    files = sorted(p.relative_to(rasa) for p in rasa.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(ours) for p in ours.rglob("*") if p.is_file())
+    for name in ("train_DIETClassifier2", "train_TEDPolicy1"):
+        weights, same = checkpoint(rasa / name), checkpoint(ours / name)
+        assert weights.keys() == same.keys()
+        assert len(weights) > 10
+        different = [v for v in weights if not np.array_equal(weights[v], same[v])]
+        assert different == [], f"{name}: weights differ"
+    # Everything else the components wrote (vocabularies, memorised turns, domain…) too; JSON
+    # as data: Rasa writes some dictionaries in set order, which differs between processes.
+    for path in files:
+        if path.suffix == ".json":
+            assert json.loads((rasa / path).read_text()) == json.loads((ours / path).read_text()), path
+        elif path.suffix != ".txt":
+            assert (rasa / path).read_bytes() == (ours / path).read_bytes(), path
+
+
+def test_the_cache_spares_the_policies_when_only_nlu_data_changes(models: dict[str, Any]) -> None:
+    project, root = models["project"], models["root"]
+    nlu = project / "data" / "nlu.yml"
+    original = nlu.read_text(encoding="utf-8")
+    try:
+        nlu.write_text(original + "    - bye bye\n", encoding="utf-8")
+        result = train(
+            project, root / "cache-parallel", root / "dry", parallel=True, dry_run=True, force=False
+        )
+    finally:
+        nlu.write_text(original, encoding="utf-8")
+    hits = {
+        name: status.is_hit for name, status in result.dry_run_results.items() if hasattr(status, "is_hit")
+    }
+    assert hits["train_TEDPolicy1"] and hits["train_tests.rasa_addons.recording_policies.PidRecordingPolicy0"]
+    assert not hits["train_DIETClassifier2"]
+
+
+def test_a_failure_in_the_second_process_is_reported(tmp_path: Path) -> None:
+    from rasa.engine.exceptions import GraphRunError
+
+    project = write_project(tmp_path / "project", memoization="BrokenPolicy")
+    with pytest.raises(GraphRunError, match="second process failed") as failure:
+        train(project, tmp_path / "cache", tmp_path / "models", parallel=True)
+    assert "the stories are upside down" in str(failure.value)
+    assert not list((tmp_path / "models").glob("*.tar.gz"))
