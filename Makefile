@@ -35,7 +35,7 @@ train: setup $(MODEL)
 
 $(MODEL): $(TRAINING_INPUTS)
 	@echo "==> training the model (data or config changed)"
-	$(RASA) train --fixed-model-name gem-books --out models --quiet
+	$(PY) -m tools.train --fixed-model-name gem-books --out models --quiet
 	@touch $(MODEL)
 
 validate: setup

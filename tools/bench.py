@@ -7,7 +7,8 @@
 
 What it does, in order:
 
-1. **Training** (unless `--no-train`): a full `rasa train --force` of this project into a
+1. **Training** (unless `--no-train`): a full training as `make train` runs it
+   (`python -m tools.train --force`: `rasa train`, the policies in a second process) into a
    temporary directory, with its own empty Rasa cache, so it is a fresh training (a few
    minutes on two cores). The model it makes is thrown away.
 2. **Start-up**: the action server, the Rasa server (`tools.stack.RasaStack`, with a
@@ -468,9 +469,8 @@ async def drive(
 
 
 async def time_training(log: Callable[[str], None]) -> dict[str, Any]:
-    """A fresh, full `rasa train` into a temporary directory; its wall time."""
+    """A fresh, full training (`make train`'s) into a temporary directory; its wall time."""
     tmp = Path(tempfile.mkdtemp(prefix="gem-bench-train-"))
-    rasa = str(Path(sys.executable).parent / "rasa")
     env = {
         **os.environ,
         # An empty cache: otherwise Rasa reuses components trained earlier.
@@ -485,8 +485,9 @@ async def time_training(log: Callable[[str], None]) -> dict[str, Any]:
     started = time.monotonic()
     with open(log_path, "wb") as log_file:
         process = await asyncio.create_subprocess_exec(
-            rasa,
-            "train",
+            sys.executable,
+            "-m",
+            "tools.train",
             "--force",
             "--fixed-model-name",
             "bench",
@@ -655,7 +656,7 @@ def print_table(report: dict[str, Any]) -> None:
         print("training: not measured (--no-train)")
     elif training["ok"]:
         slowest = ", ".join(f"{c['component']} {c['seconds']:.0f} s" for c in training["components"][:3])
-        print(f"training (full rasa train, fresh cache): {training['seconds']:.0f} s ({slowest})")
+        print(f"training (full, fresh cache): {training['seconds']:.0f} s ({slowest})")
     else:
         print(f"training: FAILED, see {training.get('log')}")
     mem = report["memory_after_load"]
