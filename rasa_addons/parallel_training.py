@@ -38,6 +38,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -104,8 +105,23 @@ def _build_hooks(specs: list[_HookSpec], storage: ModelStorage) -> list[GraphNod
 
 @dataclass(frozen=True)
 class _Plan:
-    offloaded: list[str]  # policy training nodes, for the second process
+    offloaded: list[str]  # the policies' training nodes
     rest: list[str]  # the other targets, for this process
+    shared: list[str]  # nodes both branches need, run here first
+    apart: list[str]  # nodes for the second process: the policies and what only they need
+    given: list[str]  # outputs (of shared nodes, or graph inputs) the second process is given
+    hooks: list[_HookSpec]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What the second process runs: Rasa's nodes, the outputs they are given, the hooks."""
+
+    nodes: dict[str, SchemaNode]
+    given: dict[str, Any]
+    targets: list[str]
+    storage_path: Path
+    execution_context: ExecutionContext
     hooks: list[_HookSpec]
 
 
@@ -135,20 +151,22 @@ class ParallelTrainingRunner(DaskGraphRunner):
         if plan is None:
             return super().run(inputs, targets)
 
-        # 1. What the policies need, here. Every node on the way is kept, so none runs twice.
-        needed = sorted({name for node in plan.offloaded for name in schema.nodes[node].needs.values()})
-        on_the_way = list(schema.minimal_graph_schema(needed).nodes)
-        logger.debug(f"Running {on_the_way} before training {plan.offloaded} in a second process.")
-        prepared = super().run(inputs, on_the_way)
+        # 1. What both branches need (the data validators), here.
+        prepared = super().run(inputs, plan.shared) if plan.shared else {}
 
-        # 2. The policies, in a second process, with the same hooks.
+        # 2. The policies and what only they need (stories, training trackers), in a second
+        # process, with the same hooks.
         assert isinstance(self._model_storage, LocalModelStorage)
+        given = {**(inputs or {}), **prepared}
         child = _PolicyProcess(
-            nodes={name: schema.nodes[name] for name in plan.offloaded},
-            inputs={name: prepared[name] for name in needed},
-            storage_path=Path(self._model_storage._storage_path),
-            execution_context=self._execution_context,
-            hooks=plan.hooks,
+            _Job(
+                nodes={name: schema.nodes[name] for name in plan.apart},
+                given={name: given[name] for name in plan.given},
+                targets=plan.offloaded,
+                storage_path=Path(self._model_storage._storage_path),
+                execution_context=self._execution_context,
+                hooks=plan.hooks,
+            )
         )
         child.start()
         try:
@@ -174,13 +192,21 @@ class ParallelTrainingRunner(DaskGraphRunner):
         # Fine-tuning (experimental in Rasa) loads the old model's components: left to Rasa.
         if self._execution_context.is_finetuning:
             return None
+        rest_nodes = schema.minimal_graph_schema(rest).nodes
         # Nothing else trains: a second process would only add its start-up.
-        if not any(node.fn == TRAIN_FN for node in schema.minimal_graph_schema(rest).nodes.values()):
+        if not any(node.fn == TRAIN_FN for node in rest_nodes.values()):
             return None
-        # Another node reads a policy's output: the branches are not independent.
-        if any(set(node.needs.values()) & set(offloaded) for node in schema.nodes.values()):
+        policy_nodes = schema.minimal_graph_schema(offloaded).nodes
+        shared = [name for name in policy_nodes if name in rest_nodes]
+        apart = [name for name in policy_nodes if name not in rest_nodes]
+        # A node run apart is a target of this run, or read by a node here: its output
+        # would have to come back. Only the policies' outputs (their resources) do.
+        if any(name in run_targets for name in apart if name not in offloaded):
             return None
-        return _Plan(offloaded, rest, hooks)
+        if any(set(node.needs.values()) & set(apart) for name, node in rest_nodes.items()):
+            return None
+        given = sorted({need for name in apart for need in policy_nodes[name].needs.values()} - set(apart))
+        return _Plan(offloaded=offloaded, rest=rest, shared=shared, apart=apart, given=given, hooks=hooks)
 
     def _run_rest(
         self,
@@ -202,25 +228,20 @@ class ParallelTrainingRunner(DaskGraphRunner):
 
 
 class _PolicyProcess:
-    """The second process: trains the given nodes from the given inputs, sends their outputs."""
+    """The second process: runs a job, sends back its targets' outputs."""
 
-    def __init__(
-        self,
-        nodes: dict[str, SchemaNode],
-        inputs: dict[str, Any],
-        storage_path: Path,
-        execution_context: ExecutionContext,
-        hooks: list[_HookSpec],
-    ) -> None:
+    def __init__(self, job: _Job) -> None:
         context = multiprocessing.get_context("spawn")
         self._receiver, self._sender = context.Pipe(duplex=False)
+        # Pickled here, unpickled there once read: unpickled while being read, Rasa's
+        # classes would be imported (seconds) with this process blocked on the pipe.
         self._process = context.Process(
-            target=_train_nodes,
-            args=(self._sender, nodes, inputs, storage_path, execution_context, hooks),
+            target=_run_job,
+            args=(self._sender, pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)),
             name="gem-policy-training",
             daemon=True,
         )
-        self._names = list(nodes)
+        self._names = job.targets
 
     def start(self) -> None:
         self._process.start()
@@ -247,15 +268,8 @@ class _PolicyProcess:
         self._receiver.close()
 
 
-def _train_nodes(
-    sender: Connection,
-    nodes: dict[str, SchemaNode],
-    inputs: dict[str, Any],
-    storage_path: Path,
-    execution_context: ExecutionContext,
-    hook_specs: list[_HookSpec],
-) -> None:
-    """In the second process: run each node as Rasa's runner would, with Rasa's hooks."""
+def _run_job(sender: Connection, pickled_job: bytes) -> None:
+    """In the second process: run the job's nodes as Rasa's runner would, with Rasa's hooks."""
     try:
         # As `rasa` sets itself up (rasa/__main__.py); the level comes from the parent's
         # environment (LOG_LEVEL), TensorFlow's threads from the same variables as there.
@@ -268,15 +282,19 @@ def _train_nodes(
         tf_env.setup_tf_environment()
         tf_env.check_deterministic_ops()
 
-        storage = LocalModelStorage(storage_path)
-        hooks = _build_hooks(hook_specs, storage)
-        outputs = {}
-        for name, schema_node in nodes.items():
-            node = GraphNode.from_schema_node(name, schema_node, storage, execution_context, hooks)
-            _, outputs[name] = node(
-                *((provider, inputs[provider]) for provider in schema_node.needs.values())
+        job: _Job = pickle.loads(pickled_job)
+        storage = LocalModelStorage(job.storage_path)
+        hooks = _build_hooks(job.hooks, storage)
+        graph: dict[str, Any] = {
+            name: (
+                GraphNode.from_schema_node(name, node, storage, job.execution_context, hooks),
+                *node.needs.values(),
             )
-        sender.send(("ok", outputs))
+            for name, node in job.nodes.items()
+        }
+        # Given outputs, the way Rasa gives the graph its inputs.
+        graph.update({name: (name, output) for name, output in job.given.items()})
+        sender.send(("ok", dict(dask.get(graph, job.targets))))
     except BaseException:  # noqa: BLE001 - everything goes back to the parent, which raises
         sender.send(("error", traceback.format_exc()))
     finally:

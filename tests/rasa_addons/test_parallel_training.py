@@ -18,90 +18,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.rasa_addons.small_project import PID_FILE, write_project
+
 pytestmark = pytest.mark.filterwarnings("ignore")
-
-PID_FILE = "trained_by_pid.txt"
-
-DOMAIN = """version: "3.1"
-intents: [greet, forgot_password, goodbye]
-responses:
-  utter_greet: [{text: "Bonjour! / Hello!"}]
-  utter_reset: [{text: "Je vous envoie un lien. / I am sending you a link."}]
-  utter_goodbye: [{text: "Au revoir! / Goodbye!"}]
-"""
-
-NLU = """version: "3.1"
-nlu:
-- intent: greet
-  examples: |
-    - bonjour
-    - allo
-    - hello
-    - hi there
-    - salut
-- intent: forgot_password
-  examples: |
-    - j'ai oublié mon mot de passe
-    - chu pu capable de me brancher
-    - I forgot my password
-    - I can't log in
-    - mot de passe perdu
-- intent: goodbye
-  examples: |
-    - au revoir
-    - bye
-    - merci bonne journée
-    - see you
-    - à la prochaine
-"""
-
-STORIES = """version: "3.1"
-stories:
-- story: reset
-  steps:
-  - intent: greet
-  - action: utter_greet
-  - intent: forgot_password
-  - action: utter_reset
-  - intent: goodbye
-  - action: utter_goodbye
-- story: straight to the point
-  steps:
-  - intent: forgot_password
-  - action: utter_reset
-"""
-
-CONFIG = """recipe: default.v1
-language: fr
-assistant_id: parallel-training-test
-pipeline:
-  - name: WhitespaceTokenizer
-  - name: CountVectorsFeaturizer
-    analyzer: char_wb
-    min_ngram: 2
-    max_ngram: 3
-  - name: DIETClassifier
-    epochs: 3
-    random_seed: 7
-    number_of_transformer_layers: 1
-    transformer_size: 32
-    entity_recognition: false
-policies:
-  - name: tests.rasa_addons.recording_policies.{memoization}
-  - name: TEDPolicy
-    epochs: 3
-    random_seed: 7
-    max_history: 3
-"""
-
-
-def write_project(root: Path, memoization: str = "PidRecordingPolicy") -> Path:
-    (root / "data").mkdir(parents=True)
-    (root / "domain.yml").write_text(DOMAIN, encoding="utf-8")
-    (root / "data" / "nlu.yml").write_text(NLU, encoding="utf-8")
-    (root / "data" / "stories.yml").write_text(STORIES, encoding="utf-8")
-    (root / "config.yml").write_text(CONFIG.format(memoization=memoization), encoding="utf-8")
-    return root
 
 
 def train(
@@ -146,10 +65,10 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 def test_the_policies_are_trained_in_a_second_process(models: dict[str, Any]) -> None:
     by_rasa = (
-        models["rasa"] / "train_tests.rasa_addons.recording_policies.PidRecordingPolicy0" / PID_FILE
+        models["rasa"] / "train_tests.rasa_addons.small_project.PidRecordingPolicy0" / PID_FILE
     ).read_text()
     by_ours = (
-        models["parallel"] / "train_tests.rasa_addons.recording_policies.PidRecordingPolicy0" / PID_FILE
+        models["parallel"] / "train_tests.rasa_addons.small_project.PidRecordingPolicy0" / PID_FILE
     ).read_text()
     assert int(by_rasa) == os.getpid()
     assert int(by_ours) != os.getpid()
@@ -196,14 +115,14 @@ def test_the_cache_spares_the_policies_when_only_nlu_data_changes(models: dict[s
     hits = {
         name: status.is_hit for name, status in result.dry_run_results.items() if hasattr(status, "is_hit")
     }
-    assert hits["train_TEDPolicy1"] and hits["train_tests.rasa_addons.recording_policies.PidRecordingPolicy0"]
+    assert hits["train_TEDPolicy1"] and hits["train_tests.rasa_addons.small_project.PidRecordingPolicy0"]
     assert not hits["train_DIETClassifier2"]
 
 
 def test_a_failure_in_the_second_process_is_reported(tmp_path: Path) -> None:
     from rasa.engine.exceptions import GraphRunError
 
-    project = write_project(tmp_path / "project", memoization="BrokenPolicy")
+    project = write_project(tmp_path / "project", policy="BrokenPolicy")
     with pytest.raises(GraphRunError, match="second process failed") as failure:
         train(project, tmp_path / "cache", tmp_path / "models", parallel=True)
     assert "the stories are upside down" in str(failure.value)
