@@ -19,18 +19,23 @@ in turn: the trained weights are the same to the bit (``tests/rasa_addons``).
 
 What runs where:
 
-1. This process computes what the policies need (the domain, the stories, the augmented
-   training trackers), with Rasa's hooks, as Rasa would.
-2. A second process (``spawn``: TensorFlow's threads do not survive a ``fork``) trains the
-   policies into the same model storage directory (each policy writes only its own
-   resource), with Rasa's two training hooks built again there: the log lines
+1. This process runs the nodes both branches need (Rasa's checks of the config and data,
+   the domain), with Rasa's hooks, as Rasa would.
+2. A second process (``spawn``: TensorFlow's threads do not survive a ``fork``) runs the
+   policies' own branch: it reads the stories, builds the augmented training trackers and
+   trains the policies into the same model storage directory (each node writes only its
+   own resource), with Rasa's two training hooks built again there: the log lines
    ("Starting/Finished training component") and the training cache, so the next
    ``make train`` skips the policies when only NLU data changed. Both processes write the
    same cache (a directory and a SQLite file; SQLite serialises their short writes).
-3. Meanwhile this process runs the rest of the graph (the NLU pipeline) as Rasa would.
+3. Meanwhile this process runs the rest of the graph (the NLU pipeline) as Rasa would, and
+   then waits for the policies.
 
 When there is nothing to overlap (only policies, or only the NLU pipeline, need training;
 a fingerprint run; fine-tuning), the graph runs as Rasa runs it.
+
+It reads three private attributes of Rasa 3.6 (the hooks' ``_pruned_schema`` and
+``_cache``, the model storage's ``_storage_path``); ``tests/rasa_addons`` fail if they move.
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ from rasa.shared.constants import DEFAULT_LOG_LEVEL, ENV_LOG_LEVEL
 
 logger = logging.getLogger(__name__)
 
-# The training nodes moved to the second process: dialogue policies.
+# The function of a graph node that trains its component (Rasa's recipes name it so).
 TRAIN_FN = "train"
 
 
