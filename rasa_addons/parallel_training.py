@@ -204,11 +204,9 @@ class ParallelTrainingRunner(DaskGraphRunner):
         policy_nodes = schema.minimal_graph_schema(offloaded).nodes
         shared = [name for name in policy_nodes if name in rest_nodes]
         apart = [name for name in policy_nodes if name not in rest_nodes]
-        # A node run apart is a target of this run, or read by a node here: its output
-        # would have to come back. Only the policies' outputs (their resources) do.
+        # Only the policies' outputs (their resources) come back from the second process; no
+        # node here reads a node run there (it would be in ``rest_nodes``, so not apart).
         if any(name in run_targets for name in apart if name not in offloaded):
-            return None
-        if any(set(node.needs.values()) & set(apart) for name, node in rest_nodes.items()):
             return None
         given = sorted({need for name in apart for need in policy_nodes[name].needs.values()} - set(apart))
         return _Plan(offloaded=offloaded, rest=rest, shared=shared, apart=apart, given=given, hooks=hooks)
