@@ -28,9 +28,8 @@ from pathlib import Path
 def _validate(
     domain: str | None, config: str | None, data: list[str], fail_on_warnings: bool, max_history: int | None
 ) -> None:
-    """In a second process: what ``rasa train`` checks before it trains (rasa/cli/train.py)."""
+    """In its own process: what ``rasa train`` checks before it trains (rasa/cli/train.py)."""
     import logging
-    import os
 
     import rasa.cli.utils
     import rasa.utils.common
