@@ -274,14 +274,10 @@ class _PolicyProcess:
 def _run_job(sender: Connection, pickled_job: bytes) -> None:
     """In the second process: run the job's nodes as Rasa's runner would, with Rasa's hooks."""
     try:
-        # As `rasa` sets itself up (rasa/__main__.py); the level comes from the parent's
-        # environment (LOG_LEVEL), TensorFlow's threads from the same variables as there.
-        import rasa.utils.common
-        import rasa.utils.io
         from rasa.utils.tensorflow import environment as tf_env
 
-        rasa.utils.common.configure_logging_and_warnings(warn_only_once=True, filter_repeated_logs=True)
-        rasa.utils.io.configure_colored_logging(os.environ.get(ENV_LOG_LEVEL, DEFAULT_LOG_LEVEL))
+        # TensorFlow's threads from the same environment variables as in the parent.
+        set_up_logging_like_rasa()
         tf_env.setup_tf_environment()
         tf_env.check_deterministic_ops()
 
@@ -302,6 +298,16 @@ def _run_job(sender: Connection, pickled_job: bytes) -> None:
         sender.send(("error", traceback.format_exc()))
     finally:
         sender.close()
+
+
+def set_up_logging_like_rasa() -> None:
+    """In a process started by this project's training: Rasa's logging, as ``rasa`` sets it
+    up (rasa/__main__.py), at the level of the parent's environment (``LOG_LEVEL``)."""
+    import rasa.utils.common
+    import rasa.utils.io
+
+    rasa.utils.common.configure_logging_and_warnings(warn_only_once=True, filter_repeated_logs=True)
+    rasa.utils.io.configure_colored_logging(os.environ.get(ENV_LOG_LEVEL, DEFAULT_LOG_LEVEL))
 
 
 def use_parallel_training() -> None:

@@ -32,14 +32,12 @@ def _validate(
     import logging
 
     import rasa.cli.utils
-    import rasa.utils.common
-    import rasa.utils.io
     from rasa.cli.train import CONFIG_MANDATORY_KEYS
-    from rasa.shared.constants import DEFAULT_LOG_LEVEL, ENV_LOG_LEVEL
     from rasa.shared.importers.importer import TrainingDataImporter
 
-    rasa.utils.common.configure_logging_and_warnings(warn_only_once=True, filter_repeated_logs=True)
-    rasa.utils.io.configure_colored_logging(os.environ.get(ENV_LOG_LEVEL, DEFAULT_LOG_LEVEL))
+    from rasa_addons.parallel_training import set_up_logging_like_rasa
+
+    set_up_logging_like_rasa()
     logging.getLogger("rasa.cli.train").info("Started validating domain and training data...")
     config_path = rasa.cli.utils.get_validated_config(config, CONFIG_MANDATORY_KEYS)
     importer = TrainingDataImporter.load_from_config(
