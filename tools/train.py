@@ -83,11 +83,9 @@ class _Validation:
 
 
 def _trained_model(args: argparse.Namespace, since: float) -> Path | None:
-    out = Path(args.out)
-    if args.fixed_model_name:
-        path = out / f"{args.fixed_model_name}.tar.gz"
-        return path if path.exists() else None
-    newer = [path for path in out.glob("*.tar.gz") if path.stat().st_mtime >= since]
+    """The model this run wrote, if it wrote one (an earlier model of the same name stays)."""
+    pattern = f"{args.fixed_model_name}.tar.gz" if args.fixed_model_name else "*.tar.gz"
+    newer = [path for path in Path(args.out).glob(pattern) if path.stat().st_mtime >= since]
     return max(newer, key=lambda path: path.stat().st_mtime) if newer else None
 
 

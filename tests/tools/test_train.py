@@ -1,6 +1,6 @@
 """`python -m tools.train`, run as `make train` runs it, on a small real project: the model is
 trained with Rasa's data check beside it, and a project that fails the check is not
-trained (exit code 1, no model left), as with `rasa train --fail-on-validation-warnings`."""
+trained (exit code 1, no new model, an earlier one kept), as with `rasa train --fail-on-validation-warnings`."""
 
 from __future__ import annotations
 
@@ -64,10 +64,16 @@ def test_trains_the_model_and_checks_the_data(tmp_path: Path) -> None:
 
 def test_a_project_that_fails_the_check_is_not_trained(tmp_path: Path) -> None:
     project = write_project(tmp_path / "project", stories=CONFLICTING_STORIES)
+    # A model from an earlier training, as `make train` leaves one: a refusal keeps it.
+    earlier = project / "models" / "model.tar.gz"
+    earlier.parent.mkdir()
+    earlier.write_bytes(b"an earlier model")
+    os.utime(earlier, (0, 0))
     done = train(project, "--fail-on-validation-warnings")
     output = done.stdout + done.stderr
     assert done.returncode == 1, output[-3000:]
     assert "conflict" in output.lower()
     assert "The domain or training data is not valid (above): no model trained." in output
     assert "Traceback" not in output
-    assert not (project / "models" / "model.tar.gz").exists()
+    assert earlier.read_bytes() == b"an earlier model"
+    assert [path.name for path in (project / "models").iterdir()] == ["model.tar.gz"]
