@@ -11,6 +11,10 @@ pipeline, each in its own process:
   ``validate_files``, with the same options). Its warnings are printed as ``rasa train``
   prints them; if it fails, the training is stopped and no model is left behind, as when
   ``rasa train`` refuses to start.
+
+Both run at a lower CPU priority than the NLU pipeline, which the training waits for. The
+training cache's fingerprints of the tokens are computed once per training instead of once
+per step (``rasa_addons/token_fingerprints.py``; the same fingerprints as ``rasa train``).
 """
 
 from __future__ import annotations
@@ -26,9 +30,15 @@ from pathlib import Path
 
 
 def _validate(
-    domain: str | None, config: str | None, data: list[str], fail_on_warnings: bool, max_history: int | None
+    domain: str | None,
+    config: str | None,
+    data: list[str],
+    fail_on_warnings: bool,
+    max_history: int | None,
+    niceness: int,
 ) -> None:
     """In its own process: what ``rasa train`` checks before it trains (rasa/cli/train.py)."""
+    os.nice(niceness)  # the training comes first for the CPU
     import logging
 
     import rasa.cli.utils
@@ -51,6 +61,8 @@ class _Validation:
     """The check, in its own process; the training is interrupted as soon as it fails."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        from rasa_addons.parallel_training import HELPER_NICENESS
+
         context = multiprocessing.get_context("spawn")
         self._process = context.Process(
             target=_validate,
@@ -60,6 +72,7 @@ class _Validation:
                 args.data,
                 args.fail_on_validation_warnings,
                 args.validation_max_history,
+                HELPER_NICENESS,
             ),
             name="gem-train-validation",
             daemon=True,
@@ -94,8 +107,10 @@ def main(argv: list[str]) -> None:
     from rasa.__main__ import main as rasa_main
 
     from rasa_addons.parallel_training import use_parallel_training
+    from rasa_addons.token_fingerprints import use_remembered_token_fingerprints
 
     use_parallel_training()
+    use_remembered_token_fingerprints()
     args = create_argument_parser().parse_args(["train", *argv])
     # `rasa train core` and `rasa train nlu` do not check the data; `rasa train` does.
     checks = not (argv and argv[0] in ("core", "nlu")) and not args.skip_validation

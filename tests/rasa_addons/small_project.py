@@ -41,6 +41,7 @@ nlu:
     - I forgot my password
     - I can't log in
     - mot de passe perdu
+    - mon code usager est MTREMBLAY
 - intent: goodbye
   examples: |
     - au revoir
@@ -48,6 +49,9 @@ nlu:
     - merci bonne journée
     - see you
     - à la prochaine
+- regex: user_code
+  examples: |
+    - \\b[A-Z]{6,}\\b
 """
 
 STORIES = """version: "3.1"
@@ -71,6 +75,8 @@ language: fr
 assistant_id: parallel-training-test
 pipeline:
   - name: WhitespaceTokenizer
+  # Puts a dictionary on each token's data (which patterns it matches).
+  - name: RegexFeaturizer
   - name: CountVectorsFeaturizer
     analyzer: char_wb
     min_ngram: 2
@@ -106,7 +112,8 @@ class PidRecordingPolicy(MemoizationPolicy):
     ) -> Resource:
         resource = super().train(training_trackers, domain, **kwargs)
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / PID_FILE).write_text(str(os.getpid()))
+            # The process, and its niceness (the CPU priority it trains at).
+            (directory / PID_FILE).write_text(f"{os.getpid()} {os.nice(0)}")
         return resource
 
 
