@@ -6,4 +6,6 @@ model; ``components/`` and ``data/`` do).
   (``endpoints.yml``, ``tools.stack``).
 - ``parallel_training``: Rasa's training graph with the policies trained in a second
   process, beside the NLU pipeline (``python -m tools.train``, ``make train``).
+- ``token_fingerprints``: the training cache's token fingerprints computed once per training
+  (the same values; ``python -m tools.train``).
 """
