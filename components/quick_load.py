@@ -19,8 +19,9 @@ the best entity tags of every training batch (Viterbi, through the CRF) only to 
 entity F1 on the progress bar. Here a training step computes the CRF's loss alone, as
 Rasa does, and the bar shows no ``e_f1`` (validation, when configured, still scores it).
 Tracing the step is about 10 s shorter and an epoch about 13 % (two cores), and the step is
-traced without AutoGraph's rewriting (another 3-4 s a trace); the weights are Rasa's to the bit (every trainable variable of a model trained both ways compared
-equal, and so did every prediction on the held-out split).
+traced without AutoGraph's rewriting (another 3-4 s a trace); the weights are Rasa's to the
+bit (every trainable variable of a model trained both ways compared equal, and so did
+every prediction on the held-out split).
 
 One option is QuickDIETClassifier's own: ``long_messages_apart: 0.05`` batches the
 longest 5 % of DIET's training messages apart from the others

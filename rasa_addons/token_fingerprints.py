@@ -11,8 +11,10 @@ Here ``Token.fingerprint`` remembers what it computed, keyed on everything the f
 made from (text, offsets, lemma, and each data item with its type), so the value is Rasa's
 own, computed by Rasa's code the first time: a token whose data later changes has another
 key, hence Rasa's new fingerprint. Tokens holding anything but strings, integers,
-booleans, ``None``, and lists and dictionaries of them, are fingerprinted by Rasa each time. The training cache thus stores the same fingerprints as ``rasa train``
-(``tests/rasa_addons/test_token_fingerprints.py``).
+booleans, ``None``, and lists and dictionaries of them, are fingerprinted by Rasa each
+time (``tests/rasa_addons/test_token_fingerprints.py``). The training cache thus stores the
+same fingerprints as ``rasa train`` (``tests/rasa_addons/test_parallel_training.py``
+compares the caches of both trainings).
 
 Installed by ``python -m tools.train`` only; ``rasa train`` and the servers are unchanged.
 """
