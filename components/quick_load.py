@@ -38,9 +38,12 @@ entities as DIETClassifier does (the test checks a user code).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import tensorflow as tf
+from keras.engine import data_adapter
 from rasa.core.policies.ted_policy import TED, TEDPolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.diet_classifier import DIET, DIETClassifier
@@ -55,7 +58,7 @@ from components.length_batches import LengthBatches
 # apart from the others (components/length_batches.py); 0 keeps Rasa's batches.
 LONG_MESSAGES_APART = "long_messages_apart"
 
-__all__ = ["QuickDIETClassifier", "QuickTEDPolicy", "quick_load"]
+__all__ = ["QuickDIETClassifier", "QuickTEDPolicy", "quick_load", "untuned_input_pipeline"]
 
 # Rasa's batches of sparse features, built without its quadratic loop (same arrays).
 fast_batches.install()
@@ -85,7 +88,39 @@ def quick_load(
     return model
 
 
-class _QuickLoad(RasaModel):
+# tf.data's autotuning, off: it has nothing to tune in the pipeline Keras builds over Rasa's
+# batches (a Python generator, then a fixed prefetch of one batch).
+_UNTUNED = tf.data.Options()
+_UNTUNED.autotune.enabled = False
+
+
+@contextlib.contextmanager
+def untuned_input_pipeline() -> Iterator[None]:
+    """While it lasts, Keras's tf.data pipeline over a ``Sequence`` runs without autotuning.
+
+    Rasa's batches are a Keras ``Sequence``, so ``fit`` creates a new tf.data iterator each
+    epoch and destroys the last one. With autotuning on, each iterator has a thread that
+    models the pipeline, and the destruction waits for it while holding up the training:
+    about 2 s between two of DIET's epochs one time in two, with one core idle (py-spy:
+    ``~IteratorResource`` waiting in ``~LogicalThreadWrapper``), and once in a while far
+    longer (a 50 s stall after DIET's last epoch). What the iterators yield, and in what
+    order, does not change: the weights are the same to the bit.
+    """
+    original = data_adapter.KerasSequenceAdapter.get_dataset
+
+    def get_dataset(adapter: data_adapter.KerasSequenceAdapter) -> tf.data.Dataset:
+        return original(adapter).with_options(_UNTUNED)
+
+    data_adapter.KerasSequenceAdapter.get_dataset = get_dataset  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        data_adapter.KerasSequenceAdapter.get_dataset = original  # type: ignore[method-assign]
+
+
+class _QuickModel(RasaModel):
+    """DIET's and TED's model: loaded by :func:`quick_load`, trained without tf.data's autotuning."""
+
     @classmethod
     def load(
         cls,
@@ -103,12 +138,16 @@ class _QuickLoad(RasaModel):
             )
         return quick_load(cls(*args, **kwargs), model_file_name, predict_data_example)
 
+    def fit(self, *args: Any, **kwargs: Any) -> Any:
+        with untuned_input_pipeline():
+            return super().fit(*args, **kwargs)
+
 
 # The entity F1 scores that a training step no longer computes (DIET's metric names).
 _UNSCORED_IN_TRAINING = frozenset({"e_f1", "g_f1", "r_f1"})
 
 
-class _QuickDIET(_QuickLoad, DIET):
+class _QuickDIET(_QuickModel, DIET):
     # Traced as the Python it is, without AutoGraph rewriting every function it calls first:
     # DIET's training step has no Python condition or loop on a tensor's value for AutoGraph
     # to turn into graph control flow (if it had, tracing would fail, not differ). Each of
@@ -157,7 +196,7 @@ class _QuickDIET(_QuickLoad, DIET):
         return {name: value for name, value in results.items() if name not in _UNSCORED_IN_TRAINING}
 
 
-class _QuickTED(_QuickLoad, TED):
+class _QuickTED(_QuickModel, TED):
     pass
 
 

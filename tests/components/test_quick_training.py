@@ -1,8 +1,10 @@
-"""QuickDIETClassifier trains exactly the weights Rasa's DIETClassifier trains.
+"""QuickDIETClassifier and QuickTEDPolicy train exactly the weights Rasa's DIET and TED train.
 
-Its training step leaves out the Viterbi decoding Rasa runs for the progress bar's entity
-F1 (components/quick_load.py). Both are trained here, with the same seed, on the same
-small featurised data with entities, and every trainable variable must be equal.
+QuickDIET's training step leaves out the Viterbi decoding Rasa runs for the progress bar's
+entity F1 and is traced without AutoGraph, and both models are fed through a tf.data
+pipeline without autotuning (components/quick_load.py). Each is trained here beside Rasa's
+own, with the same seed, on the same small data (featurised messages with entities;
+conversations with slots), and every trainable variable must be equal.
 """
 
 from __future__ import annotations
@@ -92,3 +94,152 @@ def test_quick_diet_trains_rasa_s_weights(tmp_path: Path) -> None:
     for ours, theirs in zip(quick, rasa, strict=True):
         assert ours.shape == theirs.shape
         np.testing.assert_array_equal(ours, theirs)
+
+
+DOMAIN = """
+version: "3.1"
+intents: [password, inform, request_human, affirm, deny]
+entities: [user_code, email]
+slots:
+  user_code:
+    type: text
+    mappings: [{type: from_entity, entity: user_code}]
+  email:
+    type: text
+    mappings: [{type: from_entity, entity: email}]
+responses:
+  utter_ask_user_code: [{text: "Your user code?"}]
+  utter_reset_sent: [{text: "The reset link is on its way."}]
+  utter_did_it_work: [{text: "Did it work?"}]
+  utter_glad: [{text: "Glad it works."}]
+  utter_handoff: [{text: "An agent takes over."}]
+"""
+
+STORIES = """
+version: "3.1"
+stories:
+- story: reset, it works
+  steps:
+  - intent: password
+  - action: utter_ask_user_code
+  - intent: inform
+    entities: [{user_code: JTREMBLAY2}]
+  - slot_was_set: [{user_code: JTREMBLAY2}]
+  - action: utter_reset_sent
+  - action: utter_did_it_work
+  - intent: affirm
+  - action: utter_glad
+- story: reset, it does not work
+  steps:
+  - intent: password
+  - action: utter_ask_user_code
+  - intent: inform
+    entities: [{email: jt@example.com}]
+  - slot_was_set: [{email: jt@example.com}]
+  - action: utter_reset_sent
+  - action: utter_did_it_work
+  - intent: deny
+  - action: utter_handoff
+- story: a person at once
+  steps:
+  - intent: request_human
+  - action: utter_handoff
+"""
+
+
+def _ted_weights(policy_class: Any, tmp_path: Path, name: str) -> list[np.ndarray]:
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    from rasa.shared.core.training_data.structures import StoryGraph
+
+    domain = Domain.from_yaml(DOMAIN)
+    steps = YAMLStoryReader(domain).read_from_string(STORIES)
+    trackers = TrainingDataGenerator(StoryGraph(steps), domain, augmentation_factor=0).generate()
+    (tmp_path / name).mkdir()
+    storage = LocalModelStorage(tmp_path / name)
+    config = {
+        **policy_class.get_default_config(),
+        "epochs": 3,
+        "max_history": 5,
+        "random_seed": 1103,
+        "constrain_similarities": True,
+    }
+    policy = policy_class.create(config, storage, Resource(name), ExecutionContext(GraphSchema({}), name))
+    policy.train(trackers, domain)
+    return [variable.numpy() for variable in policy.model.trainable_variables]
+
+
+def test_quick_ted_trains_rasa_s_weights(tmp_path: Path) -> None:
+    from rasa.core.policies.ted_policy import TEDPolicy
+
+    from components.quick_load import QuickTEDPolicy
+
+    rasa = _ted_weights(TEDPolicy, tmp_path, "rasa")
+    quick = _ted_weights(QuickTEDPolicy, tmp_path, "quick")
+    assert len(quick) == len(rasa) > 10
+    for ours, theirs in zip(quick, rasa, strict=True):
+        assert ours.shape == theirs.shape
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def _batches() -> Any:
+    from keras.utils import Sequence
+
+    class Batches(Sequence):  # type: ignore[misc]
+        def __len__(self) -> int:
+            return 3
+
+        def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+            return np.full((2, 4), index, dtype=np.float32), np.zeros((2, 1), dtype=np.float32)
+
+    return Batches()
+
+
+def _autotuned(batches: Any) -> bool:
+    from keras.engine import data_adapter
+
+    dataset = data_adapter.KerasSequenceAdapter(batches).get_dataset()
+    return dataset.options().autotune.enabled is not False
+
+
+def test_the_input_pipeline_is_untuned_while_our_models_train_and_only_then() -> None:
+    from components.quick_load import untuned_input_pipeline
+
+    batches = _batches()
+    assert _autotuned(batches)
+    with untuned_input_pipeline():
+        assert not _autotuned(batches)
+    assert _autotuned(batches)
+    with pytest.raises(RuntimeError), untuned_input_pipeline():
+        raise RuntimeError("a training that fails")
+    assert _autotuned(batches)
+
+
+def test_quick_models_fit_inside_the_untuned_pipeline(tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    from components import quick_load
+
+    seen: list[bool] = []
+
+    class Record(tf.keras.callbacks.Callback):  # type: ignore[misc]
+        def on_train_begin(self, logs: Any = None) -> None:
+            seen.append(_autotuned(_batches()))
+
+    data, storage, context = _training_data(tmp_path)
+    original = quick_load._QuickDIET.fit
+
+    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs["callbacks"] = [*kwargs.get("callbacks", []), Record()]
+        return original(self, *args, **kwargs)
+
+    quick_load._QuickDIET.fit = fit  # type: ignore[method-assign]
+    try:
+        _trained_weights(quick_load.QuickDIETClassifier, data, storage, context, "quick", epochs=1)
+    finally:
+        quick_load._QuickDIET.fit = original  # type: ignore[method-assign]
+    assert seen == [False]
