@@ -23,6 +23,11 @@ traced without AutoGraph's rewriting (another 3-4 s a trace); the weights are Ra
 bit (every trainable variable of a model trained both ways compared equal, and so did
 every prediction on the held-out split).
 
+Both models are trained on a tf.data pipeline without autotuning
+(:func:`untuned_input_pipeline`): Keras makes a new iterator over Rasa's batches each
+epoch, and destroying the last one waited for tf.data's autotuning thread, about 2 s
+between two epochs one time in two and once in a while 50 s. The batches are the same.
+
 One option is QuickDIETClassifier's own: ``long_messages_apart: 0.05`` batches the
 longest 5 % of DIET's training messages apart from the others
 (``components/length_batches.py``), so the others carry less padding; the weights then
