@@ -82,6 +82,14 @@ def _trained_weights(
     return [variable.numpy() for variable in model.model.trainable_variables]
 
 
+def _assert_same_weights(quick: list[np.ndarray], rasa: list[np.ndarray]) -> None:
+    """Every trainable variable equal to the bit, in the same order and shape."""
+    assert len(quick) == len(rasa) > 10
+    for ours, theirs in zip(quick, rasa, strict=True):
+        assert ours.shape == theirs.shape
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def test_quick_diet_trains_rasa_s_weights(tmp_path: Path) -> None:
     from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 
@@ -90,10 +98,7 @@ def test_quick_diet_trains_rasa_s_weights(tmp_path: Path) -> None:
     data, storage, context = _training_data(tmp_path)
     rasa = _trained_weights(DIETClassifier, data, storage, context, "rasa")
     quick = _trained_weights(QuickDIETClassifier, data, storage, context, "quick")
-    assert len(quick) == len(rasa) > 10
-    for ours, theirs in zip(quick, rasa, strict=True):
-        assert ours.shape == theirs.shape
-        np.testing.assert_array_equal(ours, theirs)
+    _assert_same_weights(quick, rasa)
 
 
 DOMAIN = """
@@ -180,10 +185,7 @@ def test_quick_ted_trains_rasa_s_weights(tmp_path: Path) -> None:
 
     rasa = _ted_weights(TEDPolicy, tmp_path, "rasa")
     quick = _ted_weights(QuickTEDPolicy, tmp_path, "quick")
-    assert len(quick) == len(rasa) > 10
-    for ours, theirs in zip(quick, rasa, strict=True):
-        assert ours.shape == theirs.shape
-        np.testing.assert_array_equal(ours, theirs)
+    _assert_same_weights(quick, rasa)
 
 
 def _batches() -> Any:
@@ -219,7 +221,9 @@ def test_the_input_pipeline_is_untuned_while_our_models_train_and_only_then() ->
     assert _autotuned(batches)
 
 
-def test_quick_models_fit_inside_the_untuned_pipeline(tmp_path: Path) -> None:
+def test_quick_models_fit_inside_the_untuned_pipeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tensorflow as tf
 
     from components import quick_load
@@ -237,9 +241,6 @@ def test_quick_models_fit_inside_the_untuned_pipeline(tmp_path: Path) -> None:
         kwargs["callbacks"] = [*kwargs.get("callbacks", []), Record()]
         return original(self, *args, **kwargs)
 
-    quick_load._QuickDIET.fit = fit  # type: ignore[method-assign]
-    try:
-        _trained_weights(quick_load.QuickDIETClassifier, data, storage, context, "quick", epochs=1)
-    finally:
-        quick_load._QuickDIET.fit = original  # type: ignore[method-assign]
+    monkeypatch.setattr(quick_load._QuickDIET, "fit", fit)
+    _trained_weights(quick_load.QuickDIETClassifier, data, storage, context, "quick", epochs=1)
     assert seen == [False]
