@@ -402,6 +402,14 @@ def paced_summary(curve: dict[str, Any]) -> dict[str, Any]:
     return windows
 
 
+def curve_title(curve: dict[str, Any]) -> str:
+    """The plot's title: how many conversations, their pace, and ``--label`` if one was given."""
+    runs = len(curve.get("runs") or [curve])
+    conversations = "One conversation" if runs == 1 else f"One conversation at a time, median of {runs}"
+    label = f" ({curve['label']})" if curve.get("label") else ""
+    return f"{conversations}, a message every ~{curve['pause_s']:g} s{label}"
+
+
 def write_curve(curve: dict[str, Any], base: Path) -> list[Path]:
     """The per-turn latency of both paths, as JSON and as a PNG plot."""
     import matplotlib
@@ -427,9 +435,7 @@ def write_curve(curve: dict[str, Any], base: Path) -> list[Path]:
     axes.set_xlabel("turn of the conversation")
     axes.set_ylabel("latency (ms)")
     axes.set_ylim(bottom=0)
-    runs = len(curve.get("runs") or [curve])
-    conversations = "One conversation" if runs == 1 else f"One conversation at a time, median of {runs}"
-    axes.set_title(f"{conversations}, a message every ~{curve['pause_s']:g} s ({curve.get('label', '')})")
+    axes.set_title(curve_title(curve))
     axes.legend()
     axes.grid(alpha=0.3)
     figure.tight_layout()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.bench import component_seconds, memory, percentile
+from tools.bench import component_seconds, curve_title, memory, percentile
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,6 +21,13 @@ def test_percentiles_interpolate_like_numpy() -> None:
     assert percentile(values, 50) == 30.0
     assert percentile(values, 95) == pytest.approx(48.0)
     assert percentile([7.0], 99) == 7.0
+
+
+def test_the_plots_title_names_the_label_only_when_there_is_one() -> None:
+    three = {"pause_s": 0.5, "runs": [{}, {}, {}], "label": ""}
+    assert curve_title(three) == "One conversation at a time, median of 3, a message every ~0.5 s"
+    assert curve_title({**three, "label": "after"}).endswith("every ~0.5 s (after)")
+    assert curve_title({"pause_s": 1.0}) == "One conversation, a message every ~1 s"
 
 
 def test_training_time_per_component_comes_from_rasas_log() -> None:
