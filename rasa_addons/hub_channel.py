@@ -42,6 +42,8 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from rasa_addons.frozen_heap import freeze_after_start
+
 __all__ = ["HubInput", "turn_report"]
 
 log = logging.getLogger(__name__)
@@ -127,6 +129,9 @@ class HubInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         module = inspect.getmodule(self)
         hub = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
+        # The project's code in every Rasa server of this project: keep the loaded model
+        # out of full garbage collections (rasa_addons.frozen_heap).
+        freeze_after_start(hub)
 
         @hub.route("/turn", methods=["POST"])
         async def turn(request: Request) -> HTTPResponse:

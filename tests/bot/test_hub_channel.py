@@ -7,6 +7,7 @@ the Rasa API token.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -101,3 +102,11 @@ async def test_a_malformed_turn_is_a_400(rasa_stack: Any) -> None:
             ) as response:
                 assert response.status == 400, data
                 assert await response.json() == {"error": "bad_request"}
+
+
+async def test_rasa_keeps_its_loaded_model_out_of_full_collections(rasa_stack: Any) -> None:
+    # rasa_addons.frozen_heap, set up by this channel: once, after the model was loaded.
+    log = (rasa_stack.log_dir / "rasa.log").read_text(encoding="utf-8", errors="replace")
+    frozen = re.findall(r"(\d+) objects kept out of full garbage collections", log)
+    assert len(frozen) == 1, log[-2000:]
+    assert int(frozen[0]) > 100_000  # TensorFlow, spaCy and Rasa's graph: about a million
