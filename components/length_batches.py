@@ -17,7 +17,7 @@ Rasa's mix.
 The model then no longer trains on exactly Rasa's batches, so this is an option of
 ``QuickDIETClassifier`` (``long_messages_apart``, the share; 0 keeps Rasa's batches and is
 the default). It is off in ``config.yml``: a DIET epoch took 3.6 s instead of 4.9 on two
-cores, but English lost a little held-out accuracy (``README``, "Speed").
+cores, but English lost a little held-out accuracy (``docs/SPEED.md``, "Training").
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ Why: ``SQLTrackerStore.retrieve`` loads every event of the conversation's sessio
 ``json.loads`` each one and resolves its class by walking the tree of ``Event`` subclasses
 (``rasa.shared.core.events.Event.resolve_by_type``), on every turn. Profiled over a
 200-turn conversation (1,400 events) that was the largest part of Rasa's turn, and it
-grew with every turn (see the README, "Speed").
+grew with every turn (``docs/SPEED.md``).
 
 What is stored, and where, is unchanged: every event still goes to the database in the
 same turn (``SQLTrackerStore.save``). The memory is only a shortcut for reading, and it is

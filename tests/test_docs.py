@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["docs/ARCHITECTURE.md", "docs/SECURITY.md", "docs/SCALING.md", "README.md"]
+PAGES = ["docs/ARCHITECTURE.md", "docs/SECURITY.md", "docs/SCALING.md", "docs/SPEED.md", "README.md"]
 # `bot/chat/`, `actions/handoff.py`, `tests/bot/chat/test_ws.py`: a path in backquotes.
 PATH = re.compile(r"`((?:bot|actions|components|rasa_addons|tools|tests|deploy|data|docs)/[\w./-]*)`")
 
