@@ -38,5 +38,6 @@ def test_garbage_is_collected_and_the_rest_frozen(unfrozen_afterwards: None) -> 
     frozen = freeze_survivors()
 
     assert garbage() is None, "the load's garbage must be collected before freezing"
-    assert frozen == gc.get_freeze_count() > 0
+    # (Not equal to gc.get_freeze_count() later: frozen objects still go when nothing refers to them.)
+    assert frozen > 0
     assert gc.is_tracked(kept) and all(obj is not kept for obj in gc.get_objects())  # frozen: not visited
