@@ -87,8 +87,8 @@ class Settings:
     # order. A Rasa server is busy with a handful of turns at once: more calls only queue
     # inside it, and a burst of new connections waits in its listen queue, accepted one
     # by one while it works (first messages waited 10-15 s at 50 people at once;
-    # docs/SPEED.md). 8 per hub suits one Rasa server per hub; behind one address that balances
-    # over several Rasa servers, 8 x servers / hubs.
+    # docs/SPEED.md). 8 per hub suits one Rasa server per hub; behind one address that
+    # balances over several Rasa servers, 8 x servers / hubs.
     upstream_connections: int = 8
     # A resume code lets a person whose browser storage was wiped get back to their
     # conversation; it stops working this long after the conversation's last activity.
